@@ -1,0 +1,85 @@
+/**
+ * Typed iLO errors. Every error carries the iLO's own message (when there is
+ * one) and a `code` that callers branch on; none ever carries a credential.
+ */
+
+export type BmcErrorCode =
+  | 'login' // credentials rejected: do not retry (iLOs lock accounts)
+  | 'permission' // the account lacks the privilege
+  | 'not-supported' // this iLO/platform/firmware cannot do it
+  | 'licence' // the feature needs a licence the iLO does not have
+  | 'busy' // try again later: host in POST, iLO resetting, generating a CSR
+  | 'timeout' // no answer in time
+  | 'connection' // could not reach the iLO, TLS refused, connection dropped
+  | 'protocol' // the answer could not be understood
+  | 'invalid-input' // the caller asked for something malformed
+  | 'other'; // the iLO refused with another status
+
+export interface BmcErrorDetails {
+  /** The iLO's own message, verbatim (RIBCL MESSAGE or Redfish MessageId). */
+  iloMessage?: string;
+  /** RIBCL STATUS (hex string) or HTTP status for Redfish. */
+  status?: string;
+  /** Which iLO answered, as `host:port` (never credentials). */
+  target?: string;
+  /** For `busy`: why, so a caller can decide how long to wait. */
+  reason?: 'host-in-post' | 'ilo-resetting' | 'generating-csr' | 'rate-limited' | 'other';
+  /** Field of the caller's input at fault, for `invalid-input`. */
+  field?: string;
+  cause?: unknown;
+}
+
+export class BmcError extends Error {
+  readonly code: BmcErrorCode;
+  readonly iloMessage?: string;
+  readonly status?: string;
+  readonly target?: string;
+  readonly reason?: BmcErrorDetails['reason'];
+  readonly field?: string;
+
+  constructor(code: BmcErrorCode, message: string, details: BmcErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'BmcError';
+    this.code = code;
+    this.iloMessage = details.iloMessage;
+    this.status = details.status;
+    this.target = details.target;
+    this.reason = details.reason;
+    this.field = details.field;
+  }
+
+  /** Whether repeating the same request later may succeed. */
+  get retryable(): boolean {
+    return this.code === 'busy' || this.code === 'timeout' || this.code === 'connection';
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      iloMessage: this.iloMessage,
+      status: this.status,
+      target: this.target,
+      reason: this.reason,
+      field: this.field,
+    };
+  }
+}
+
+export function isBmcError(err: unknown, code?: BmcErrorCode): err is BmcError {
+  return err instanceof BmcError && (code === undefined || err.code === code);
+}
+
+/** An input error that names the field and what was expected. */
+export function invalidInput(field: string, expected: string, got?: unknown): BmcError {
+  const shown = got === undefined ? '' : ` (got ${describeValue(got)})`;
+  return new BmcError('invalid-input', `${field}: expected ${expected}${shown}`, { field });
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return v.length > 40 ? `"${v.slice(0, 40)}…"` : `"${v}"`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return typeof v;
+}

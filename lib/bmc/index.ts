@@ -1,0 +1,12 @@
+export * from './errors';
+export * from './types';
+export * from './endpoint';
+export { IloHttpClient } from './transport';
+export type { HttpReply, HttpRequest } from './transport';
+export { RibclBmc } from './ribcl/provider';
+export { RibclClient } from './ribcl/client';
+export * as ribclProtocol from './ribcl/protocol';
+export * as ribclXml from './ribcl/xml';
+export { ribcl as ribclCommands } from './ribcl/commands';
+export { createBmc } from './connect';
+export type { BmcConfig, BmcProtocolChoice } from './connect';

@@ -1,0 +1,154 @@
+/**
+ * The HTTPS face of one simulated iLO. RIBCL is answered at POST /ribcl;
+ * other protocols register routes. Every reply says `Connection: close`, as
+ * the recorded iLO does, and faults are applied before the handler runs.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { CertPair } from './certs';
+import type { SimFault } from './faults';
+import { commandsIn, handleRibcl } from './ribcl/handler';
+import { chunkBody } from './ribcl/render';
+import { parseRibclRequest } from './ribcl/request';
+import type { SimServer } from './server';
+
+export interface RouteContext {
+  server: SimServer;
+  req: IncomingMessage;
+  res: ServerResponse;
+  body: Buffer;
+  url: URL;
+}
+
+export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  prefix: string;
+  handler: RouteHandler;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+/** Routes shared by every simulated iLO (added by later protocol modules). */
+const extraRoutes: Route[] = [];
+
+export function registerIloRoute(method: string, prefix: string, handler: RouteHandler): void {
+  extraRoutes.push({ method, prefix, handler });
+}
+
+export class IloEndpoint {
+  private httpsServer?: Server;
+  private readonly sockets = new Set<Socket>();
+  host = '127.0.0.1';
+  port = 0;
+
+  constructor(
+    readonly server: SimServer,
+    private readonly cert: CertPair,
+  ) {}
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<void> {
+    const srv = createServer({ key: this.cert.key, cert: this.cert.cert }, (req, res) => {
+      void this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });
+          res.end(`simulator error: ${(err as Error).message}`);
+        } else res.destroy();
+      });
+    });
+    srv.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    srv.on('tlsClientError', () => undefined);
+    srv.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    this.httpsServer = srv;
+    this.host = host;
+    this.port = (srv.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const srv = this.httpsServer;
+    if (!srv) return;
+    this.httpsServer = undefined;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const server = this.server;
+    server.requests.total++;
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'https://ilo.sim');
+    if (req.method === 'POST' && url.pathname === '/ribcl') {
+      server.requests.ribcl++;
+      const xml = body.toString('latin1');
+      const parsed = parseRibclRequest(xml);
+      const fault = server.faults.take(parsed.ok ? commandsIn(parsed.roots) : []);
+      if (fault && (await this.applyTransportFault(fault, req, res))) return;
+      const forced = fault?.kind === 'error' ? { status: fault.status, message: fault.message } : undefined;
+      const result = await handleRibcl(server, xml, forced);
+      let out = result.body;
+      // A reply cut short inside a document: what a crashing web server sends.
+      if (fault?.kind === 'malformed') out = out.slice(0, Math.floor(out.length / 3));
+      writeChunked(res, out);
+      return;
+    }
+    for (const route of extraRoutes) {
+      if (req.method === route.method && url.pathname.startsWith(route.prefix)) {
+        await route.handler({ server, req, res, body, url });
+        return;
+      }
+    }
+    res.writeHead(404, { 'content-type': 'text/html', connection: 'close' });
+    res.end('<html><body>404 Not Found</body></html>');
+  }
+
+  /** Returns true when the fault took over the exchange. */
+  private async applyTransportFault(fault: SimFault, req: IncomingMessage, _res: ServerResponse): Promise<boolean> {
+    switch (fault.kind) {
+      case 'latency':
+        await new Promise((r) => setTimeout(r, fault.ms));
+        return false;
+      case 'reset':
+        req.socket.destroy();
+        return true;
+      case 'hang':
+        return true; // never answer; the socket is destroyed when the endpoint closes
+      default:
+        return false;
+    }
+  }
+}
+
+function writeChunked(res: ServerResponse, body: string): void {
+  res.writeHead(200, {
+    'content-type': 'text/xml',
+    'cache-control': 'no-cache',
+    expires: 'Thu, 26 Oct 1995 00:00:00 GMT',
+    server: 'Allegro-Software-RomPager/4.62',
+    connection: 'close',
+  });
+  for (const piece of chunkBody(body)) res.write(piece, 'latin1');
+  res.end();
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new Error('request body too large');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

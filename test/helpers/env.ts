@@ -1,0 +1,70 @@
+/**
+ * Where things are, and which external tools this machine has.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** The repository root (the folder holding package.json). */
+export const repoRoot: string = (() => {
+  let d = __dirname;
+  while (!existsSync(join(d, 'package.json'))) {
+    const up = dirname(d);
+    if (up === d) throw new Error('package.json not found above ' + __dirname);
+    d = up;
+  }
+  return d;
+})();
+
+/** ../shared beside the checkout (fixtures, reference), or ILO_SHARED_DIR. */
+export const sharedDir: string = process.env.ILO_SHARED_DIR ?? resolve(repoRoot, '..', 'shared');
+
+export const ribclFixtureDir = join(sharedDir, 'fixtures', 'ribcl-recorded', 'python-hpilo', 'BL460c-G7_iLO3-1.82');
+
+/** Debian package providing each tool, for the "did not run" message. */
+const PACKAGE_OF: Record<string, string> = {
+  hpilo_cli: 'python3-hpilo',
+  ipmitool: 'ipmitool',
+  ipmi_sim: 'openipmi',
+  xorriso: 'xorriso',
+  mdir: 'mtools',
+  mtype: 'mtools',
+  'fsck.fat': 'dosfstools',
+  'mkfs.vfat': 'dosfstools',
+  'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-img': 'qemu-utils',
+  tgtd: 'tgt',
+  'swift-proxy-server': 'swift-proxy',
+  memcached: 'memcached',
+  curl: 'curl',
+  chromium: 'chromium',
+};
+
+const found = new Map<string, boolean>();
+
+export function hasTool(tool: string): boolean {
+  let ok = found.get(tool);
+  if (ok === undefined) {
+    try {
+      execFileSync('sh', ['-c', `command -v "${tool}" || test -x "/usr/sbin/${tool}" || test -x "/sbin/${tool}"`], { stdio: 'ignore' });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    found.set(tool, ok);
+  }
+  return ok;
+}
+
+/**
+ * `false` when every tool is present, else the reason to give `test(..., { skip })`.
+ * The runner lists every such test loudly at the end of the run.
+ */
+export function needTools(...tools: string[]): string | false {
+  const missing = tools.filter((t) => !hasTool(t));
+  if (missing.length === 0) return false;
+  const pkgs = [...new Set(missing.map((t) => PACKAGE_OF[t] ?? t))];
+  const reason = `NOT RUN: missing ${missing.join(', ')} (Debian: ${pkgs.join(' ')})`;
+  process.stderr.write(`\n!!! ${reason}\n`);
+  return reason;
+}
