@@ -1,0 +1,62 @@
+/**
+ * Small helpers shared by the benchmarks: timing, CPU, memory, and a
+ * uniform way to print a figure next to its baseline.
+ */
+import { cpuUsage, memoryUsage } from 'node:process';
+
+export interface Measurement {
+  label: string;
+  ops: number;
+  wallMs: number;
+  /** CPU time of this process (user + system), ms. */
+  cpuMs: number;
+}
+
+export async function measure(label: string, ops: number, fn: () => Promise<void>): Promise<Measurement> {
+  const c0 = cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wallMs = performance.now() - t0;
+  const c = cpuUsage(c0);
+  return { label, ops, wallMs, cpuMs: (c.user + c.system) / 1000 };
+}
+
+export const perSecond = (m: Measurement): number => (m.ops / m.wallMs) * 1000;
+export const cpuPerOp = (m: Measurement): number => m.cpuMs / m.ops;
+
+export function rssMb(): number {
+  return memoryUsage().rss / (1024 * 1024);
+}
+
+/** Track peak RSS while something runs. */
+export function peakRss(intervalMs = 20): { stop(): number } {
+  let peak = rssMb();
+  const t = setInterval(() => {
+    peak = Math.max(peak, rssMb());
+  }, intervalMs);
+  return {
+    stop(): number {
+      clearInterval(t);
+      return Math.max(peak, rssMb());
+    },
+  };
+}
+
+export function heading(title: string): void {
+  console.log(`\n=== ${title} ${'='.repeat(Math.max(0, 70 - title.length))}`);
+}
+
+/** One line: ours, baseline, ratio, and whether the target holds. */
+export function compare(what: string, ours: number, baseline: number, unit: string, target: { atLeast?: number; atMost?: number }): void {
+  const ratio = baseline === 0 ? Infinity : ours / baseline;
+  const ok = (target.atLeast === undefined || ratio >= target.atLeast) && (target.atMost === undefined || ratio <= target.atMost);
+  const goal = target.atLeast !== undefined ? `target >= ${target.atLeast}x` : `target <= ${target.atMost}x`;
+  console.log(`${what.padEnd(44)} ours ${fmt(ours)} ${unit}  baseline ${fmt(baseline)} ${unit}  ratio ${fmt(ratio)}x  (${goal}: ${ok ? 'MET' : 'NOT MET'})`);
+}
+
+export function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(3);
+}
