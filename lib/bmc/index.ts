@@ -8,5 +8,6 @@ export { RibclClient } from './ribcl/client';
 export * as ribclProtocol from './ribcl/protocol';
 export * as ribclXml from './ribcl/xml';
 export { ribcl as ribclCommands } from './ribcl/commands';
+export * from './power';
 export { createBmc } from './connect';
 export type { BmcConfig, BmcProtocolChoice } from './connect';
