@@ -20,7 +20,4 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' } },
   },
-  {
-    files: ['nodes/**/*.html'],
-  },
 );
