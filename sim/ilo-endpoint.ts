@@ -86,9 +86,9 @@ export class IloEndpoint {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const server = this.server;
-    server.requests.total++;
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'https://ilo.sim');
+    if (url.pathname !== '/sim/stats') server.requests.total++;
     if (req.method === 'POST' && url.pathname === '/ribcl') {
       server.requests.ribcl++;
       const xml = body.toString('latin1');
@@ -101,6 +101,12 @@ export class IloEndpoint {
       // A reply cut short inside a document: what a crashing web server sends.
       if (fault?.kind === 'malformed') out = out.slice(0, Math.floor(out.length / 3));
       writeChunked(res, out);
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/sim/stats') {
+      // Simulator-only: lets a benchmark in another process count requests.
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ name: server.name, requests: server.requests, power: server.powerState }));
       return;
     }
     for (const route of extraRoutes) {

@@ -4,7 +4,7 @@
  * the RIBCL and Redfish providers.
  */
 import { isIP } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import { Pool, buildConnector, errors as undiciErrors } from 'undici';
 import { BmcError } from './errors';
 import { IloEndpoint, ResolvedEndpoint, resolveEndpoint } from './endpoint';
@@ -111,21 +111,22 @@ export class IloHttpClient {
 
 function makeConnector(ep: ResolvedEndpoint): buildConnector.connector {
   const tls = ep.tls;
-  if (tls.mode === 'pinned') return pinnedConnector(ep);
+  // One TLS context per iLO: building it per connection costs more CPU than
+  // the rest of a RIBCL call (every RIBCL reply closes the connection).
+  const secureContext = createSecureContext({
+    ...(tls.caPem ? { ca: tls.caPem } : {}),
+    ...(tls.legacy ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+  });
+  if (tls.mode === 'pinned') return pinnedConnector(ep, secureContext);
   return buildConnector({
     timeout: ep.connectTimeoutMs,
     rejectUnauthorized: tls.mode !== 'insecure',
-    ...(tls.caPem ? { ca: tls.caPem } : {}),
+    secureContext,
     ...(tls.servername
       ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(tls.servername as string, cert) }
       : {}),
-    ...legacyOptions(tls.legacy),
     maxCachedSessions: 16,
   });
-}
-
-function legacyOptions(legacy: boolean | undefined): ConnectionOptions {
-  return legacy ? { minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' } : {};
 }
 
 /**
@@ -134,7 +135,7 @@ function legacyOptions(legacy: boolean | undefined): ConnectionOptions {
  * are cached only from handshakes that passed the pin check: resuming one
  * proves the peer is the server that showed the pinned certificate.
  */
-function pinnedConnector(ep: ResolvedEndpoint): buildConnector.connector {
+function pinnedConnector(ep: ResolvedEndpoint, secureContext: SecureContext): buildConnector.connector {
   const expected = ep.tls.fingerprintHex as string;
   let verifiedSession: Buffer | undefined;
   return ((opts, cb) => {
@@ -155,7 +156,7 @@ function pinnedConnector(ep: ResolvedEndpoint): buildConnector.connector {
       rejectUnauthorized: false,
       session: verifiedSession,
       ALPNProtocols: ['http/1.1'],
-      ...legacyOptions(ep.tls.legacy),
+      secureContext,
     });
     const timer = setTimeout(() => {
       socket.destroy();
