@@ -13,7 +13,7 @@ import { Fleet } from '../sim/fleet';
 import { loadExampleFlows, wireToFleet, writeUserDir } from './demo-files';
 
 const repoRoot = join(__dirname, '..', '..');
-const userDir = join(repoRoot, '.demo');
+const userDir = process.env.ILO_DEMO_DIR ?? join(repoRoot, '.demo');
 
 function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
