@@ -34,6 +34,135 @@ export interface PowerResult {
   warnings: string[];
 }
 
+// ------------------------------------------------------------ management
+// (reference: ilo-protocols.md §2-§4; names follow Ironic where it has one)
+
+export type VirtualMediaDevice = 'cdrom' | 'floppy';
+
+/** RIBCL VM_BOOT_OPTION / Redfish BootOnNextServerReset, normalised. */
+export type VirtualMediaBootOption = 'boot-once' | 'boot-always' | 'no-boot';
+
+export interface VirtualMediaStatus {
+  device: VirtualMediaDevice;
+  inserted: boolean;
+  /** The URL the iLO was given, when inserted. */
+  imageUrl?: string;
+  bootOption: VirtualMediaBootOption;
+  writeProtected: boolean;
+  /** RIBCL VM_APPLET CONNECTED / Redfish ConnectedVia != NotConnected. */
+  connected: boolean;
+}
+
+export interface InsertMediaOptions {
+  /** Boot from it at the next server reset only (default false). */
+  bootOnce?: boolean;
+  /** Default true (Ironic always write-protects). */
+  writeProtect?: boolean;
+}
+
+/** Ironic's names: bios = RIBCL LEGACY / Redfish LegacyBios, uefi = UEFI / Uefi. */
+export type BootMode = 'bios' | 'uefi';
+
+export interface BootModeStatus {
+  current: BootMode;
+  /** What the next boot uses; "unknown" happens on some UEFI-capable iLO 4s. */
+  pending: BootMode | 'unknown';
+  supported: 'bios-only' | 'uefi-only' | 'bios-and-uefi';
+}
+
+/** Boot devices by class; UEFI entries map onto them (reference §2.4). */
+export type BootDevice = 'cdrom' | 'hdd' | 'network' | 'usb' | 'floppy';
+
+export interface BootOrderEntry {
+  device: BootDevice | 'other';
+  /** UEFI boot option id (e.g. "Boot000B") or the legacy device name. */
+  id: string;
+  description?: string;
+}
+
+export interface LicenceInfo {
+  /** As the iLO names it, e.g. "iLO 4 Advanced". */
+  type: string;
+  tier: 'advanced' | 'essentials' | 'standard' | 'other';
+  /** Scripted virtual media (what a vmedia deploy needs) is licensed. */
+  virtualMedia: boolean;
+}
+
+export type HealthStatus = 'ok' | 'degraded' | 'critical' | 'absent' | 'unknown';
+
+export interface HealthReading {
+  name: string;
+  status: HealthStatus;
+  /** e.g. { value: 21, unit: 'Celsius' } or { value: 35, unit: 'Percent' }. */
+  reading?: { value: number; unit: string };
+  /** Thresholds for temperatures. */
+  caution?: number;
+  critical?: number;
+  location?: string;
+}
+
+export interface HealthReport {
+  /** Worst of the components (ok when all are ok or absent). */
+  overall: HealthStatus;
+  temperatures: HealthReading[];
+  fans: HealthReading[];
+  powerSupplies: HealthReading[];
+  /** Subsystem summaries as the iLO gives them (BIOS/hardware, memory, processors, storage, network…). */
+  summary: Record<string, HealthStatus>;
+}
+
+export interface NicInfo {
+  port: string;
+  /** Lower-case, colon-separated. */
+  mac: string;
+}
+
+export interface HostInfo {
+  productName: string;
+  /** "G7" | "Gen8" | "Gen9" | "Gen10" | "Gen10 Plus" | "Gen11" … when it can be told. */
+  generation?: string;
+  serialNumber?: string;
+  uuid?: string;
+  managementProcessor?: string;
+  iloFirmware?: string;
+  nics: NicInfo[];
+}
+
+/**
+ * Management operations (virtual media, boot, licence, health, host data).
+ * Being implemented for RIBCL and Redfish; `Bmc` will extend it once both do.
+ */
+export interface BmcManagement {
+  /** Drive status; an empty drive is `inserted: false`, not an error. */
+  getVirtualMediaStatus(device: VirtualMediaDevice): Promise<VirtualMediaStatus>;
+  /**
+   * Insert an image by URL and connect it (ejecting first where the iLO needs
+   * it). A floppy can never be boot-once.
+   */
+  insertVirtualMedia(device: VirtualMediaDevice, url: string, options?: InsertMediaOptions): Promise<void>;
+  /** Eject; ejecting an empty drive is not an error. */
+  ejectVirtualMedia(device: VirtualMediaDevice): Promise<void>;
+  setVirtualMediaBootOption(device: VirtualMediaDevice, option: VirtualMediaBootOption): Promise<void>;
+
+  /** Rejects with `not-supported` on platforms without boot-mode control (iLO 3, Gen8 BIOS-only). */
+  getBootMode(): Promise<BootModeStatus>;
+  /** Takes effect at the next boot. `not-supported` where the platform cannot (Gen8 BIOS-only). */
+  setPendingBootMode(mode: BootMode): Promise<void>;
+
+  /** The one-time boot device, or "normal" when none is set. */
+  getOneTimeBoot(): Promise<BootDevice | 'normal' | string>;
+  /** Refused while the host is in POST: a `busy` error with reason `host-in-post` (retryable). */
+  setOneTimeBoot(device: BootDevice): Promise<void>;
+  getPersistentBootOrder(): Promise<BootOrderEntry[]>;
+  /** Put these device classes first, in this order (UEFI: the matching entries). */
+  setPersistentBootOrder(devices: BootDevice[]): Promise<void>;
+
+  getLicence(): Promise<LicenceInfo>;
+  getHealth(): Promise<HealthReport>;
+  getHostInfo(): Promise<HostInfo>;
+
+}
+
 export interface Bmc {
   readonly protocol: BmcProtocol;
   /** `host:port` of the iLO. */
