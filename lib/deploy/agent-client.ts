@@ -1,0 +1,165 @@
+/**
+ * Talks to a running ironic-python-agent (reference §8.3): runs commands,
+ * polls their results, with the deploy's token on every call.
+ */
+import { request } from 'undici';
+import { DeployError } from './errors';
+
+export type CommandStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CLEAN_VERSION_MISMATCH' | 'VERSION_MISMATCH';
+
+export interface CommandResult {
+  id?: string;
+  command_name: string;
+  command_params?: Record<string, unknown>;
+  command_status: CommandStatus;
+  command_error?: { type?: string; code?: number; message?: string; details?: string } | string | null;
+  command_result?: Record<string, unknown> | null;
+}
+
+export interface ImageInfo {
+  id: string;
+  urls: string[];
+  disk_format: 'raw' | 'qcow2';
+  container_format: 'bare';
+  /** Legacy MD5 (IPA before os_hash). */
+  checksum?: string;
+  os_hash_algo?: 'md5' | 'sha256' | 'sha512';
+  os_hash_value?: string;
+  stream_raw_images?: boolean;
+  image_type?: 'whole-disk' | 'partition';
+  node_uuid?: string;
+}
+
+export interface AgentClientOptions {
+  /** Per HTTP request (default 60 s). */
+  requestTimeoutMs?: number;
+}
+
+export class AgentClient {
+  private readonly base: URL;
+
+  constructor(
+    agentUrl: string,
+    private readonly token: string,
+    private readonly opts: AgentClientOptions = {},
+  ) {
+    let u: URL;
+    try {
+      u = new URL(agentUrl);
+    } catch {
+      throw new DeployError('ramdisk', `the agent gave an invalid callback_url ${JSON.stringify(agentUrl)}`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new DeployError('ramdisk', `the agent's callback_url must be http(s), got ${u.protocol}`);
+    this.base = u;
+  }
+
+  private url(path: string, query: Record<string, string>): string {
+    const u = new URL(path, this.base.href.endsWith('/') ? this.base.href : `${this.base.href}/`);
+    for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+    u.searchParams.set('agent_token', this.token);
+    return u.href;
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, query: Record<string, string>, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+    const timeout = this.opts.requestTimeoutMs ?? 60_000;
+    let res;
+    try {
+      res = await request(this.url(path, query), {
+        method,
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal,
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const kind = /TIMEOUT/.test(code) ? 'timeout' : 'ramdisk';
+      throw new DeployError(kind, `cannot reach the agent at ${this.base.host}: ${code || (err as Error).message}`, { cause: err });
+    }
+    const text = await res.body.text();
+    if (res.statusCode === 401) throw new DeployError('ramdisk', 'the agent refused our token (401)');
+    if (res.statusCode === 409) throw new DeployError('ramdisk', `the agent is busy with another command (409): ${text.slice(0, 200)}`);
+    if (res.statusCode >= 400) throw new DeployError('ramdisk', `the agent answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    try {
+      return text ? JSON.parse(text) : {};
+    } catch {
+      throw new DeployError('ramdisk', `the agent sent something that is not JSON: ${text.slice(0, 80)}`);
+    }
+  }
+
+  /** POST /v1/commands/ — `wait: true` blocks in the agent until the command ends. */
+  async run(name: string, params: Record<string, unknown>, wait: boolean, signal?: AbortSignal): Promise<CommandResult> {
+    const r = (await this.call('POST', 'v1/commands/', { wait: String(wait) }, { name, params }, signal)) as CommandResult;
+    if (!r || typeof r.command_status !== 'string') throw new DeployError('ramdisk', `the agent's answer to ${name} has no command_status`);
+    if (wait && r.command_status === 'FAILED') throw new DeployError('ramdisk', `${name} failed in the agent: ${errorText(r)}`);
+    return r;
+  }
+
+  async list(signal?: AbortSignal): Promise<CommandResult[]> {
+    const r = (await this.call('GET', 'v1/commands/', {}, undefined, signal)) as { commands?: CommandResult[] };
+    return Array.isArray(r.commands) ? r.commands : [];
+  }
+
+  /**
+   * Poll GET /v1/commands until the last command named `bareName` is no
+   * longer RUNNING (Ironic looks at the last entry; results use the bare
+   * name, e.g. prepare_image).
+   */
+  async waitFor(
+    bareName: string,
+    o: { timeoutMs: number; intervalMs?: number; signal?: AbortSignal; onPoll?: (c: CommandResult) => void },
+  ): Promise<CommandResult> {
+    const deadline = Date.now() + o.timeoutMs;
+    for (;;) {
+      const last = (await this.list(o.signal)).filter((c) => c.command_name === bareName).at(-1);
+      if (last) {
+        o.onPoll?.(last);
+        if (last.command_status === 'SUCCEEDED') return last;
+        if (last.command_status !== 'RUNNING') throw new DeployError('ramdisk', `${bareName} ${last.command_status.toLowerCase()} in the agent: ${errorText(last)}`);
+      }
+      if (Date.now() >= deadline) throw new DeployError('timeout', `the agent's ${bareName} did not finish within ${Math.round(o.timeoutMs / 1000)} s`);
+      await sleep(o.intervalMs ?? 2000, o.signal);
+    }
+  }
+
+  /** standby.prepare_image: download the image, check it, write it to disk (asynchronous). */
+  prepareImage(imageInfo: ImageInfo, signal?: AbortSignal): Promise<CommandResult> {
+    return this.run('standby.prepare_image', { image_info: imageInfo, configdrive: null }, false, signal);
+  }
+
+  sync(signal?: AbortSignal): Promise<CommandResult> {
+    return this.run('standby.sync', {}, true, signal);
+  }
+
+  /** standby.power_off: the agent shuts the machine down; the connection may drop as it does. */
+  async powerOff(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.run('standby.power_off', {}, false, signal);
+    } catch (err) {
+      if (err instanceof DeployError && /cannot reach/.test(err.message)) return;
+      throw err;
+    }
+  }
+}
+
+function errorText(c: CommandResult): string {
+  const e = c.command_error;
+  if (!e) return 'no error given';
+  if (typeof e === 'string') return e;
+  return e.message ?? e.details ?? e.type ?? JSON.stringify(e);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

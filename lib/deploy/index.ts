@@ -1,0 +1,11 @@
+export * from './types';
+export * from './errors';
+export * from './tokens';
+export { DeployEngine, normaliseMac } from './engine';
+export type { DeployProcess, Step, StepContext, EngineOptions, StartRequest, CallbackKind } from './engine';
+export { DeployStateStore } from './state-store';
+export { createRamdiskApi } from './ramdisk-api';
+export type { RamdiskApiEngine, RamdiskApiOptions } from './ramdisk-api';
+export { AgentClient } from './agent-client';
+export type { CommandResult, ImageInfo } from './agent-client';
+export { notifyDibRamdisk } from './dib-notify';

@@ -1,0 +1,121 @@
+/**
+ * The deploy engine's vocabulary: Ironic's provision states and methods, the
+ * request an operator makes, and the record the engine keeps of each deploy.
+ */
+import type { BootMode } from '../bmc/types';
+
+export type DeployMethod = 'iscsi_ilo' | 'agent_ilo' | 'pxe_ilo';
+export const DEPLOY_METHODS: readonly DeployMethod[] = ['iscsi_ilo', 'agent_ilo', 'pxe_ilo'];
+
+/** Ironic's provision states (reference §12), as the API strings. */
+export type ProvisionState = 'available' | 'deploying' | 'wait call-back' | 'active' | 'deploy failed' | 'deleting' | 'error';
+
+/** An image the deploy needs: an http(s) URL, a local file, `swift:<container>/<object>` or `glance:<id>`. */
+export type ImageRef = string;
+
+export interface ImageChecksum {
+  algorithm: 'md5' | 'sha256' | 'sha512';
+  value: string;
+}
+
+export interface DeployRequest {
+  method: DeployMethod;
+  /** The instance image to write. */
+  image: ImageRef;
+  imageChecksum?: ImageChecksum;
+  /** raw (default) or qcow2. */
+  imageFormat?: 'raw' | 'qcow2';
+  /** whole-disk (default) or a partition image (iscsi_ilo, pxe_ilo). */
+  imageType?: 'whole-disk' | 'partition';
+  /** Kernel and ramdisk of a partition image, for the instance boot ISO / PXE config (netboot). */
+  instanceKernel?: ImageRef;
+  instanceRamdisk?: ImageRef;
+  /** Deploy ramdisk as a ready ISO (vmedia methods)... */
+  deployIso?: ImageRef;
+  /** ...or as kernel + ramdisk (an ISO is built; pxe_ilo always uses these). */
+  deployKernel?: ImageRef;
+  deployRamdisk?: ImageRef;
+  /** Requested boot mode; absent: keep the server's current one (Ironic's "preserve"). */
+  bootMode?: BootMode;
+  /** local (default for whole-disk) or netboot (partition images booted from an ISO / PXE). */
+  bootOption?: 'local' | 'netboot';
+  /** Size of the root partition for partition images (MiB). */
+  rootMb?: number;
+  /** MAC of the NIC the ramdisk should use (BOOTIF); default: the first NIC the iLO reports. */
+  bootMac?: string;
+  /** Extra kernel parameters for the instance (netboot). */
+  kernelParams?: string;
+}
+
+export interface PublishedObject {
+  name: string;
+  url: string;
+  expiresAt?: string;
+}
+
+export interface DeployRecord {
+  /** Deploy id; also the "node uuid" the ramdisk uses in its callbacks. */
+  id: string;
+  /** What is locked: one deploy per server at a time. */
+  serverKey: string;
+  serverName: string;
+  /** Opaque references the host application resolves to an iLO client and a store (e.g. Node-RED config node ids). */
+  refs: Record<string, string>;
+  method: DeployMethod;
+  action: 'deploy' | 'rebuild' | 'undeploy';
+  state: ProvisionState;
+  request: DeployRequest;
+  /** Names of the process's steps, and how far it got. */
+  steps: string[];
+  completed: string[];
+  step?: { index: number; name: string; startedAt: string };
+  /** Per-deploy secret handed to the ramdisk on the floppy / PXE command line. Never leaves the engine. */
+  token: string;
+  /** Values steps pass on to later steps (survive a restart). */
+  data: Record<string, unknown>;
+  /** Objects published for the iLO, removed on clean-up. */
+  published: PublishedObject[];
+  /** When a callback wait gives up (ISO time). */
+  callbackDeadline?: string;
+  lastError?: string;
+  failedStep?: string;
+  cleanup?: { done: boolean; errors: string[] };
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}
+
+/** What the engine reports as it goes; never holds a credential or the token. */
+export interface DeployProgress {
+  deployId: string;
+  server: string;
+  method: DeployMethod;
+  action: DeployRecord['action'];
+  state: ProvisionState;
+  step?: string;
+  /** 1-based position of the step, and the number of steps. */
+  stepIndex?: number;
+  stepCount: number;
+  message: string;
+  transfer?: { bytes: number; total?: number; percent?: number };
+  time: string;
+}
+
+/** The public view of a record (no token, no internal data). */
+export interface DeployStatus {
+  deployId: string;
+  server: string;
+  method: DeployMethod;
+  action: DeployRecord['action'];
+  state: ProvisionState;
+  step?: string;
+  stepIndex?: number;
+  stepCount: number;
+  lastError?: string;
+  failedStep?: string;
+  cleanup?: { done: boolean; errors: string[] };
+  result?: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}

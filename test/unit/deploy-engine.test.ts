@@ -1,0 +1,307 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { DeployEngine, type DeployProcess, type Step } from '../../lib/deploy/engine';
+import { DeployError } from '../../lib/deploy/errors';
+import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
+import type { DeployProgress, DeployStatus } from '../../lib/deploy/types';
+
+/** A fake server: records what the steps did, and hands the token over as a floppy would. */
+interface FakeDeps {
+  log: string[];
+  floppy: Map<string, string>;
+  failAt?: string;
+  hangAt?: string;
+}
+
+const deps: FakeDeps = { log: [], floppy: new Map() };
+
+function step(name: string, extra: Partial<Step<FakeDeps>> = {}): Step<FakeDeps> {
+  return {
+    name,
+    title: `Step ${name}`,
+    resumable: true,
+    async run(ctx) {
+      ctx.deps.log.push(`run ${name}`);
+      if (ctx.deps.hangAt === name) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      if (ctx.deps.failAt === name) throw new Error(`${name} broke`);
+    },
+    async undo(ctx) {
+      ctx.deps.log.push(`undo ${name}`);
+    },
+    ...extra,
+  };
+}
+
+const fakeProcess: DeployProcess<FakeDeps> = {
+  method: 'agent_ilo',
+  validate(req) {
+    if (!req.image) throw new DeployError('invalid-input', 'image: expected an image reference', { field: 'image' });
+  },
+  deploySteps: [
+    step('power-off'),
+    step('floppy', {
+      async run(ctx) {
+        ctx.deps.log.push('run floppy');
+        ctx.deps.floppy.set(ctx.record.id, ctx.record.token);
+        await ctx.published({ name: `floppy-${ctx.record.id}`, url: 'https://store/x' });
+        ctx.data.macs = ['AA:BB:CC:00:11:22'];
+        if (ctx.deps.failAt === 'floppy') throw new Error('floppy broke');
+      },
+      async undo(ctx) {
+        ctx.deps.log.push('undo floppy');
+        await ctx.forgetPublished(`floppy-${ctx.record.id}`);
+      },
+    }),
+    step('power-on'),
+    step('wait-agent', {
+      undo: undefined,
+      async run(ctx) {
+        ctx.deps.log.push('run wait-agent');
+        const body = await ctx.waitForCallback('heartbeat', (ctx.data.callbackTimeoutMs as number | undefined) ?? 5000);
+        ctx.data.agentUrl = body.callback_url;
+        if (ctx.deps.failAt === 'wait-agent') throw new Error('wait-agent broke');
+      },
+    }),
+    step('write-image', { resumable: false }),
+    step('boot-device'),
+  ],
+  teardownSteps: [step('td-power-off', { undo: undefined }), step('td-eject', { undo: undefined })],
+  async cleanup(ctx) {
+    ctx.deps.log.push('cleanup');
+    return [];
+  },
+};
+
+let dir: string;
+let engine: DeployEngine<FakeDeps>;
+let api: Server;
+let apiUrl: string;
+const engines: Array<DeployEngine<FakeDeps>> = [];
+
+function newEngine(opts: Partial<ConstructorParameters<typeof DeployEngine<FakeDeps>>[0]> = {}): DeployEngine<FakeDeps> {
+  const e = new DeployEngine<FakeDeps>({
+    stateDir: join(dir, 'state'),
+    processes: { agent_ilo: fakeProcess },
+    resolveDeps: async () => deps,
+    callbackTimeoutMs: 5000,
+    ...opts,
+  });
+  engines.push(e);
+  return e;
+}
+
+async function startApi(e: DeployEngine<FakeDeps>): Promise<void> {
+  const handler = createRamdiskApi(e);
+  api = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
+  apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+}
+
+const heartbeat = (node: string, token: string | undefined, callbackUrl = 'http://127.0.0.1:9999'): Promise<Response> =>
+  fetch(`${apiUrl}/v1/heartbeat/${node}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ callback_url: callbackUrl, agent_token: token, agent_version: '9.0' }),
+  });
+
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const request = { serverKey: 'ilo-1:443', serverName: 'server-1', refs: { ilo: 'cfg-1' }, request: { method: 'agent_ilo' as const, image: 'http://images/disk.raw' } };
+
+describe('deploy engine', () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'deploy-engine-'));
+  });
+  beforeEach(async () => {
+    rmSync(join(dir, 'state'), { recursive: true, force: true });
+    deps.log = [];
+    deps.floppy.clear();
+    deps.failAt = undefined;
+    deps.hangAt = undefined;
+    engine = newEngine();
+    await engine.start();
+    await startApi(engine);
+  });
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((e) => e.stop()));
+    await new Promise<void>((r) => api.close(() => r()));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('runs every step in order, waits for the agent, ends active; progress says step n of N', async () => {
+    const events: DeployProgress[] = [];
+    engine.on('progress', (p: DeployProgress) => events.push(p));
+    const started = engine.deploy(request);
+    assert.equal(started.state, 'deploying');
+    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const token = deps.floppy.get(started.deployId)!;
+    assert.equal((await heartbeat(started.deployId, token)).status, 202);
+    const done = await engine.wait(started.deployId);
+    assert.equal(done.state, 'active');
+    assert.deepEqual(deps.log, ['run power-off', 'run floppy', 'run power-on', 'run wait-agent', 'run write-image', 'run boot-device']);
+    const steps = events.filter((e) => e.step).map((e) => `${e.stepIndex}/${e.stepCount} ${e.step}`);
+    assert.deepEqual([...new Set(steps)], ['1/6 power-off', '2/6 floppy', '3/6 power-on', '4/6 wait-agent', '5/6 write-image', '6/6 boot-device']);
+    assert.ok(events.some((e) => e.state === 'wait call-back'));
+    const onDisk = JSON.parse(readFileSync(join(dir, 'state', `${started.deployId}.json`), 'utf8'));
+    assert.equal(onDisk.state, 'active');
+    assert.notEqual(onDisk.token, token, 'the ramdisk token is retired once the deploy is active');
+    assert.ok(!JSON.stringify(events).includes(token), 'the token never appears in progress events');
+    assert.ok(!JSON.stringify(done).includes(token), 'nor in the status');
+  });
+
+  test('a heartbeat without the token, or with a wrong one, is refused with 401 and changes nothing', async () => {
+    const started = engine.deploy(request);
+    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    assert.equal((await heartbeat(started.deployId, undefined)).status, 401);
+    assert.equal((await heartbeat(started.deployId, 'x'.repeat(43))).status, 401);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(engine.status(started.deployId)?.state, 'wait call-back');
+    assert.ok(!deps.log.includes('run write-image'));
+    assert.equal((await heartbeat('00000000-0000-0000-0000-000000000000', 'whatever')).status, 404);
+    assert.equal((await heartbeat(started.deployId, deps.floppy.get(started.deployId))).status, 202);
+    assert.equal((await engine.wait(started.deployId)).state, 'active');
+  });
+
+  test('lookup finds the deploy by MAC and reveals no token', async () => {
+    const started = engine.deploy(request);
+    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const res = await fetch(`${apiUrl}/v1/lookup?addresses=aa:bb:cc:00:11:22,11:22:33:44:55:66`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-openstack-ironic-api-maximum-version'), '1.68');
+    const body = (await res.json()) as { node: { uuid: string }; config: { agent_token: string; agent_token_required: boolean } };
+    assert.equal(body.node.uuid, started.deployId);
+    assert.equal(body.config.agent_token, '******');
+    assert.equal(body.config.agent_token_required, true);
+    assert.equal((await fetch(`${apiUrl}/v1/lookup?addresses=00:00:00:00:00:01`)).status, 404);
+    const root = (await (await fetch(`${apiUrl}/`)).json()) as { default_version: { version: string } };
+    assert.equal(root.default_version.version, '1.68');
+  });
+
+  for (const failAt of ['power-off', 'floppy', 'power-on', 'wait-agent', 'write-image', 'boot-device']) {
+    test(`a failure in "${failAt}" undoes what was done, in reverse, cleans up, and keeps the reason`, async () => {
+      deps.failAt = failAt;
+      const started = engine.deploy(request);
+      if (['wait-agent', 'write-image', 'boot-device'].includes(failAt)) {
+        await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+        await heartbeat(started.deployId, deps.floppy.get(started.deployId));
+      }
+      const done = await engine.wait(started.deployId);
+      assert.equal(done.state, 'deploy failed');
+      assert.equal(done.failedStep, failAt);
+      assert.match(done.lastError ?? '', new RegExp(`Step ${failAt}: ${failAt} broke`));
+      assert.deepEqual(done.cleanup, { done: true, errors: [] });
+      const order = ['power-off', 'floppy', 'power-on', 'wait-agent', 'write-image', 'boot-device'];
+      const expectedUndo = order
+        .slice(0, order.indexOf(failAt) + 1)
+        .filter((s) => s !== 'wait-agent')
+        .reverse()
+        .map((s) => `undo ${s}`);
+      assert.deepEqual(deps.log.filter((l) => l.startsWith('undo') || l === 'cleanup'), [...expectedUndo, 'cleanup']);
+      const onDisk = JSON.parse(readFileSync(join(dir, 'state', `${started.deployId}.json`), 'utf8'));
+      assert.deepEqual(onDisk.published, [], 'published objects are forgotten only after their removal');
+      // The server is free again.
+      deps.failAt = undefined;
+      const again = engine.deploy(request);
+      assert.equal(again.state, 'deploying');
+      await engine.stop();
+    });
+  }
+
+  test('no callback in time: deploy failed with a timeout, cleaned up', async () => {
+    const e = newEngine({ stateDir: join(dir, 'state-timeout') });
+    await e.start();
+    const started = e.deploy({ ...request, request: { ...request.request } });
+    const rec = e.status(started.deployId)!;
+    assert.equal(rec.state, 'deploying');
+    // Shorten this deploy's wait through its data, as a step would read a configured timeout.
+    (e as unknown as { records: Map<string, { data: Record<string, unknown> }> }).records.get(started.deployId)!.data.callbackTimeoutMs = 150;
+    const done = await e.wait(started.deployId);
+    assert.equal(done.state, 'deploy failed');
+    assert.match(done.lastError ?? '', /no callback from the ramdisk within/);
+    assert.ok(deps.log.includes('cleanup'));
+  });
+
+  test('a step that hangs is stopped by its timeout', async () => {
+    deps.hangAt = 'power-on';
+    const slow: DeployProcess<FakeDeps> = { ...fakeProcess, deploySteps: fakeProcess.deploySteps.map((s) => (s.name === 'power-on' ? { ...s, timeoutMs: 100 } : s)) };
+    const e = newEngine({ stateDir: join(dir, 'state-hang'), processes: { agent_ilo: slow } });
+    await e.start();
+    const done = await e.wait(e.deploy(request).deployId);
+    assert.equal(done.state, 'deploy failed');
+    assert.match(done.lastError ?? '', /did not finish within 0 s|did not finish within/);
+  });
+
+  test('one deploy per server at a time; another server is not blocked', async () => {
+    const first = engine.deploy(request);
+    assert.throws(() => engine.deploy(request), (err: unknown) => err instanceof DeployError && err.code === 'busy' && /one deploy per server/.test(err.message));
+    const other = engine.deploy({ ...request, serverKey: 'ilo-2:443', serverName: 'server-2' });
+    assert.equal(other.state, 'deploying');
+    await until(() => engine.status(first.deployId)?.state === 'wait call-back');
+  });
+
+  test('bad input is refused before anything starts, naming the field', () => {
+    assert.throws(() => engine.deploy({ ...request, request: { method: 'agent_ilo', image: '' } }), { code: 'invalid-input', field: 'image' });
+    assert.throws(() => engine.deploy({ ...request, request: { method: 'bogus' as never, image: 'x' } }), { code: 'invalid-input', field: 'method' });
+    assert.deepEqual(engine.list(), []);
+  });
+
+  test('a restart while waiting for the callback resumes the wait, and the deploy completes', async () => {
+    const started = engine.deploy(request);
+    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const token = deps.floppy.get(started.deployId)!;
+    await engine.stop();
+    deps.log = [];
+    const again = newEngine();
+    const { resumed, failed } = await again.start();
+    assert.deepEqual({ resumed, failed }, { resumed: [started.deployId], failed: [] });
+    await new Promise<void>((r) => api.close(() => r()));
+    await startApi(again);
+    await until(() => again.status(started.deployId)?.state === 'wait call-back');
+    assert.equal((await heartbeat(started.deployId, token)).status, 202);
+    const done = await again.wait(started.deployId);
+    assert.equal(done.state, 'active');
+    assert.deepEqual(deps.log, ['run wait-agent', 'run write-image', 'run boot-device'], 'completed steps are not repeated');
+  });
+
+  test('a restart inside a step that cannot be resumed fails the deploy with clean-up done', async () => {
+    deps.hangAt = 'write-image';
+    const started = engine.deploy(request);
+    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    await heartbeat(started.deployId, deps.floppy.get(started.deployId));
+    await until(() => deps.log.includes('run write-image'));
+    await engine.stop();
+    deps.hangAt = undefined;
+    deps.log = [];
+    const again = newEngine();
+    const { failed } = await again.start();
+    assert.deepEqual(failed, [started.deployId]);
+    const done: DeployStatus = await again.wait(started.deployId);
+    assert.equal(done.state, 'deploy failed');
+    assert.match(done.lastError ?? '', /restarted during "Step write-image"/);
+    assert.deepEqual(deps.log, ['undo write-image', 'undo power-on', 'undo floppy', 'undo power-off', 'cleanup']);
+    assert.equal(readdirSync(join(dir, 'state')).filter((f) => f.endsWith('.tmp')).length, 0);
+  });
+
+  test('undeploy during a deploy cancels it, cleans up, tears down, and frees the server', async () => {
+    const started = engine.deploy(request);
+    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const td = await engine.undeploy(request.serverKey);
+    assert.equal(td.state, 'deleting');
+    const done = await engine.wait(started.deployId);
+    assert.equal(done.state, 'available');
+    assert.deepEqual(deps.log.slice(-3), ['cleanup', 'run td-power-off', 'run td-eject']);
+    assert.equal((await heartbeat(started.deployId, deps.floppy.get(started.deployId))).status, 404, 'the old ramdisk can no longer call back');
+    assert.equal(engine.deploy(request).state, 'deploying');
+  });
+});
