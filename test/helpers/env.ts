@@ -31,6 +31,8 @@ const PACKAGE_OF: Record<string, string> = {
   mtype: 'mtools',
   'fsck.fat': 'dosfstools',
   'mkfs.vfat': 'dosfstools',
+  mcopy: 'mtools',
+  mmd: 'mtools',
   'qemu-system-x86_64': 'qemu-system-x86',
   'qemu-img': 'qemu-utils',
   tgtd: 'tgt',
