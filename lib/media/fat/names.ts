@@ -8,7 +8,8 @@ import { invalidMediaInput } from '../errors';
 /** Characters allowed in a short name besides A-Z and 0-9. */
 const SHORT_EXTRA = new Set("!#$%&'()-@^_`{}~");
 /** Characters no FAT name may hold (plus control characters). */
-const LONG_FORBIDDEN = /["*/:<>?\\|\u0000-\u001f\u007f]/;
+const LONG_FORBIDDEN_CHARS = new Set('"*/:<>?\\|');
+const isForbidden = (name: string): boolean => [...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f || LONG_FORBIDDEN_CHARS.has(c));
 
 export const MAX_LONG_NAME = 255;
 
@@ -16,7 +17,7 @@ export const MAX_LONG_NAME = 255;
 export function checkLongName(name: string, field: string): void {
   if (name.length === 0 || name === '.' || name === '..') throw invalidMediaInput(field, 'a non-empty file name other than "." and ".."', name);
   if (name.length > MAX_LONG_NAME) throw invalidMediaInput(field, `a name of at most ${MAX_LONG_NAME} characters`, name);
-  if (LONG_FORBIDDEN.test(name)) throw invalidMediaInput(field, 'a name without control characters or any of " * / : < > ? \\ |', name);
+  if (isForbidden(name)) throw invalidMediaInput(field, 'a name without control characters or any of " * / : < > ? \\ |', name);
   if (/[. ]$/.test(name)) throw invalidMediaInput(field, 'a name that does not end with a dot or a space', name);
 }
 
