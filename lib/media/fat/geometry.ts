@@ -92,7 +92,8 @@ const SPC_FAT32 = [8, 4, 2, 1, 16, 32, 64];
 function defaultRootEntries(totalSectors: number | undefined, needed: number): number {
   const diskette = totalSectors === undefined ? undefined : DISKETTES[(totalSectors * SECTOR) / 1024];
   const base = diskette?.rootEntries ?? 512;
-  return Math.max(base, Math.ceil(needed / 16) * 16);
+  // The root region grows to hold the content (up to the 16-bit field's limit).
+  return Math.min(0xfff0, Math.max(base, Math.ceil(needed / 16) * 16));
 }
 
 function typeFor(totalSectors: number): FatType[] {

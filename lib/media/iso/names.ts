@@ -5,8 +5,8 @@
  */
 import { invalidMediaInput } from '../errors';
 
-/** Longest real (Rock Ridge) name accepted, in UTF-8 bytes: keeps every directory record within 255 bytes. */
-export const MAX_RR_NAME = 150;
+/** Longest real (Rock Ridge) name accepted, in UTF-8 bytes: keeps every directory record (identifier, PX, TF, NM) within 255 bytes. */
+export const MAX_RR_NAME = 120;
 const MAX_FILE_ID = 30; // name + "." + extension, without ";1"
 const MAX_DIR_ID = 31;
 
