@@ -59,7 +59,7 @@ describe('FAT images read back by mtools and fsck.fat', { skip }, () => {
     assert.match(dir.stdout, /Volume in drive : is ir-vfd-dev/);
     assert.match(dir.stdout, /^PARAME~1 TXT\s+\d+ .*parameters\.txt$/m);
     const info = await runOk('minfo', ['-i', img, '::']);
-    assert.match(info.stdout, /disk type="FAT12   "/);
+    assert.match(info.stdout, /disk type="FAT12 {3}"/);
     assert.match(info.stdout, /disk label="ir-vfd-dev "/);
     const content = await runOk('mtype', ['-i', img, '::/parameters.txt']);
     assert.equal(content.stdout, formatParameters(params));
