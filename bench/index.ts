@@ -4,9 +4,11 @@
  * the same run. Benchmarks are not part of `npm test`.
  */
 import type { BenchSuite } from './suite';
+import { mediaBench } from './media';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
+  mediaBench,
 ];
 
 async function main(): Promise<void> {

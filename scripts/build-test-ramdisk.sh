@@ -23,8 +23,10 @@ done
 PATH="$PATH:/usr/sbin:/sbin"
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "missing $busybox (Debian package busybox-static)"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || ldd "$busybox" 2>&1 | grep -q 'not a dynamic' ||
-  die "$busybox is not statically linked (install busybox-static)"
+case "$(ldd "$busybox" 2>&1 || true)" in
+  *"not a dynamic"* | *"statically linked"*) ;;
+  *) die "$busybox is not statically linked (install busybox-static)" ;;
+esac
 
 # Modules, by name; their dependencies are added in load order by modprobe --show-depends.
 MODULES=(

@@ -1,3 +1,9 @@
+/**
+ * Media for iLO virtual-media deploys, built in TypeScript with no external
+ * tool and no root: the virtual floppy (FAT12 + parameters.txt), FAT images
+ * in general (ESPs), ISO 9660 with Rock Ridge and El Torito, and the boot /
+ * deploy ISO builders on top.
+ */
 export * from './errors';
 export * from './source';
 export * from './image';
