@@ -2,7 +2,7 @@
  * Boot loader configuration for the ISOs: isolinux.cfg (BIOS) and grub.cfg
  * (UEFI), both booting the same kernel and ramdisk with the same command line.
  */
-import { invalidMediaInput } from './errors';
+import { describeBadCharacter, invalidMediaInput, MediaError } from './errors';
 
 /** Linux on x86 keeps at most 2048 bytes of command line, terminator included. */
 export const MAX_CMDLINE = 2047;
@@ -27,8 +27,14 @@ export function kernelParamWords(params: string | readonly string[] | undefined,
     throw invalidMediaInput(field, 'a string or an array of words', params);
   }
   words.forEach((w, i) => {
-    if (typeof w !== 'string' || !WORD.test(w)) {
-      throw invalidMediaInput(`${field}[${i}]`, 'a non-empty word of printable ASCII without whitespace, quotes or backslashes', w);
+    if (typeof w !== 'string') throw invalidMediaInput(`${field}[${i}]`, 'a string', w);
+    if (!WORD.test(w)) {
+      // The word itself is not repeated: deploy parameters on the command line may be secrets.
+      throw new MediaError(
+        'invalid-input',
+        `${field}[${i}]: expected a non-empty word of printable ASCII without whitespace, quotes or backslashes; ${describeBadCharacter(w, (c) => WORD.test(c))}`,
+        { field: `${field}[${i}]` },
+      );
     }
   });
   return words;

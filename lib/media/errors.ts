@@ -47,3 +47,22 @@ function describeValue(v: unknown): string {
   if (Buffer.isBuffer(v)) return `a Buffer of ${v.length} bytes`;
   return typeof v;
 }
+
+const CHAR_NAMES: Record<string, string> = { ' ': 'a space', '\t': 'a tab', '\n': 'a newline', '\r': 'a carriage return', '"': 'a double quote', "'": 'a single quote', '\\': 'a backslash', '=': "'='" };
+
+/**
+ * Where a value breaks the rules, without repeating the value (it may be a
+ * secret, such as an agent token): "found a space at position 5".
+ */
+export function describeBadCharacter(value: string, allowed: (c: string) => boolean): string {
+  let pos = 0;
+  for (const c of value) {
+    pos++;
+    if (!allowed(c)) {
+      const code = c.codePointAt(0) ?? 0;
+      const name = CHAR_NAMES[c] ?? (code < 0x20 || code === 0x7f ? 'a control character' : code > 0x7e ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `'${c}'`);
+      return `found ${name} at position ${pos}`;
+    }
+  }
+  return value.length === 0 ? 'found an empty value' : 'found nothing wrong';
+}

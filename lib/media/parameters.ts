@@ -5,7 +5,7 @@
  * IPA with `str.split()`), so a value with a space, a newline or a control
  * character would silently become another parameter: such values are refused.
  */
-import { invalidMediaInput } from './errors';
+import { describeBadCharacter, MediaError, invalidMediaInput } from './errors';
 
 export type ParameterValue = string | number | boolean;
 /** Parameters in the order they are written; `undefined` values are left out. */
@@ -34,10 +34,11 @@ export function formatParameters(parameters: DeployParameters, field = 'paramete
     }
     const value = String(raw);
     if (!VALUE.test(value)) {
-      throw invalidMediaInput(
-        `${field}.${key}`,
-        'a value of printable ASCII without spaces, tabs or newlines (the ramdisks split parameters.txt on whitespace; URL-quote such values)',
-        value,
+      // The value itself is not repeated: it may be a secret (deployment_key, ipa-agent-token).
+      throw new MediaError(
+        'invalid-input',
+        `${field}.${key}: expected a value of printable ASCII without spaces, tabs or newlines (the ramdisks split parameters.txt on whitespace; URL-quote such values); ${describeBadCharacter(value, (c) => VALUE.test(c))}`,
+        { field: `${field}.${key}` },
       );
     }
     lines.push(`${key}=${value}`);

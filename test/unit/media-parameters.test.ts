@@ -18,17 +18,21 @@ describe('parameters.txt', () => {
     assert.deepEqual(parseParameters(formatParameters(params)), params);
   });
 
-  for (const [what, value] of [
-    ['a space', 'two words'],
-    ['a tab', 'a\tb'],
-    ['a newline', 'x\nextra=injected'],
-    ['a carriage return', 'x\r'],
-    ['a non-ASCII character', 'caf\u00e9'],
+  for (const [what, value, found] of [
+    ['a space', 'two words', 'a space at position 4'],
+    ['a tab', 'a\tb', 'a tab at position 2'],
+    ['a newline', 'x\nextra=injected', 'a newline at position 2'],
+    ['a carriage return', 'x\r', 'a carriage return at position 2'],
+    ['a non-ASCII character', 'caf\u00e9', 'U+00E9 at position 4'],
   ] as const) {
-    test(`a value with ${what} is refused, naming the key`, () => {
+    test(`a value with ${what} is refused, naming the key and the character, not repeating the value`, () => {
       assert.throws(
-        () => formatParameters({ deployment_id: 'ok', root_device: value }),
-        (err: unknown) => isMediaError(err, 'invalid-input') && err.field === 'parameters.root_device' && /whitespace/.test(err.message),
+        () => formatParameters({ deployment_id: 'ok', 'ipa-agent-token': value }),
+        (err: unknown) =>
+          isMediaError(err, 'invalid-input') &&
+          err.field === 'parameters.ipa-agent-token' &&
+          err.message.includes(`found ${found}`) &&
+          !err.message.includes(value),
       );
     });
   }

@@ -5,7 +5,7 @@
  * only read when the image is streamed, so a large file costs no memory.
  */
 import { MediaError, invalidMediaInput } from '../errors';
-import { SegmentList, SegmentedImage } from '../image';
+import { SegmentList, SegmentedImage, type Segment } from '../image';
 import { bufferSource, isMediaSource, type MediaSource } from '../source';
 import { chooseGeometry, SECTOR, type FatGeometry, type FatType } from './geometry';
 import { checkLongName, checkVolumeLabel, longNameEntries, longNameEntryCount, makeShortName, shortNameSuffices, type ShortName } from './names';
@@ -277,8 +277,14 @@ function fsInfoSector(freeClusters: number, nextFree: number): Buffer {
   return b;
 }
 
-export interface FatImage extends SegmentedImage {
-  readonly geometry: FatGeometry;
+/** A laid-out FAT volume: an image plus the geometry chosen for it. */
+export class FatImage extends SegmentedImage {
+  constructor(
+    segments: readonly Segment[],
+    readonly geometry: FatGeometry,
+  ) {
+    super(segments);
+  }
 }
 
 /**
@@ -370,7 +376,5 @@ export function buildFatImage(opts: FatOptions): FatImage {
   out.zero(g.totalSectors * SECTOR - out.offset);
   if (opts.size !== undefined) out.zero(opts.size - out.offset);
 
-  const image = new SegmentedImage(out.segments) as FatImage;
-  Object.defineProperty(image, 'geometry', { value: g, enumerable: true });
-  return image;
+  return new FatImage(out.segments, g);
 }

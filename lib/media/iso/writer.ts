@@ -5,7 +5,7 @@
  * only when the image is streamed, in LBA order.
  */
 import { MediaError, invalidMediaInput } from '../errors';
-import { SegmentList, SegmentedImage, type MediaImage } from '../image';
+import { SegmentList, SegmentedImage, type MediaImage, type Segment } from '../image';
 import { bufferSource, isMediaSource, type MediaSource } from '../source';
 import { BLOCK, both16, both32, padded, recordDate, volumeDate } from './bytes';
 import { bootCatalog, bootRecordDescriptor, patchBootInfoTable, PLATFORM_EFI, PLATFORM_X86, type CatalogEntry } from './eltorito';
@@ -47,6 +47,17 @@ export interface IsoImage extends MediaImage {
   readonly extents: ReadonlyMap<string, { lba: number; size: number }>;
   /** LBA of the El Torito catalogue, when the ISO is bootable. */
   readonly bootCatalogLba?: number;
+}
+
+class IsoVolumeImage extends SegmentedImage implements IsoImage {
+  constructor(
+    segments: readonly Segment[],
+    readonly volumeId: string,
+    readonly extents: ReadonlyMap<string, { lba: number; size: number }>,
+    readonly bootCatalogLba: number | undefined,
+  ) {
+    super(segments);
+  }
 }
 
 const MAX_FILE = 0xffffffff;
@@ -388,9 +399,8 @@ export function buildIso(opts: IsoOptions): IsoImage {
   }
   out.zero(totalBlocks * BLOCK - out.offset);
 
-  const image = new SegmentedImage(out.segments);
   const extents = new Map([...byPath.values()].map((f) => [f.path, { lba: f.lba, size: f.source.size }]));
-  return Object.assign(image, { volumeId, extents, bootCatalogLba: catalogLba }) as SegmentedImage & IsoImage;
+  return new IsoVolumeImage(out.segments, volumeId, extents, catalogLba);
 }
 
 /** A stable MBR disk signature for a volume (same inputs, same bytes). */
