@@ -131,15 +131,20 @@ export async function buildBootIso(opts: BootIsoOptions): Promise<IsoImage> {
     files.push({ path: L.isolinuxCfg, data: Buffer.from(isolinuxConfig(entry), 'utf8') });
   }
   if (uefi) {
-    const cfg = grubConfig({ ...entry, volumeId });
-    files.push({ path: L.grubCfg, data: Buffer.from(cfg, 'utf8') });
+    const cfg = Buffer.from(grubConfig({ ...entry, volumeId }), 'utf8');
+    let configPaths = [...(opts.grubConfigPaths ?? DEFAULT_GRUB_CONFIG_PATHS)];
     if (loaders.espImage !== undefined) {
       files.push({ path: L.espImage, data: await fileSource(await findBootLoader('espImage', loaders.espImage), 'bootLoaders.espImage') });
     } else {
       const grubPath = await findBootLoader('grubEfi', loaders.grubEfi);
-      const esp = await buildEspImage({ grubEfi: grubPath, grubConfig: cfg, grubConfigPaths: opts.grubConfigPaths ?? DEFAULT_GRUB_CONFIG_PATHS, date });
+      // A GRUB taken from an ESP's EFI/<vendor>/ has /EFI/<vendor> as its prefix: put a config there too.
+      const vendor = /\/EFI\/([^/]+)\/[^/]+$/i.exec(grubPath)?.[1];
+      if (vendor && vendor.toUpperCase() !== 'BOOT') configPaths = [...new Set([...configPaths, `EFI/${vendor}/grub.cfg`])];
+      const esp = await buildEspImage({ grubEfi: grubPath, grubConfig: cfg.toString('utf8'), grubConfigPaths: configPaths, date });
       files.push({ path: L.espImage, data: imageSource(esp, 'the ESP image') });
     }
+    // The same places on the ISO itself: booted from a CD, GRUB's root device is the ISO.
+    for (const p of new Set([L.grubCfg, ...configPaths])) files.push({ path: p, data: cfg });
   }
   for (const [i, f] of (opts.extraFiles ?? []).entries()) {
     if (typeof f !== 'object' || f === null) throw invalidMediaInput(`extraFiles[${i}]`, 'an object { path, data }', f);

@@ -3,7 +3,7 @@
  * syslinux-common, grub-efi-amd64-bin or grub-efi-amd64-signed) or from
  * configured paths. Nothing is run: the files are only read.
  */
-import { access, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { MediaError, invalidMediaInput } from './errors';
 
@@ -37,10 +37,8 @@ export const BOOT_LOADER_SEARCH: Readonly<Record<BootLoaderKind, readonly string
     // Debian's unsigned monolithic images (grub-efi-amd64-bin).
     '/usr/lib/grub/x86_64-efi/monolithic/gcdx64.efi',
     '/usr/lib/grub/x86_64-efi/monolithic/grubx64.efi',
-    // Copies installed on this host's own ESP.
-    '/boot/efi/EFI/debian/grubx64.efi',
-    '/boot/efi/EFI/ubuntu/grubx64.efi',
-    '/boot/efi/EFI/BOOT/grubx64.efi',
+    // Copies installed on this host's own ESP ("*": every vendor directory, in name order).
+    '/boot/efi/EFI/*/grubx64.efi',
   ],
   isohybridMbr: ['/usr/lib/ISOLINUX/isohdpfx.bin', '/usr/lib/syslinux/isohdpfx.bin', '/usr/share/syslinux/isohdpfx.bin', '/usr/lib/syslinux/bios/isohdpfx.bin'],
   espImage: [],
@@ -63,6 +61,20 @@ async function readable(path: string): Promise<boolean> {
   }
 }
 
+/** Expands one `*` directory component (`/boot/efi/EFI/<any>/grubx64.efi`); a pattern whose directory is missing stays as is. */
+async function expand(pattern: string): Promise<string[]> {
+  const star = pattern.indexOf('/*/');
+  if (star < 0) return [pattern];
+  const dir = pattern.slice(0, star);
+  const rest = pattern.slice(star + 3);
+  try {
+    const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    return names.length ? names.sort().map((n) => `${dir}/${n}/${rest}`) : [pattern];
+  } catch {
+    return [pattern];
+  }
+}
+
 /**
  * The path of a boot loader file: the configured one, or the first of the
  * usual places that exists. The error names every path looked at.
@@ -74,12 +86,20 @@ export async function findBootLoader(kind: BootLoaderKind, configured?: string, 
     if (await readable(configured)) return configured;
     throw new MediaError('missing-file', `${field}: ${configured} does not exist or cannot be read`, { field, searched: [configured] });
   }
-  for (const p of search) if (await readable(p)) return p;
+  const searched: string[] = [];
+  for (const pattern of search) {
+    for (const p of await expand(pattern)) {
+      searched.push(p);
+      if (p !== pattern || !p.includes('/*/')) {
+        if (await readable(p)) return p;
+      }
+    }
+  }
   const { file, pkg } = WHAT[kind];
   throw new MediaError(
     'missing-file',
-    `${field}: ${file} not found; searched ${search.join(', ')}. Install the Debian/Ubuntu package ${pkg} or set ${field} to its path`,
-    { field, searched: search },
+    `${field}: ${file} not found; searched ${searched.join(', ')}. Install the Debian/Ubuntu package ${pkg} or set ${field} to its path`,
+    { field, searched },
   );
 }
 

@@ -150,7 +150,10 @@ describe('ISO images read back by xorriso', { skip }, () => {
       assert.equal(image.size % (1024 * 1024), 0, 'isohybrid images are whole 1 MiB cylinders');
 
       const files = await extract(iso, path('deploy-out'));
-      assert.deepEqual([...files.keys()].sort(), ['boot/grub/efiboot.img', 'boot/grub/grub.cfg', 'initrd', 'isolinux/isolinux.bin', 'isolinux/isolinux.cfg', 'isolinux/ldlinux.c32', 'vmlinuz']);
+      assert.deepEqual(
+        [...files.keys()].sort(),
+        ['EFI/BOOT/grub.cfg', 'EFI/debian/grub.cfg', 'EFI/ubuntu/grub.cfg', 'boot/grub/efiboot.img', 'boot/grub/grub.cfg', 'initrd', 'isolinux/isolinux.bin', 'isolinux/isolinux.cfg', 'isolinux/ldlinux.c32', 'vmlinuz'],
+      );
       assert.deepEqual(files.get('vmlinuz'), kernel);
       assert.deepEqual(files.get('initrd'), ramdisk);
       assert.deepEqual(files.get('isolinux/ldlinux.c32'), await readFile('/usr/lib/syslinux/modules/bios/ldlinux.c32'));
@@ -179,13 +182,21 @@ describe('ISO images read back by xorriso', { skip }, () => {
       await mkdir(espOut);
       await runOk('mcopy', ['-s', '-n', '-i', espPath, '::/', espOut]);
       assert.deepEqual(await readFile(join(espOut, 'EFI/BOOT/BOOTX64.EFI')), await readFile(grubPath));
-      for (const p of DEFAULT_GRUB_CONFIG_PATHS) assert.deepEqual(await readFile(join(espOut, p)), grubCfg, p);
+      for (const p of DEFAULT_GRUB_CONFIG_PATHS) {
+        assert.deepEqual(await readFile(join(espOut, p)), grubCfg, `ESP ${p}`);
+        assert.deepEqual(files.get(p), grubCfg, `ISO ${p}`);
+      }
     });
 
-    test('BIOS only and UEFI only: one catalogue entry each', async () => {
-      const biosIso = await write(await buildDeployIso({ kernel: kernelPath, ramdisk: ramdiskPath, bootModes: 'bios' }), 'bios.iso');
-      const b = bootImages(await xorriso(['-indev', biosIso, '-report_el_torito', 'plain']));
+    test('BIOS only (isohybrid) and UEFI only: one catalogue entry each', async () => {
+      const biosImage = await buildDeployIso({ kernel: kernelPath, ramdisk: ramdiskPath, bootModes: 'bios', hybrid: true });
+      const biosIso = await write(biosImage, 'bios.iso');
+      const report = await xorriso(['-indev', biosIso, '-report_el_torito', 'plain', '-report_system_area', 'plain']);
+      const b = bootImages(report);
       assert.deepEqual(b.map((i) => [i.platform, i.path]), [['BIOS', '/isolinux/isolinux.bin']]);
+      assert.match(report, /^System area summary: MBR isohybrid cyl-align-on$/m);
+      const parts = [...report.matchAll(/^MBR partition {6}: +(\d) +(0x\w\w) +(0x\w\w) +(\d+) +(\d+)$/gm)].map((m) => m.slice(1).join(' '));
+      assert.deepEqual(parts, [`1 0x80 0x17 0 ${biosImage.size / 512}`]);
       const uefiIso = await write(await buildDeployIso({ kernel: kernelPath, ramdisk: ramdiskPath, bootModes: 'uefi' }), 'uefi.iso');
       const u = bootImages(await xorriso(['-indev', uefiIso, '-report_el_torito', 'plain']));
       assert.deepEqual(u.map((i) => [i.platform, i.path]), [['UEFI', '/boot/grub/efiboot.img']]);

@@ -175,7 +175,7 @@ describe('lib/media boots in QEMU', { skip }, () => {
     assert.equal(printed, paramsText);
 
     // The ISO as Linux reads it: Rock Ridge names and the bytes of a file.
-    assert.match(out, /^ISO-ROOT boot extra initrd isolinux vmlinuz \r?$/m, tail);
+    assert.match(out, /^ISO-ROOT EFI boot extra initrd isolinux vmlinuz \r?$/m, tail);
     const sha = createHash('sha256').update(extraData).digest('hex');
     assert.match(out, new RegExp(`^ISO-FILE ${sha} extra/${extraName.replace(/[()]/g, '\\$&')}\r?$`, 'm'), tail);
 

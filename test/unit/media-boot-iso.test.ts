@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -75,6 +75,23 @@ describe('boot loader files', () => {
     });
   });
 
+  test('a "*" directory in a search path is every vendor directory there, in name order', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ilo-media-esp-'));
+    try {
+      for (const v of ['debian', 'fedora', 'ubuntu']) await mkdir(join(root, 'EFI', v), { recursive: true });
+      await writeFile(join(root, 'EFI', 'fedora', 'grubx64.efi'), 'x');
+      assert.equal(await findBootLoader('grubEfi', undefined, [`${root}/EFI/*/grubx64.efi`]), join(root, 'EFI', 'fedora', 'grubx64.efi'));
+      await rm(join(root, 'EFI', 'fedora', 'grubx64.efi'));
+      await assert.rejects(findBootLoader('grubEfi', undefined, [`${root}/EFI/*/grubx64.efi`, '/nonexistent/*/x.efi']), (e: unknown) => {
+        assert.ok(isMediaError(e, 'missing-file'));
+        assert.deepEqual(e.searched, [...['debian', 'fedora', 'ubuntu'].map((v) => join(root, 'EFI', v, 'grubx64.efi')), '/nonexistent/*/x.efi']);
+        return true;
+      });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   test('the usual Debian/Ubuntu places are searched', () => {
     assert.ok(BOOT_LOADER_SEARCH.isolinuxBin.includes('/usr/lib/ISOLINUX/isolinux.bin'));
     assert.ok(BOOT_LOADER_SEARCH.ldlinuxC32.includes('/usr/lib/syslinux/modules/bios/ldlinux.c32'));
@@ -119,6 +136,16 @@ describe('boot and deploy ISO builders (with stand-in boot loader files)', () =>
     assert.match(await fileOnIso(iso, BOOT_ISO_LAYOUT.isolinuxCfg), new RegExp(`APPEND root=UUID=${uuid} nofb vga=normal$`, 'm'));
     assert.match(await fileOnIso(iso, BOOT_ISO_LAYOUT.grubCfg), new RegExp(`^linux /vmlinuz root=UUID=${uuid} nofb vga=normal$`, 'm'));
     await assert.rejects(buildInstanceBootIso({ kernel: Buffer.alloc(1, 1), ramdisk: Buffer.alloc(1), rootUuid: 'not-a-uuid', bootLoaders: loaders }), /rootUuid: expected a filesystem UUID/);
+  });
+
+  test('a GRUB taken from an ESP\'s EFI/<vendor>/ also gets its config at EFI/<vendor>/grub.cfg (ESP and ISO)', async () => {
+    const vendorGrub = join(dir, 'esp', 'EFI', 'fedora', 'grubx64.efi');
+    await mkdir(join(dir, 'esp', 'EFI', 'fedora'), { recursive: true });
+    await writeFile(vendorGrub, Buffer.alloc(5000, 9));
+    const iso = await buildDeployIso({ kernel: Buffer.alloc(10, 1), ramdisk: Buffer.alloc(10), bootModes: 'uefi', bootLoaders: { grubEfi: vendorGrub }, date });
+    const cfg = await fileOnIso(iso, BOOT_ISO_LAYOUT.grubCfg);
+    assert.equal(await fileOnIso(iso, 'EFI/fedora/grub.cfg'), cfg);
+    assert.equal(await fileOnIso(iso, 'EFI/BOOT/grub.cfg'), cfg);
   });
 
   test('only what the boot mode needs is on the ISO', async () => {
