@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -57,6 +57,22 @@ describe('SegmentedImage', () => {
   test('toBufferSync refuses an image whose contents are still on disk', async () => {
     const { image } = await sample();
     assert.throws(() => image.toBufferSync(), (e: unknown) => isMediaError(e) && e.message.includes(filePath));
+  });
+
+  test('a stream destroyed early (a client that hung up) closes the files it had opened', { skip: process.platform !== 'linux' && 'needs /proc/self/fd' }, async () => {
+    const big = join(dir, 'big.bin');
+    await writeFile(big, Buffer.alloc(8 << 20, 7));
+    const image = new SegmentedImage(new SegmentList().bytes(Buffer.alloc(10)).source(await fileSource(big), 'ramdisk').segments);
+    const fds = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
+    const before = await fds();
+    for (let i = 0; i < 20; i++) {
+      const s = image.stream({ start: 5 });
+      await new Promise<void>((resolve) => s.once('data', () => resolve()));
+      s.destroy();
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await fds(), before);
   });
 
   test('a file that changed size after the layout fails the stream instead of corrupting it', async () => {
