@@ -5,10 +5,12 @@
  */
 import { powerBench } from './power';
 import type { BenchSuite } from './suite';
+import { mediaBench } from './media';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
   powerBench,
+  mediaBench,
 ];
 
 async function main(): Promise<void> {

@@ -6,3 +6,6 @@ export * as bmc from './bmc';
 export { createBmc, BmcError, isBmcError, RibclBmc } from './bmc';
 export type { Bmc, BmcConfig, PowerState, PowerAction, IloEndpoint, TlsOptions } from './bmc';
 export * as deploy from './deploy';
+export * as media from './media';
+export { buildFloppy, buildDeployIso, buildInstanceBootIso, buildBootIso, formatParameters, MediaError, isMediaError } from './media';
+export type { MediaImage, IsoImage, MediaInput, MediaSource, DeployParameters, FloppyOptions, DeployIsoOptions, InstanceBootIsoOptions, BootIsoOptions } from './media';

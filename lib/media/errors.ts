@@ -1,0 +1,68 @@
+/**
+ * Errors from building media. Each names the input at fault and what was
+ * expected, so a flow author can fix the input without reading the code.
+ */
+
+export type MediaErrorCode =
+  | 'invalid-input' // the caller asked for something malformed (a bad key, a name that cannot be stored)
+  | 'too-large' // the content does not fit the medium asked for
+  | 'missing-file' // a boot loader or input file was not found (the message names every path searched)
+  | 'source-changed' // an input file changed size between laying out the image and streaming it
+  | 'io'; // reading an input failed
+
+export class MediaError extends Error {
+  readonly code: MediaErrorCode;
+  /** The input at fault (`parameters.BOOTIF`, `kernel`, `files[2].path`...). */
+  readonly field?: string;
+  /** For `missing-file`: every path that was looked at, in order. */
+  readonly searched?: readonly string[];
+
+  constructor(code: MediaErrorCode, message: string, details: { field?: string; searched?: readonly string[]; cause?: unknown } = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'MediaError';
+    this.code = code;
+    this.field = details.field;
+    this.searched = details.searched;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, field: this.field, searched: this.searched };
+  }
+}
+
+export function isMediaError(err: unknown, code?: MediaErrorCode): err is MediaError {
+  return err instanceof MediaError && (code === undefined || err.code === code);
+}
+
+/** An input error that names the field and what was expected. */
+export function invalidMediaInput(field: string, expected: string, got?: unknown): MediaError {
+  const shown = got === undefined ? '' : ` (got ${describeValue(got)})`;
+  return new MediaError('invalid-input', `${field}: expected ${expected}${shown}`, { field });
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Buffer.isBuffer(v)) return `a Buffer of ${v.length} bytes`;
+  return typeof v;
+}
+
+const CHAR_NAMES: Record<string, string> = { ' ': 'a space', '\t': 'a tab', '\n': 'a newline', '\r': 'a carriage return', '"': 'a double quote', "'": 'a single quote', '\\': 'a backslash', '=': "'='" };
+
+/**
+ * Where a value breaks the rules, without repeating the value (it may be a
+ * secret, such as an agent token): "found a space at position 5".
+ */
+export function describeBadCharacter(value: string, allowed: (c: string) => boolean): string {
+  let pos = 0;
+  for (const c of value) {
+    pos++;
+    if (!allowed(c)) {
+      const code = c.codePointAt(0) ?? 0;
+      const name = CHAR_NAMES[c] ?? (code < 0x20 || code === 0x7f ? 'a control character' : code > 0x7e ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : `'${c}'`);
+      return `found ${name} at position ${pos}`;
+    }
+  }
+  return value.length === 0 ? 'found an empty value' : 'found nothing wrong';
+}

@@ -1,0 +1,60 @@
+/**
+ * Running QEMU from a test: always TCG (KVM does not work on these machines,
+ * see qemu-lab.md), a hard timeout, and the process killed by its PID when
+ * the test ends early or the timeout hits.
+ */
+import { spawn } from 'node:child_process';
+
+export interface QemuResult {
+  /** Serial console and QEMU's own messages, as they came. */
+  output: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  ms: number;
+}
+
+export interface QemuRun {
+  pid: number | undefined;
+  result: Promise<QemuResult>;
+  /** Kills QEMU (by PID) if it is still running. */
+  kill(): void;
+}
+
+export function runQemu(args: readonly string[], opts: { timeoutMs: number; binary?: string }): QemuRun {
+  const started = Date.now();
+  const child = spawn(opts.binary ?? 'qemu-system-x86_64', ['-accel', 'tcg', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  child.stderr.on('data', (c: Buffer) => chunks.push(c));
+  let timedOut = false;
+  let exited = false;
+  const kill = (): void => {
+    if (!exited && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, opts.timeoutMs);
+  child.on('exit', () => {
+    exited = true;
+  });
+  const result = new Promise<QemuResult>((resolve, reject) => {
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      exited = true;
+      clearTimeout(timer);
+      resolve({ output: Buffer.concat(chunks).toString('latin1'), code, signal, timedOut, ms: Date.now() - started });
+    });
+  });
+  return { pid: child.pid, result, kill };
+}
