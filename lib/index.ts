@@ -5,3 +5,9 @@
 export * as bmc from './bmc';
 export { createBmc, BmcError, isBmcError, RibclBmc } from './bmc';
 export type { Bmc, BmcConfig, PowerState, PowerAction, IloEndpoint, TlsOptions } from './bmc';
+export * as swift from './swift';
+export * as store from './store';
+export * as images from './images';
+export { createMediaStore, BuiltinMediaStore, SwiftMediaStore, StoreError } from './store';
+export type { MediaStore, Published, PublishOptions, MediaStoreConfig } from './store';
+export { publishImage } from './images';
