@@ -210,6 +210,11 @@ export class SwiftClient {
     const size = opts.size ?? (Buffer.isBuffer(source) ? source.length : undefined);
     if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw invalidOpenStackInput('swift', 'size', 'a whole number of bytes >= 0', size);
     const info = await this.info();
+    // A streamed body cannot be sent twice: make sure the token works (and the
+    // container exists) before the first byte goes out.
+    const preflight = await this.send('HEAD', container, undefined, { replayable: true });
+    await drain(preflight.body);
+    if (Buffer.isBuffer(source) && source.length <= info.maxFileSize) return this.putBuffer(container, object, source, opts);
     const reader = new ChunkReader(source);
     try {
       if (size !== undefined && size <= info.maxFileSize) return await this.putSingle(container, object, reader, size, opts);
@@ -265,6 +270,20 @@ export class SwiftClient {
     if (this.closed) return;
     this.closed = true;
     if (this.ownsAgent) await (this.agent as Dispatcher).close().catch(() => undefined);
+  }
+
+  private async putBuffer(container: string, object: string, data: Buffer, opts: PutObjectOptions): Promise<PutObjectResult> {
+    const etag = createHash('md5').update(data).digest('hex');
+    const res = await this.send('PUT', container, object, {
+      headers: { ...objectHeaders(opts), 'content-length': String(data.length), etag },
+      body: data,
+      replayable: true,
+      signal: opts.signal,
+    });
+    await drain(res.body);
+    await this.checkEtag(res, etag, container, object);
+    opts.onBytes?.(data.length);
+    return { etag, size: data.length, segments: [] };
   }
 
   private async putSingle(container: string, object: string, reader: ChunkReader, size: number, opts: PutObjectOptions): Promise<PutObjectResult> {

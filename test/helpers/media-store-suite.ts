@@ -25,6 +25,8 @@ export interface StoreUnderTest {
 export interface SuiteOptions {
   /** A size that takes the store's large-object path (Swift: beyond max_file_size). */
   largeSize: number;
+  /** `needTools(...)` result: the suite is reported as not run when tools are missing. */
+  skip?: string | false;
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -60,7 +62,7 @@ export function failingSource(bytes: number): Readable {
 }
 
 export function mediaStoreBehaviour(label: string, open: () => Promise<StoreUnderTest>, opts: SuiteOptions): void {
-  describe(`MediaStore behaviour: ${label}`, () => {
+  describe(`MediaStore behaviour: ${label}`, { skip: opts.skip ?? false }, () => {
     let t: StoreUnderTest;
     let imageDir: string;
     const get = (url: string, o: RawOptions = {}): ReturnType<typeof iloFetch> => iloFetch(url, { ...t.fetchOptions, ...o });
