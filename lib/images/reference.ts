@@ -50,6 +50,11 @@ export interface ImageObject {
 
 export type ImageInput = string | ImageObject;
 
+/** A reference as it may be shown in a message: no query string, no user:password. */
+function shown(s: string): string {
+  return s.replace(/\?.*$/s, '?…').replace(/\/\/[^/@]*@/, '//…@');
+}
+
 const GLANCE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -70,7 +75,7 @@ export function parseImage(input: unknown, field = 'image'): ImageSpec {
     if (typeof v !== 'string' || v.trim() === '') throw invalidStoreInput(`${field}.${key}`, 'a non-empty string', v);
     const prefixed = key === 'url' ? v : key === 'file' ? v : key === 'swift' ? (v.startsWith('swift:') ? v : `swift:${v}`) : v.startsWith('glance:') ? v : `glance:${v}`;
     source = parseSourceString(prefixed.trim(), `${field}.${key}`);
-    if (source.kind !== key) throw invalidStoreInput(`${field}.${key}`, expectedFor(key), v);
+    if (source.kind !== key) throw invalidStoreInput(`${field}.${key}`, expectedFor(key), shown(v));
   }
   const spec: ImageSpec = { source };
   if (o.checksum !== undefined) spec.checksum = parseChecksum(o.checksum, `${field}.checksum`);
@@ -95,7 +100,7 @@ function parseSourceString(s: string, field: string): ImageSource {
     try {
       u = new URL(s);
     } catch {
-      throw invalidStoreInput(field, 'a valid http(s) URL', s);
+      throw invalidStoreInput(field, 'a valid http(s) URL', shown(s));
     }
     if (u.username || u.password) throw invalidStoreInput(field, 'a URL without user:password in it (put credentials elsewhere)');
     return { kind: 'url', url: u.toString() };
@@ -122,7 +127,7 @@ function parseSourceString(s: string, field: string): ImageSource {
   }
   if (UUID_RE.test(s)) return { kind: 'glance', id: s.toLowerCase() };
   if (isAbsolute(s)) return { kind: 'file', path: s };
-  throw invalidStoreInput(field, 'an http(s) URL, an absolute file path, swift:container/object or glance:<id>', s);
+  throw invalidStoreInput(field, 'an http(s) URL, an absolute file path, swift:container/object or glance:<id>', shown(s));
 }
 
 function swiftSource(container: unknown, object: unknown, field: string): ImageSource {

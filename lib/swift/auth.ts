@@ -98,9 +98,9 @@ export function validateAuthConfig(cfg: unknown, prefix = 'auth'): OpenStackAuth
     try {
       u = new URL(v as string);
     } catch {
-      throw bad(field, 'an http:// or https:// URL', v);
+      throw bad(field, 'an http:// or https:// URL');
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad(field, 'an http:// or https:// URL', v);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw bad(field, 'an http:// or https:// URL', u.protocol);
     if (u.username || u.password) throw bad(field, 'a URL without credentials in it');
   };
   switch (c.type) {

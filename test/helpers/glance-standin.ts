@@ -38,7 +38,7 @@ export async function startGlanceStandIn(checkToken: (token: string) => boolean 
       requests.push(`${req.method} ${req.url}`);
       const token = req.headers['x-auth-token'];
       if (typeof token !== 'string' || !(await checkToken(token))) {
-        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Keystone uri="…"' }).end('401 Unauthorized');
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Keystone uri="http://127.0.0.1/identity"' }).end('401 Unauthorized');
         return;
       }
       const m = /^\/v2\/images\/([^/]+)(\/file)?$/.exec(req.url ?? '');
