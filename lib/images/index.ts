@@ -10,3 +10,5 @@ export { GlanceClient, glanceChecksum } from './glance';
 export type { GlanceImage, GlanceClientOptions } from './glance';
 export { VerifyingStream } from './verify';
 export type { OpenedImage } from './source';
+export { MediaService } from './service';
+export type { MediaServiceConfig, ServicePublishOptions } from './service';

@@ -68,8 +68,8 @@ export class BuiltinMediaStore implements MediaStore {
     const o = checkOptions(opts);
     const now = o.now ?? Date.now;
     const { state, records } = await StateDir.open(o.stateDir, now(), o.logger);
-    let store: BuiltinMediaStore | undefined;
-    const handler = mediaRequestHandler((token, name) => store?.resolve(token, name));
+    const holder: { store?: BuiltinMediaStore } = {};
+    const handler = mediaRequestHandler((token, name) => holder.store?.resolve(token, name));
     const server = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, handler) : createHttpServer(handler);
     server.keepAliveTimeout = 30_000;
     server.on('clientError', (_err, socket) => socket.destroy());
@@ -82,8 +82,9 @@ export class BuiltinMediaStore implements MediaStore {
       const field = e.code === 'EADDRINUSE' || e.code === 'EACCES' ? 'port' : 'host';
       throw new StoreError('invalid-input', `${field}: cannot listen on ${o.host ?? '127.0.0.1'}:${o.port ?? 0} (${e.code ?? e.message})`, { field, cause: err });
     }
-    store = new BuiltinMediaStore(state, server, o, now);
+    const store = new BuiltinMediaStore(state, server, o, now);
     store.baseUrl = store.computeBaseUrl();
+    holder.store = store;
     for (const r of records) {
       store.byName.set(r.name, r);
       store.byToken.set(r.token, r);
