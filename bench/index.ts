@@ -3,10 +3,12 @@
  * Each prints its figures and the ratio against its baseline, measured in
  * the same run. Benchmarks are not part of `npm test`.
  */
+import { storeBench } from './store';
 import type { BenchSuite } from './suite';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
+  storeBench,
 ];
 
 async function main(): Promise<void> {
