@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
@@ -111,6 +112,33 @@ describe('built-in media server: what it never serves', () => {
     const files = await readdir(join(store.stateDir, 'objects'));
     assert.ok(files.every((f) => /^[0-9a-f]{32}$/.test(f) || f === 'planted'), files.join(', '));
     assert.ok(!files.includes('secret-ok.iso'));
+  });
+});
+
+describe('built-in media server: clients that go away', () => {
+  test('a client dropping mid-transfer, and many at once, leave the server serving byte-exact', async () => {
+    const store = await BuiltinMediaStore.open({ stateDir: await tempDir() });
+    try {
+      const data = randomBytes(8 * 1024 * 1024);
+      const p = await store.publish('big.iso', data, { ttlSeconds: 60 });
+      const u = new URL(p.url);
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve, reject) => {
+          const s = connect(Number(u.port), '127.0.0.1', () => s.write(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`));
+          s.once('data', () => {
+            s.destroy();
+            resolve();
+          });
+          s.on('error', reject);
+        });
+      }
+      const ranges = Array.from({ length: 32 }, (_, k) => k * 200_000);
+      const answers = await Promise.all(ranges.map((start) => iloFetch(p.url, { range: `bytes=${start}-${start + 4095}` })));
+      answers.forEach((r, k) => assert.ok(r.body.equals(data.subarray(ranges[k], (ranges[k] ?? 0) + 4096)), `range ${k}`));
+      assert.ok((await iloFetch(p.url)).body.equals(data));
+    } finally {
+      await store.close();
+    }
   });
 });
 
