@@ -109,6 +109,9 @@ export class StateDir {
     for (const entry of await readdir(join(this.dir, 'objects'))) {
       if (!keep.has(entry)) await rm(join(this.dir, 'objects', entry), { recursive: true, force: true });
     }
+    for (const entry of await readdir(this.dir)) {
+      if (/^manifest\.json\.[0-9a-f]+\.tmp$/.test(entry)) await rm(join(this.dir, entry), { force: true }); // a save cut short
+    }
     await this.save(kept);
     return kept;
   }

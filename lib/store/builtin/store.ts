@@ -160,6 +160,7 @@ export class BuiltinMediaStore implements MediaStore {
 
   async unpublish(name: string): Promise<void> {
     checkObjectName(name);
+    this.assertOpen();
     await this.serial(name, () => this.removeNow(name));
   }
 
