@@ -4,6 +4,7 @@
  * the same run. Benchmarks are not part of `npm test`.
  */
 import { powerBench } from './power';
+import { storeBench } from './store';
 import type { BenchSuite } from './suite';
 import { mediaBench } from './media';
 
@@ -11,6 +12,7 @@ const suites: BenchSuite[] = [
   // Suites register here, one line each.
   powerBench,
   mediaBench,
+  storeBench,
 ];
 
 async function main(): Promise<void> {

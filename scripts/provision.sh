@@ -16,6 +16,8 @@ PACKAGES=(
   qemu-system-x86 qemu-utils qemu-block-extra ovmf busybox-static cpio kmod
   # issue 5: a real Swift on loopback
   swift swift-proxy swift-object swift-container swift-account python3-swiftclient memcached curl
+  # issue 5: Keystone v3 (sqlite, uwsgi) for the Swift/Glance auth tests
+  keystone
   # issue 6: iSCSI target and userspace initiator
   tgt libiscsi-bin
 )
