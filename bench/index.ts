@@ -4,9 +4,11 @@
  * the same run. Benchmarks are not part of `npm test`.
  */
 import type { BenchSuite } from './suite';
+import { ipmiBench } from './ipmi';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
+  ipmiBench,
 ];
 
 async function main(): Promise<void> {
