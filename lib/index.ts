@@ -6,3 +6,4 @@ export * as bmc from './bmc';
 export { createBmc, BmcError, isBmcError, RibclBmc } from './bmc';
 export type { Bmc, BmcConfig, PowerState, PowerAction, IloEndpoint, TlsOptions } from './bmc';
 export * as ipmi from './ipmi';
+export * as deploy from './deploy';

@@ -16,8 +16,8 @@ PACKAGES=(
   qemu-system-x86 qemu-utils qemu-block-extra ovmf busybox-static cpio kmod
   # issue 5: a real Swift on loopback
   swift swift-proxy swift-object swift-container swift-account python3-swiftclient memcached curl
-  # issue 6: iSCSI target and userspace initiator
-  tgt libiscsi-bin
+  # issue 6: iSCSI target and userspace initiator; sfdisk and the mkfs tools read back / make what a deploy writes
+  tgt libiscsi-bin fdisk e2fsprogs dosfstools
 )
 
 [ "${ILO_DEPLOY_NO_PROVISION:-0}" = "1" ] && exit 0

@@ -14,6 +14,8 @@ export interface RunOptions {
   cwd?: string;
   /** Largest stdout/stderr kept, in bytes (default 16 MiB). */
   maxBuffer?: number;
+  /** Sees stdout as it arrives (e.g. progress), in addition to the buffered result. */
+  onStdout?: (chunk: string) => void;
 }
 
 export interface RunResult {
@@ -31,9 +33,12 @@ export interface RunResult {
   durationMs: number;
 }
 
+/** runTool's shape, so callers can be given a recording stand-in in unit tests. */
+export type ToolRunner = (file: string, args: readonly string[], options?: RunOptions) => Promise<RunResult>;
+
 export async function runTool(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const { execa } = await loadExeca();
-  const result = await execa(file, args, {
+  const subprocess = execa(file, args, {
     reject: false,
     stdin: 'ignore',
     env: { LC_ALL: 'C', ...options.env },
@@ -46,6 +51,9 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     stripFinalNewline: false,
     encoding: 'utf8',
   });
+  const onStdout = options.onStdout;
+  if (onStdout) subprocess.stdout?.on('data', (d: Buffer) => onStdout(d.toString('utf8')));
+  const result = await subprocess;
   const spawnCode = result.code ?? (result.cause as NodeJS.ErrnoException | undefined)?.code;
   const notFound = spawnCode === 'ENOENT' || spawnCode === 'EACCES';
   let failure: string | undefined;

@@ -42,6 +42,8 @@ const PACKAGE_OF: Record<string, string> = {
   sfdisk: 'fdisk',
   blkid: 'util-linux',
   'mkfs.ext4': 'e2fsprogs',
+  e2fsck: 'e2fsprogs',
+  mkswap: 'util-linux',
   'mkfs.xfs': 'xfsprogs',
   'swift-proxy-server': 'swift-proxy',
   memcached: 'memcached',
