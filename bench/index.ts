@@ -5,10 +5,12 @@
  */
 import type { BenchSuite } from './suite';
 import { ipmiBench } from './ipmi';
+import { iscsiBench } from './iscsi';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
   ipmiBench,
+  iscsiBench,
 ];
 
 async function main(): Promise<void> {

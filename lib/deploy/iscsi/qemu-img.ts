@@ -121,6 +121,7 @@ export function qemuImgFailure(r: RunResult, what: string): DeployError {
     .join('; ') || r.failure || `exit code ${r.exitCode}`;
   let code: DeployError['code'] = 'tool-failed';
   if (/Unknown (driver|protocol) '(iscsi|host_device)'/.test(said)) code = 'not-supported';
+  else if (/output file is smaller than input file/.test(said)) code = 'too-small';
   else if (/iSCSI: Failed to connect|Failed to log ?in|Authentication failure|Connection refused|LOGICAL_UNIT_NOT_SUPPORTED|Target not found/i.test(said)) code = 'connection';
   else if (/Image is not in (qcow2|raw) format|not in qcow2 format|Unknown file format|Could not read image|bad magic/i.test(said)) code = 'image';
   return new DeployError(code, `${what} failed: ${said}`, { toolMessage: said });

@@ -137,19 +137,17 @@ export async function writeImageToIscsi(options: WriteImageOptions): Promise<Wri
       fileNode = libiscsiNode(lun, options.chap && chapSecret ? { username: options.chap.username, secretId: chapSecret } : undefined);
     }
     const target = (window?: Window): string => rawOver(fileNode, window);
-    const diskBytes = await targetSize(ctx, target());
 
     let result: WriteImageResult;
     if (options.imageType === 'whole-disk') {
-      if (info.virtualSize > diskBytes) {
-        throw new DeployError('too-small', `the image (${info.virtualSize} bytes) is larger than the disk (${diskBytes} bytes)`);
-      }
+      // qemu-img itself refuses, before writing anything, an image larger than the disk ("too-small").
       progress('whole-disk', 0);
       await copyInto(ctx, 'writing the whole-disk image', { file: options.image, format: info.format }, target(), (p) => progress('whole-disk', p.percent));
       progress('verify');
       const mbr = await readBytes(ctx, 'reading the disk signature back', { imageOpts: target({ offset: 0, size: 512 }) });
       result = { diskIdentifier: readDiskIdentifier(mbr) };
     } else {
+      const diskBytes = await targetSize(ctx, target());
       result = await writePartitionImage(ctx, options, info, diskBytes, rootUuid as string, target, scratch, progress);
     }
 
