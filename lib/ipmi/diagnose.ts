@@ -29,7 +29,7 @@ const RULES: readonly Rule[] = [
   { code: 'not-supported', cipherRefused: true, test: /invalid (authentication|integrity|confidentiality) algorithm|no matching cipher suite|unsupported cipher suite|invalid cipher suite/i },
   { code: 'login', test: /RAKP \d.*(HMAC is invalid|unauthorized name|invalid (password|user))|unauthorized name|Activate Session (command failed|error)|invalid user ?name|Unable to read password/i },
   { code: 'permission', test: /invalid role|Set Session Privilege Level to \w+ failed|insufficient privilege|privilege level (is )?not available/i },
-  { code: 'busy', reason: 'other', test: /already active on another session|insufficient resources for session|node busy|out of space/i },
+  { code: 'busy', reason: 'other', test: /already active on another session|insufficient resources for session|node busy/i },
   { code: 'connection', test: /Get (Channel )?Auth(entication)? Capabilities (error|command failed)|Error issuing Get Channel Authentication Capabilities|Address lookup for .* failed|No response from remote controller|Connection refused|Network is unreachable|No route to host|Unable to establish/i },
   { code: 'not-supported', test: /Invalid command|Invalid argument|Invalid data field in request|Parameter not supported|not supported|Unknown (command|option)/i },
 ];

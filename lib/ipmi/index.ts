@@ -4,4 +4,4 @@ export type { IpmiInterface, IpmiPrivilege, IpmitoolOptions } from './options';
 export { parseSdrVerbose } from './sensors';
 export type { Sensor, SensorKind, SensorStatus } from './sensors';
 export type { SolEnd, SolSession } from './sol';
-export { IpmitoolError, diagnose as diagnoseIpmitoolOutput } from './diagnose';
+export { IpmitoolError } from './diagnose';
