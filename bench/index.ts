@@ -7,12 +7,16 @@ import { powerBench } from './power';
 import { storeBench } from './store';
 import type { BenchSuite } from './suite';
 import { mediaBench } from './media';
+import { ipmiBench } from './ipmi';
+import { iscsiBench } from './iscsi';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
   powerBench,
   mediaBench,
   storeBench,
+  ipmiBench,
+  iscsiBench,
 ];
 
 async function main(): Promise<void> {

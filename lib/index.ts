@@ -15,3 +15,4 @@ export * as images from './images';
 export { createMediaStore, BuiltinMediaStore, SwiftMediaStore, StoreError } from './store';
 export type { MediaStore, Published, PublishOptions, MediaStoreConfig } from './store';
 export { publishImage } from './images';
+export * as ipmi from './ipmi';

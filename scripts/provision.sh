@@ -19,7 +19,7 @@ PACKAGES=(
   # issue 5: Keystone v3 (sqlite, uwsgi) for the Swift/Glance auth tests
   keystone
   # issue 6: iSCSI target and userspace initiator
-  tgt libiscsi-bin
+  tgt libiscsi-bin fdisk e2fsprogs dosfstools
 )
 
 [ "${ILO_DEPLOY_NO_PROVISION:-0}" = "1" ] && exit 0

@@ -9,7 +9,7 @@
  * references into whatever the steps need.
  */
 import { EventEmitter } from 'node:events';
-import { DeployError, deployInputError } from './errors';
+import { DeployError, badInput } from './errors';
 import { DeployStateStore } from './state-store';
 import { newDeployId, newToken, tokenMatches } from './tokens';
 import type { DeployMethod, DeployProgress, DeployRecord, DeployRequest, DeployStatus, ProvisionState, PublishedObject } from './types';
@@ -257,7 +257,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   private process(method: DeployMethod): DeployProcess<TDeps> {
     const p = this.opts.processes[method];
-    if (!p) throw deployInputError('method', `one of ${Object.keys(this.opts.processes).join(', ')}`, method);
+    if (!p) throw badInput('method', `one of ${Object.keys(this.opts.processes).join(', ')}`, method);
     return p;
   }
 
@@ -269,7 +269,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   private begin(req: StartRequest, action: 'deploy' | 'rebuild'): DeployStatus {
     if (this.stopped) throw new DeployError('cancelled', 'the deploy engine is stopping');
-    if (!req.serverKey) throw deployInputError('server', 'an iLO to deploy');
+    if (!req.serverKey) throw badInput('server', 'an iLO to deploy');
     const proc = this.process(req.request?.method);
     proc.validate(req.request);
     const holder = this.locks.get(req.serverKey);

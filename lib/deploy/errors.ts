@@ -1,5 +1,8 @@
 /**
- * Why a deploy failed, with the step it failed in.
+ * Typed errors of the deploy side: the engine (why a deploy failed, in which
+ * step) and its tools (image writing, PXE files). Like BmcError, each carries
+ * a `code` to branch on and, when a tool failed, the tool's own words; none
+ * carries a credential (a CHAP secret, a deploy token).
  */
 
 export type DeployErrorCode =
@@ -7,27 +10,60 @@ export type DeployErrorCode =
   | 'busy' // the server already has a deploy in progress
   | 'not-found' // no such deploy
   | 'licence' // the iLO lacks the licence the method needs
+  | 'not-supported' // a tool is missing, or the combination cannot work
+  | 'connection' // the iSCSI portal did not answer or refused the login
+  | 'image' // the image cannot be read, or is not what it claims
+  | 'too-small' // the disk or the root partition cannot hold what was asked
+  | 'tool-failed' // an external tool reported a failure
   | 'timeout' // a wait ran out (power state, callback, agent command)
   | 'ramdisk' // the ramdisk reported an error or misbehaved
-  | 'cancelled' // undeploy or shutdown interrupted it
+  | 'aborted' // the caller's AbortSignal fired
+  | 'cancelled' // undeploy or shutdown interrupted the deploy
   | 'interrupted' // Node-RED restarted in a step that cannot be resumed
   | 'failed'; // anything else, with the cause's message
+
+export interface DeployErrorDetails {
+  /** The deploy step it failed in. */
+  step?: string;
+  field?: string;
+  /** The tool's own message, verbatim (secrets removed). */
+  toolMessage?: string;
+  cause?: unknown;
+}
 
 export class DeployError extends Error {
   readonly code: DeployErrorCode;
   readonly step?: string;
   readonly field?: string;
+  readonly toolMessage?: string;
 
-  constructor(code: DeployErrorCode, message: string, opts: { step?: string; field?: string; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+  constructor(code: DeployErrorCode, message: string, details: DeployErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'DeployError';
     this.code = code;
-    this.step = opts.step;
-    this.field = opts.field;
+    this.step = details.step;
+    this.field = details.field;
+    this.toolMessage = details.toolMessage;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, step: this.step, field: this.field, toolMessage: this.toolMessage };
   }
 }
 
-export function deployInputError(field: string, expected: string, got?: unknown): DeployError {
-  const shown = got === undefined ? '' : ` (got ${typeof got === 'string' ? JSON.stringify(got.length > 60 ? `${got.slice(0, 60)}…` : got) : typeof got})`;
+export function isDeployError(err: unknown, code?: DeployErrorCode): err is DeployError {
+  return err instanceof DeployError && (code === undefined || err.code === code);
+}
+
+/** An input error that names the field and what was expected. */
+export function badInput(field: string, expected: string, got?: unknown): DeployError {
+  const shown = got === undefined ? '' : ` (got ${describe(got)})`;
   return new DeployError('invalid-input', `${field}: expected ${expected}${shown}`, { field });
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return typeof v;
 }

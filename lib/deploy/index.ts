@@ -9,3 +9,5 @@ export type { RamdiskApiEngine, RamdiskApiOptions } from './ramdisk-api';
 export { AgentClient } from './agent-client';
 export type { CommandResult, ImageInfo } from './agent-client';
 export { notifyDibRamdisk } from './dib-notify';
+export * from './iscsi';
+export * from './pxe';

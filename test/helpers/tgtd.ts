@@ -1,0 +1,130 @@
+/**
+ * A real tgtd iSCSI target on 127.0.0.1 for the image-writing tests: its own
+ * control socket number and a free port, one target whose LUN 1 is a temp
+ * file (the "disk" a deploy ramdisk would export), bound to 127.0.0.1, with
+ * optional CHAP. Stopped (and its socket files removed) by `stop()`.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Tgtd {
+  port: number;
+  iqn: string;
+  lun: number;
+  /** The file behind LUN 1: what was written can be read here. */
+  backingFile: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export interface TgtdOptions {
+  sizeBytes: number;
+  chap?: { username: string; password: string };
+  /** Start the disk with this byte in every position (old data a deploy must overwrite). */
+  fill?: number;
+}
+
+export async function startTgtd(o: TgtdOptions): Promise<Tgtd> {
+  const dir = mkdtempSync(join(tmpdir(), 'tgtd-'));
+  const backingFile = join(dir, 'lun1.img');
+  writeFileSync(backingFile, '');
+  truncateSync(backingFile, o.sizeBytes);
+  if (o.fill !== undefined) {
+    const chunk = Buffer.alloc(1024 * 1024, o.fill);
+    const fd = openSync(backingFile, 'r+');
+    try {
+      for (let at = 0; at < o.sizeBytes; at += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, o.sizeBytes - at), at);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const iqn = `iqn.2008-10.org.openstack:test-${process.pid}-${Date.now().toString(36)}`;
+  let child: ChildProcess | undefined;
+  let control = 0;
+  let port = 0;
+  let output = '';
+
+  const tgtadm = (...args: string[]): Promise<unknown> => run('tgtadm', ['-C', String(control), '--lld', 'iscsi', ...args]);
+  const stop = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r));
+      // tgtd ignores SIGTERM while it has targets: remove them, then ask it to leave.
+      await tgtadm('--mode', 'target', '--op', 'delete', '--force', '--tid', '1').catch(() => undefined);
+      await run('tgtadm', ['-C', String(control), '--op', 'delete', '--mode', 'system']).catch(() => undefined);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    for (const f of [`socket.${control}`, `socket.${control}.lock`]) rmSync(join('/var/run/tgtd', f), { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    for (let attempt = 0; ; attempt++) {
+      control = 1000 + Math.floor(Math.random() * 31000); // tgtd accepts up to 32767
+      if (existsSync(`/var/run/tgtd/socket.${control}`)) continue;
+      port = await freePort();
+      const c = spawn('tgtd', ['-f', '-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      c.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      c.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+      if (await ready(c, port, control)) break;
+      c.kill('SIGKILL');
+      if (attempt >= 3) throw new Error(`tgtd did not start: ${output.trim()}`);
+    }
+    await tgtadm('--mode', 'target', '--op', 'new', '--tid', '1', '--targetname', iqn);
+    await tgtadm('--mode', 'logicalunit', '--op', 'new', '--tid', '1', '--lun', '1', '--backing-store', backingFile);
+    await tgtadm('--mode', 'target', '--op', 'bind', '--tid', '1', '--initiator-address', '127.0.0.1');
+    if (o.chap) {
+      await tgtadm('--mode', 'account', '--op', 'new', '--user', o.chap.username, '--password', o.chap.password);
+      await tgtadm('--mode', 'account', '--op', 'bind', '--tid', '1', '--user', o.chap.username);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, iqn, lun: 1, backingFile, dir, stop };
+}
+
+async function ready(c: ChildProcess, port: number, control: number): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if (c.exitCode !== null || c.signalCode !== null) return false;
+    const listening = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (listening) {
+      const ok = await run('tgtadm', ['-C', String(control), '--mode', 'system', '--op', 'show']).then(
+        () => true,
+        () => false,
+      );
+      if (ok) return true;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
