@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const src = join(root, 'nodes');
+if (!existsSync(src)) process.exit(0);
 let copied = 0;
 for (const node of readdirSync(src)) {
   const dir = join(src, node);
