@@ -13,3 +13,4 @@ export { SimRefusal } from './server';
 export type { SimBootEvent, SimVmediaEvent, SimOneTimeBoot } from './server';
 export { ImageReader, VirtualDrive, probeImage } from './vmedia';
 export type { FetchOutcome, MediaTrust } from './vmedia';
+export { registerRedfish } from './redfish/routes';
