@@ -199,6 +199,11 @@ export class SimServer extends EventEmitter {
     return this.post;
   }
 
+  /** A power-on was asked for and the host is not on yet. */
+  get poweringOn(): boolean {
+    return this.pendingOn;
+  }
+
   /** Power transitions queued but not yet complete. */
   get transitioning(): boolean {
     return this.timers.size > 0;
@@ -492,6 +497,27 @@ export class SimServer extends EventEmitter {
     this.timers.clear();
     this.pendingOn = false;
     this.pendingShutdown = false;
+  }
+
+  /**
+   * Back to as-delivered: host off, drives empty, no one-time boot, default
+   * boot mode and orders, healthy sensors, licence and RIBCL as given.
+   */
+  resetState(opts: { licensed?: boolean } = {}): void {
+    this.cancelTimers();
+    this.setPower('off');
+    for (const d of Object.values(this.drives)) d.eject();
+    this.oneTimeBoot = null;
+    this.bootMode.current = this.bootMode.pending = this.model.defaultBootMode;
+    this.legacyOrder = [...this.model.legacyOrder];
+    this.uefiOrder = [...this.model.uefiOrder];
+    this.health.reset();
+    this.diskBootable = true;
+    this.ribclEnabled = true;
+    this.osHonoursShutdown = true;
+    if (opts.licensed !== undefined) this.licensed = opts.licensed;
+    this.faults.clear();
+    this.lastBoot = undefined;
   }
 
   /** Stop every pending transition (when the fleet stops). */

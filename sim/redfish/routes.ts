@@ -197,7 +197,7 @@ function resetSystem(c: Call): RedfishReply {
   const invalid = (): never => fail(400, `${ILO}.InvalidOperationForSystemState`, [s.powerState === 'on' ? 'Power is on' : 'Power is off']);
   switch (type) {
     case 'On':
-      if (s.powerState === 'on') invalid();
+      if (s.powerState === 'on' || s.poweringOn) invalid();
       s.powerOn();
       break;
     case 'ForceOff':

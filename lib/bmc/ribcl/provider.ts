@@ -158,7 +158,8 @@ export class RibclBmc implements Bmc {
   }
 
   /**
-   * One request: every insert and connect, then the one-time boot last, so a
+   * One request: every insert and connect (the CD-ROM boot-once when a
+   * one-time CD boot is asked), then the one-time boot last, so a
    * refusal while the host is in POST leaves the media attached (repeating
    * the call is harmless). No eject first: RIBCL takes an insert over an
    * inserted image, and an eject of an empty drive fails on older firmware
@@ -297,7 +298,12 @@ function deployMediaCommands(media: DeployMedia): RibclCommand[] {
   // Floppy first, as Ironic does: the parameters are in place before the CD that reads them.
   if (floppy) commands.push(m.insertVirtualMedia('floppy', floppy), m.setVmStatus('floppy', 'CONNECT', true));
   if (cdrom) commands.push(m.insertVirtualMedia('cdrom', cdrom), m.setVmStatus('cdrom', 'CONNECT', true));
-  if (oneTimeBootCdrom) commands.push(m.setOneTimeBoot(RIBCL_DEVICE.cdrom));
+  if (oneTimeBootCdrom) {
+    // Both, for determinism (reference §4.6): the CD boots at the next reset
+    // and is ejected at the one after, as Redfish's BootOnNextServerReset does.
+    if (cdrom) commands.push(m.setVmStatus('cdrom', 'BOOT_ONCE'));
+    commands.push(m.setOneTimeBoot(RIBCL_DEVICE.cdrom));
+  }
   return commands;
 }
 
