@@ -124,6 +124,12 @@ export async function runBootAction(bmc: Bmc, req: BootRequest): Promise<BootOut
   return { action: req.action, ...(bootMode ? { bootMode } : {}), oneTimeBoot, persistentOrder };
 }
 
+/** A short status line: "uefi", "uefi (next: bios)", "bios, once: cdrom". */
+export function describeBoot(o: BootOutcome): string {
+  const mode = o.bootMode ? `${o.bootMode.current}${o.bootMode.pending !== o.bootMode.current ? ` (next: ${o.bootMode.pending})` : ''}` : 'bios';
+  return o.oneTimeBoot && o.oneTimeBoot !== 'normal' ? `${mode}, once: ${o.oneTimeBoot}` : mode;
+}
+
 // ------------------------------------------------------------ health
 
 export interface HealthOutcome {
