@@ -14,3 +14,5 @@ export type { SimBootEvent, SimVmediaEvent, SimOneTimeBoot } from './server';
 export { ImageReader, VirtualDrive, probeImage } from './vmedia';
 export type { FetchOutcome, MediaTrust } from './vmedia';
 export { registerRedfish } from './redfish/routes';
+export { startMediaServer, patternImage } from './media-server';
+export type { MediaServer, MediaRequest } from './media-server';

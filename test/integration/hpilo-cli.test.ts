@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { RibclBmc } from '../../lib/bmc/ribcl/provider';
 import { Fleet, type SimIlo } from '../../sim/fleet';
 import { needTools, sharedDir } from '../helpers/env';
-import { patternImage, startMediaServer, type MediaServer } from '../helpers/media-server';
+import { patternImage, startMediaServer, type MediaServer } from '../../sim/media-server';
 
 const run = promisify(execFile);
 const skip = needTools('hpilo_cli');

@@ -16,7 +16,7 @@ import { createFleetCa } from '../../sim/certs';
 import { Fleet, type SimIlo } from '../../sim/fleet';
 import type { SimModelName } from '../../sim/models';
 import type { SimBootEvent, SimServer } from '../../sim/server';
-import { patternImage, startMediaServer, type MediaServer } from '../helpers/media-server';
+import { patternImage, startMediaServer, type MediaServer } from '../../sim/media-server';
 
 interface Variant {
   label: string;

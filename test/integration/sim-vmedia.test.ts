@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { Fleet, type SimIlo } from '../../sim/fleet';
 import type { SimVmediaEvent } from '../../sim/server';
-import { patternImage, startMediaServer, type MediaServer } from '../helpers/media-server';
+import { patternImage, startMediaServer, type MediaServer } from '../../sim/media-server';
 
 describe('simulated iLO virtual media fetch', () => {
   let fleet: Fleet;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { Node } from 'node-red';
 import { Fleet, type SimIlo } from '../../sim/fleet';
-import { patternImage, startMediaServer, type MediaServer } from '../helpers/media-server';
+import { patternImage, startMediaServer, type MediaServer } from '../../sim/media-server';
 import { helper, nextMessage } from '../helpers/node-red';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled node modules are CommonJS `export =` functions

@@ -1,7 +1,8 @@
 /**
- * A small image server for tests: serves named buffers over HTTP or HTTPS
- * with single-range support (206), 404 for anything else, and a log of
- * what was asked, so a test can check how the (simulated) iLO reads.
+ * A small image server the simulated fleet can fetch from (tests and the
+ * demo): named buffers over HTTP or HTTPS with single-range support (206),
+ * 404 for anything else, and a log of what was asked, so a test can check
+ * how the (simulated) iLO reads. (Deploys publish their media elsewhere.)
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
