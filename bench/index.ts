@@ -3,12 +3,14 @@
  * Each prints its figures and the ratio against its baseline, measured in
  * the same run. Benchmarks are not part of `npm test`.
  */
+import { managementBench } from './management';
 import { powerBench } from './power';
 import type { BenchSuite } from './suite';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
   powerBench,
+  managementBench,
 ];
 
 async function main(): Promise<void> {
