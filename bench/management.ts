@@ -175,8 +175,9 @@ async function fleetPoll(): Promise<void> {
       const pyWarm = py.rounds.slice(1);
       const pyWall = pyWarm.reduce((a, r) => a + r.wall_ms, 0) / pyWarm.length;
       const pyCpuPerRead = py.cpu_ms / py.reads;
+      // Latency per iLO is not compared: ours has all iLOs in flight at once (queueing included),
+      // the thread pool only 64 (time waiting for a thread not counted). A round's wall time is.
       compare('fleet round wall time (warm)', oursWall, pyWall, 'ms', { atMost: 0.33 });
-      compare('fleet p99 latency per iLO (warm)', Math.max(...warm.map((r) => r.p99)), Math.max(...pyWarm.map((r) => r.p99_ms)), 'ms', { atMost: 1 });
       compare('fleet client CPU per read', oursCpuPerRead, pyCpuPerRead, 'ms', { atMost: 0.2 });
       compare('fleet client peak RSS', peak, py.peak_rss_mb, 'MB', { atMost: 1 });
     }
