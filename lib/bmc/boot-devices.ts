@@ -3,6 +3,7 @@
  * boot options described in words, Redfish override targets (reference
  * §2.4, §4.4).
  */
+import { BmcError } from './errors';
 import type { BootDevice, BootOrderEntry } from './types';
 
 /** RIBCL legacy device names (SET_ONE_TIME_BOOT / SET_PERSISTENT_BOOT values). */
@@ -64,4 +65,14 @@ export function orderFor(entries: BootOrderEntry[], devices: BootDevice[]): { id
 export function generationOf(productName: string): string | undefined {
   const m = /\b(Gen\s?\d+(?:\s+Plus)?|G\d+)\b/i.exec(productName);
   return m ? m[1]!.replace(/^gen\s?/i, 'Gen').replace(/plus$/i, 'Plus') : undefined;
+}
+
+/** No boot entry of these classes: an invalid-input error naming the field. */
+export function notConfigured(missing: BootDevice[]): BmcError {
+  const names = missing.map((d) => `'${d}'`).join(', ');
+  return new BmcError(
+    'invalid-input',
+    `devices: ${names} ${missing.length > 1 ? 'are' : 'is'} not configured as a boot device on this server (in UEFI mode an inserted virtual CD appears only after the next reset: use one-time boot)`,
+    { field: 'devices' },
+  );
 }

@@ -11,6 +11,7 @@ import {
   VIRTUAL_MEDIA_DEVICES,
   type BootDevice,
   type BootMode,
+  type DeployMedia,
   type VirtualMediaBootOption,
   type VirtualMediaDevice,
 } from './types';
@@ -97,4 +98,27 @@ export function parseImageUrl(value: unknown, field = 'url'): string {
   }
   if (!parsed.hostname) throw invalidInput(field, 'a URL with a host', redactUrl(url));
   return url;
+}
+
+/** Only a CD-ROM can be boot-once (Redfish has no boot-once floppy; keep both protocols alike). */
+export function checkBootOnce(device: VirtualMediaDevice, bootOnce: boolean | undefined, field = 'options.bootOnce'): boolean {
+  if (bootOnce && device === 'floppy') throw invalidInput(field, 'boot-once only for the cdrom device (a floppy cannot be booted once)');
+  return !!bootOnce;
+}
+
+/** Validate deploy media: at least one thing to do, URLs an iLO can fetch. */
+export function checkDeployMedia(media: DeployMedia): { cdrom?: string; floppy?: string; oneTimeBootCdrom: boolean } {
+  if (!media || typeof media !== 'object') throw invalidInput('media', 'an object { cdrom?, floppy?, oneTimeBootCdrom }');
+  const cdrom = media.cdrom === undefined ? undefined : parseImageUrl(media.cdrom, 'media.cdrom');
+  const floppy = media.floppy === undefined ? undefined : parseImageUrl(media.floppy, 'media.floppy');
+  const oneTimeBootCdrom = !!media.oneTimeBootCdrom;
+  if (!cdrom && !floppy && !oneTimeBootCdrom) throw invalidInput('media', 'a cdrom or floppy URL, or oneTimeBootCdrom');
+  return { cdrom, floppy, oneTimeBootCdrom };
+}
+
+/** "E4-11-5B-E0-14-58" -> "e4:11:5b:e0:14:58"; undefined when it is not a MAC. */
+export function normaliseMac(mac: string): string | undefined {
+  const hex = mac.trim().replace(/[-:.]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
+  return hex.match(/../g)!.join(':');
 }

@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { XMLValidator } from 'fast-xml-parser';
 import { classifyBootDescription, generationOf, orderFor } from '../../lib/bmc/boot-devices';
 import { healthFromText, worst } from '../../lib/bmc/health';
-import { parseBootDevices, parseImageUrl, parseOneTimeBoot, parseVirtualMediaDevice, redactUrl } from '../../lib/bmc/management-input';
-import { decodeEmbeddedHealth, decodeHostData, nicsFromSmbios, normaliseMac, smbiosField } from '../../lib/bmc/ribcl/health';
+import { normaliseMac, parseBootDevices, parseImageUrl, parseOneTimeBoot, parseVirtualMediaDevice, redactUrl } from '../../lib/bmc/management-input';
+import { decodeEmbeddedHealth, decodeHostData, nicsFromSmbios, smbiosField } from '../../lib/bmc/ribcl/health';
 import {
   classifyLicence,
   decodeFwVersion,

@@ -4,10 +4,13 @@
  * discovered once, independent calls run in parallel, and a no-op power
  * action costs one call (the iLO refuses it; we read that as "already").
  */
-import { REDFISH_TARGET, classifyBootDescription, deviceFromRedfishTarget, generationOf, orderFor } from '../boot-devices';
+import { REDFISH_TARGET, classifyBootDescription, deviceFromRedfishTarget, generationOf, notConfigured, orderFor } from '../boot-devices';
 import type { IloEndpoint } from '../endpoint';
 import { BmcError } from '../errors';
 import {
+  checkBootOnce,
+  checkDeployMedia,
+  normaliseMac,
   parseBootDevices,
   parseBootMode,
   parseImageUrl,
@@ -15,8 +18,6 @@ import {
   parseVirtualMediaBootOption,
   parseVirtualMediaDevice,
 } from '../management-input';
-import { checkBootOnce, checkDeployMedia, notConfigured } from '../ribcl/provider';
-import { normaliseMac } from '../ribcl/health';
 import { IloHttpClient } from '../transport';
 import type {
   Bmc,

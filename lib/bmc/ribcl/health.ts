@@ -5,6 +5,7 @@
  * NIC_INFOMATION; only what is found is reported.
  */
 import { healthFromText, makeHealthReport, numberFrom } from '../health';
+import { normaliseMac } from '../management-input';
 import type { HealthReading, HealthReport, HealthStatus, NicInfo } from '../types';
 import { RibclReply, requirePayload } from './protocol';
 import { XmlElement, attr, child, childValue } from './xml';
@@ -81,13 +82,6 @@ export function decodeHostData(reply: RibclReply, target?: string): SmbiosRecord
       type: Number(attr(r, 'TYPE') ?? -1),
       fields: r.children.filter((f) => f.name === 'FIELD').map((f) => ({ name: (attr(f, 'NAME') ?? '').trim(), value: attr(f, 'VALUE') ?? '' })),
     }));
-}
-
-/** "E4-11-5B-E0-14-58" -> "e4:11:5b:e0:14:58"; undefined when it is not a MAC. */
-export function normaliseMac(mac: string): string | undefined {
-  const hex = mac.trim().replace(/[-:.]/g, '').toLowerCase();
-  if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
-  return hex.match(/../g)!.join(':');
 }
 
 /** Host NICs from the SMBIOS type 209 record (Port/MAC pairs), the iLO's own port left out. */

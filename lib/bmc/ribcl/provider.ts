@@ -4,16 +4,18 @@
  * them in order, because each request costs a TLS handshake and hundreds of
  * milliseconds on a real iLO.
  */
-import { RIBCL_DEVICE, generationOf, orderFor } from '../boot-devices';
+import { RIBCL_DEVICE, generationOf, notConfigured, orderFor } from '../boot-devices';
 import type { IloEndpoint } from '../endpoint';
-import { BmcError, invalidInput, isBmcError } from '../errors';
+import { BmcError, isBmcError } from '../errors';
 import {
+  checkBootOnce,
+  checkDeployMedia,
   parseBootDevices,
   parseBootMode,
-  parseImageUrl,
   parseOneTimeBoot,
   parseVirtualMediaBootOption,
   parseVirtualMediaDevice,
+  parseImageUrl,
 } from '../management-input';
 import { IloHttpClient } from '../transport';
 import type {
@@ -276,22 +278,6 @@ export class RibclBmc implements Bmc {
   }
 }
 
-/** Only a CD-ROM can be boot-once (Redfish has no boot-once floppy; keep both protocols alike). */
-export function checkBootOnce(device: VirtualMediaDevice, bootOnce: boolean | undefined, field = 'options.bootOnce'): boolean {
-  if (bootOnce && device === 'floppy') throw invalidInput(field, 'boot-once only for the cdrom device (a floppy cannot be booted once)');
-  return !!bootOnce;
-}
-
-/** Validate deploy media: at least one thing to do, URLs an iLO can fetch. */
-export function checkDeployMedia(media: DeployMedia): { cdrom?: string; floppy?: string; oneTimeBootCdrom: boolean } {
-  if (!media || typeof media !== 'object') throw invalidInput('media', 'an object { cdrom?, floppy?, oneTimeBootCdrom }');
-  const cdrom = media.cdrom === undefined ? undefined : parseImageUrl(media.cdrom, 'media.cdrom');
-  const floppy = media.floppy === undefined ? undefined : parseImageUrl(media.floppy, 'media.floppy');
-  const oneTimeBootCdrom = !!media.oneTimeBootCdrom;
-  if (!cdrom && !floppy && !oneTimeBootCdrom) throw invalidInput('media', 'a cdrom or floppy URL, or oneTimeBootCdrom');
-  return { cdrom, floppy, oneTimeBootCdrom };
-}
-
 function deployMediaCommands(media: DeployMedia): RibclCommand[] {
   const { cdrom, floppy, oneTimeBootCdrom } = checkDeployMedia(media);
   const commands: RibclCommand[] = [];
@@ -305,13 +291,4 @@ function deployMediaCommands(media: DeployMedia): RibclCommand[] {
     commands.push(m.setOneTimeBoot(RIBCL_DEVICE.cdrom));
   }
   return commands;
-}
-
-export function notConfigured(missing: BootDevice[]): BmcError {
-  const names = missing.map((d) => `'${d}'`).join(', ');
-  return new BmcError(
-    'invalid-input',
-    `devices: ${names} ${missing.length > 1 ? 'are' : 'is'} not configured as a boot device on this server (in UEFI mode an inserted virtual CD appears only after the next reset: use one-time boot)`,
-    { field: 'devices' },
-  );
 }
