@@ -14,6 +14,7 @@ import { RibclBmc } from '../../lib/bmc/ribcl/provider';
 import type { Bmc } from '../../lib/bmc/types';
 import { createFleetCa } from '../../sim/certs';
 import { Fleet, type SimIlo } from '../../sim/fleet';
+import { closedPort } from '../helpers/ports';
 import type { SimModelName } from '../../sim/models';
 import type { SimBootEvent, SimServer } from '../../sim/server';
 import { patternImage, startMediaServer, type MediaServer } from '../../sim/media-server';
@@ -142,7 +143,7 @@ function behaviourSuite(v: Variant): void {
       });
       const s = await bmc.getVirtualMediaStatus('floppy');
       assert.deepEqual({ inserted: s.inserted, connected: s.connected, bootOption: s.bootOption }, { inserted: true, connected: false, bootOption: 'no-boot' });
-      await assert.rejects(bmc.insertVirtualMedia('cdrom', 'http://127.0.0.1:9/nothing-listens-here.iso'), (err: unknown) => {
+      await assert.rejects(bmc.insertVirtualMedia('cdrom', `http://127.0.0.1:${await closedPort()}/nothing-listens-here.iso`), (err: unknown) => {
         assert.ok(isBmcError(err, 'media'));
         assert.equal(err.reason, 'media-unreachable');
         return true;

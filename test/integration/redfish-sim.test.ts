@@ -12,6 +12,7 @@ import { RibclBmc } from '../../lib/bmc/ribcl/provider';
 import { IloHttpClient } from '../../lib/bmc/transport';
 import type { Bmc } from '../../lib/bmc/types';
 import { Fleet, type SimIlo } from '../../sim/fleet';
+import { closedPort } from '../helpers/ports';
 
 let fleet: Fleet;
 const open: Array<{ close(): Promise<void> }> = [];
@@ -141,7 +142,7 @@ describe('Redfish client against the simulated iLO 5', () => {
     const ilo = fleet.ilos[0]!;
     const bmc = redfish(ilo);
     ilo.server.licensed = false;
-    await assert.rejects(bmc.insertVirtualMedia('cdrom', 'http://127.0.0.1:9/x.iso'), (err: unknown) => {
+    await assert.rejects(bmc.insertVirtualMedia('cdrom', `http://127.0.0.1:${await closedPort()}/x.iso`), (err: unknown) => {
       const e = err as { code: string; iloMessage: string; status: string };
       assert.equal(e.code, 'licence');
       assert.match(e.iloMessage, /^iLO\.\d+\.\d+\.LicenseKeyRequired$/);
@@ -191,6 +192,6 @@ describe('Redfish client against the simulated iLO 5', () => {
   });
 
   test('auto: an unreachable iLO fails the creation with a connection error (tried again on next use)', async () => {
-    await assert.rejects(createBmc({ host: '127.0.0.1', port: 9, username: 'a', password: 'b', retries: 0, connectTimeoutMs: 500 }), { code: 'connection' });
+    await assert.rejects(createBmc({ host: '127.0.0.1', port: await closedPort(), username: 'a', password: 'b', retries: 0, connectTimeoutMs: 500 }), { code: 'connection' });
   });
 });
