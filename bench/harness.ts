@@ -2,6 +2,7 @@
  * Small helpers shared by the benchmarks: timing, CPU, memory, and a
  * uniform way to print a figure next to its baseline.
  */
+import { spawn } from 'node:child_process';
 import { cpuUsage, memoryUsage } from 'node:process';
 
 export interface Measurement {
@@ -59,4 +60,36 @@ export function fmt(n: number): string {
   if (Math.abs(n) >= 100) return n.toFixed(0);
   if (Math.abs(n) >= 10) return n.toFixed(1);
   return n.toFixed(3);
+}
+
+/**
+ * Run a program, feed `input` on stdin (how baselines get credentials: never
+ * in process arguments), resolve with its stdout.
+ */
+export function runWithInput(cmd: string, args: string[], input: string, timeoutMs = 600_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const t = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(t);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} exited with ${code}: ${err.trim().split('\n').pop() ?? ''}`));
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** The p-th percentile (0-100) of a list of numbers. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.round((p / 100) * (sorted.length - 1)))] as number;
 }

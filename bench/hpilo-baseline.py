@@ -1,7 +1,17 @@
 #!/usr/bin/python3
-"""python-hpilo baseline for `npm run bench`: N get_host_power_status calls,
-sequential or from a thread pool; prints wall time and CPU time as JSON.
-Run with Debian's /usr/bin/python3 (python3-hpilo)."""
+"""python-hpilo baseline for `npm run bench`: N operations, sequential or
+from a thread pool; prints wall time and CPU time as JSON.
+Run with Debian's /usr/bin/python3 (python3-hpilo).
+
+usage: hpilo-baseline.py HOST PORT LOGIN - OPS CONCURRENCY OP
+The password is read from the first line of stdin (never a process argument).
+OP is a python-hpilo method taking no argument (get_host_power_status), or:
+  vm_status   get_vm_status('CDROM')
+  boot_mode   get_current/pending/supported_boot_mode batched in one request
+              (python-hpilo's delayed mode: its best case)
+  health      get_embedded_health()
+  mixed       the three above, one after the other
+"""
 import json
 import resource
 import ssl
@@ -11,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import hpilo
 
-host, port, login, password, ops, concurrency, op = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+host, port, login, password_arg, ops, concurrency, op = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+password = sys.stdin.readline().rstrip('\n') if password_arg == '-' else password_arg
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
@@ -22,8 +33,30 @@ def client():
     return hpilo.Ilo(host, login, password, port=port, protocol=hpilo.ILO_HTTP, ssl_context=ctx, timeout=30)
 
 
+def boot_mode(ilo):
+    ilo.delayed = True
+    try:
+        ilo.get_current_boot_mode()
+        ilo.get_pending_boot_mode()
+        ilo.get_supported_boot_mode()
+        return ilo.call_delayed()
+    finally:
+        ilo.delayed = False
+
+
+OPS = {
+    'vm_status': lambda ilo: ilo.get_vm_status('CDROM'),
+    'boot_mode': boot_mode,
+    'health': lambda ilo: ilo.get_embedded_health(),
+    'mixed': lambda ilo: (ilo.get_vm_status('CDROM'), boot_mode(ilo), ilo.get_embedded_health()),
+}
+
+
 def one(ilo):
-    getattr(ilo, op)()
+    if op in OPS:
+        OPS[op](ilo)
+    else:
+        getattr(ilo, op)()
 
 
 def cpu():

@@ -3,6 +3,7 @@
  * Each prints its figures and the ratio against its baseline, measured in
  * the same run. Benchmarks are not part of `npm test`.
  */
+import { managementBench } from './management';
 import { powerBench } from './power';
 import { storeBench } from './store';
 import type { BenchSuite } from './suite';
@@ -17,6 +18,7 @@ const suites: BenchSuite[] = [
   storeBench,
   ipmiBench,
   iscsiBench,
+  managementBench,
 ];
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@ import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { RibclBmc } from '../lib/bmc/ribcl/provider';
-import { compare, cpuPerOp, fmt, heading, measure, perSecond, type Measurement } from './harness';
+import { compare, cpuPerOp, fmt, heading, measure, perSecond, runWithInput, type Measurement } from './harness';
 import type { BenchSuite } from './suite';
 
 const run = promisify(execFile);
@@ -66,9 +66,8 @@ async function ours(ilo: SimInfo, ops: number, concurrency: number): Promise<{ m
 }
 
 async function baseline(ilo: SimInfo, ops: number, concurrency: number): Promise<Measurement> {
-  const { stdout } = await run('/usr/bin/python3', [join(repoRoot, 'bench', 'hpilo-baseline.py'), ilo.host, String(ilo.port), ilo.username, ilo.password, String(ops), String(concurrency), 'get_host_power_status'], {
-    timeout: 600_000,
-  });
+  // The password goes on stdin, never in the process arguments.
+  const stdout = await runWithInput('/usr/bin/python3', [join(repoRoot, 'bench', 'hpilo-baseline.py'), ilo.host, String(ilo.port), ilo.username, '-', String(ops), String(concurrency), 'get_host_power_status'], `${ilo.password}\n`);
   const r = JSON.parse(stdout) as { ops: number; wall_ms: number; cpu_ms: number };
   return { label: `python-hpilo c=${concurrency}`, ops: r.ops, wallMs: r.wall_ms, cpuMs: r.cpu_ms };
 }

@@ -16,3 +16,17 @@ export { createMediaStore, BuiltinMediaStore, SwiftMediaStore, StoreError } from
 export type { MediaStore, Published, PublishOptions, MediaStoreConfig } from './store';
 export { publishImage } from './images';
 export * as ipmi from './ipmi';
+export { RedfishBmc } from './bmc';
+export type {
+  BmcManagement,
+  VirtualMediaDevice,
+  VirtualMediaStatus,
+  BootMode,
+  BootModeStatus,
+  BootDevice,
+  BootOrderEntry,
+  LicenceInfo,
+  HealthReport,
+  HostInfo,
+  DeployMedia,
+} from './bmc';

@@ -40,7 +40,7 @@ export function wireToFleet(flows: FlowNode[], servers: DemoServer[], caFile: st
     if (n.type !== 'ilo-config') continue;
     const s = servers.find((x) => x.name === n.name);
     if (!s) continue;
-    Object.assign(n, { host: s.host, port: String(s.port), protocol: n.protocol ?? 'ribcl', tlsMode: 'ca', caFile, fingerprint: '' });
+    Object.assign(n, { host: s.host, port: String(s.port), protocol: n.protocol ?? 'auto', tlsMode: 'ca', caFile, fingerprint: '' });
     creds[n.id] = { username: s.username, password: s.password };
   }
   return creds;

@@ -1,6 +1,9 @@
 /**
- * `npm start`: a simulated fleet of 3 ProLiants, and Node-RED on
- * 127.0.0.1:1880 with this package and the example flows wired to them.
+ * `npm start`: a simulated fleet of 3 ProLiants (server-1 a Gen9 with iLO 4,
+ * server-2 a Gen10 with iLO 5 spoken to over Redfish, server-3 a BIOS-only
+ * Gen8 with a failed power supply), a small image server they can mount
+ * from, and Node-RED on 127.0.0.1:1880 with this package and the example
+ * flows wired to them.
  *   npm start -- --keep-flows   keep the flows you edited in .demo/
  *   PORT=1881 npm start         another editor port
  */
@@ -10,6 +13,7 @@ import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Fleet } from '../sim/fleet';
+import { patternImage, startMediaServer } from '../sim/media-server';
 import { loadExampleFlows, wireToFleet, writeUserDir } from './demo-files';
 
 const repoRoot = join(__dirname, '..', '..');
@@ -43,7 +47,12 @@ async function main(): Promise<void> {
     username: 'admin',
     password,
     timings: { powerOnMs: 4000, postMs: 3000, softOffMs: 3000 },
+    models: ['gen9', 'gen10', 'gen8'],
   });
+  fleet.get('server-3').server.health.set('Power Supply 2', 'Failed');
+  // What the "Manual operations" flow mounts (a stand-in image; the iLO reads it with Range requests).
+  const media = await startMediaServer();
+  const demoIso = media.put('demo-boot.iso', patternImage(8 * 1024 * 1024));
   const caFile = join(userDir, 'fleet-ca.pem');
   const servers = fleet.ilos.map((i) => ({ name: i.name, host: i.host, port: i.port, username: i.username, password: i.password }));
   const flows = loadExampleFlows(join(repoRoot, 'examples'));
@@ -54,6 +63,7 @@ async function main(): Promise<void> {
 
   const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ILO_DEMO_MEDIA_URL: demoIso },
   });
   let announced = false;
   red.stdout.on('data', (d: Buffer) => {
@@ -63,19 +73,21 @@ async function main(): Promise<void> {
       console.log(`
   Node-RED editor:   http://127.0.0.1:${port}/
   Simulated iLOs:    ${fleet.ilos.map((i) => `${i.name} https://${i.host}:${i.port}`).join(', ')}
-                     (user admin, password in .demo/fleet-password, CA in .demo/fleet-ca.pem)
+                     (Gen9 iLO 4, Gen10 iLO 5, Gen8 iLO 4; user admin, password in .demo/fleet-password, CA in .demo/fleet-ca.pem)
+  Demo image:        ${demoIso}
   Try:               curl -X POST -H 'Content-Type: application/json' -d '{"action":"on","wait":true}' \\
                        http://127.0.0.1:${port}/servers/server-1/power
   Stop with Ctrl-C.
 `);
     }
   });
+  const shutdown = (): Promise<unknown> => Promise.allSettled([fleet.stop(), media.close()]);
   const stop = (code: number): void => {
     red.kill('SIGINT');
-    void fleet.stop().finally(() => process.exit(code));
+    void shutdown().finally(() => process.exit(code));
   };
   red.on('exit', (code) => {
-    void fleet.stop().finally(() => process.exit(code ?? 0));
+    void shutdown().finally(() => process.exit(code ?? 0));
   });
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Fleet } from './fleet';
+import { parseModel } from './models';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -14,6 +15,9 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       password: { type: 'string' },
       'power-on-ms': { type: 'string' },
+      models: { type: 'string' },
+      unlicensed: { type: 'boolean', default: false },
+      'share-cert': { type: 'boolean', default: false },
       'ca-out': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -21,8 +25,12 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(`usage: npm run sim -- [--servers N] [--port FIRST_PORT] [--host ADDR] [--password PW]
+                     [--models gen9,gen10,gen8] [--unlicensed] [--share-cert]
                      [--power-on-ms MS] [--ca-out FILE] [--json]
-Starts N simulated ProLiant iLOs on FIRST_PORT, FIRST_PORT+1, ... (0 = any free port).`);
+Starts N simulated ProLiant iLOs on FIRST_PORT, FIRST_PORT+1, ... (0 = any free port).
+--models assigns models in turn (default gen9); gen8 and gen9 speak RIBCL (iLO 4),
+gen10 Redfish and RIBCL (iLO 5). --unlicensed: no iLO Advanced (virtual media refused).
+--share-cert: one certificate for every iLO (fast start for large fleets).`);
     return;
   }
   const servers = Number(values.servers);
@@ -30,7 +38,11 @@ Starts N simulated ProLiant iLOs on FIRST_PORT, FIRST_PORT+1, ... (0 = any free 
   if (!Number.isInteger(servers) || servers < 1 || servers > 5000) throw new Error('--servers: expected a whole number from 1 to 5000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port: expected a TCP port (0 for any free port)');
   const powerOnMs = values['power-on-ms'] === undefined ? undefined : Number(values['power-on-ms']);
+  const models = values.models ? values.models.split(',').map(parseModel) : undefined;
   const fleet = await Fleet.start({
+    models,
+    licensed: !values.unlicensed,
+    shareCertificate: values['share-cert'],
     servers,
     basePort: port,
     host: values.host,
@@ -39,11 +51,15 @@ Starts N simulated ProLiant iLOs on FIRST_PORT, FIRST_PORT+1, ... (0 = any free 
   });
   if (values['ca-out']) writeFileSync(values['ca-out'], fleet.ca.cert);
   if (values.json) {
-    console.log(JSON.stringify(fleet.ilos.map(({ name, host, port: p, username, password, fingerprint }) => ({ name, host, port: p, username, password, fingerprint }))));
+    console.log(
+      JSON.stringify(
+        fleet.ilos.map(({ name, host, port: p, username, password, fingerprint, server }) => ({ name, host, port: p, username, password, fingerprint, model: server.model.name })),
+      ),
+    );
   } else {
-    console.log(`Simulated ProLiant fleet: ${fleet.ilos.length} iLO(s), RIBCL over HTTPS`);
+    console.log(`Simulated ProLiant fleet: ${fleet.ilos.length} iLO(s), RIBCL and Redfish over HTTPS`);
     for (const i of fleet.ilos) {
-      console.log(`  ${i.name.padEnd(12)} https://${i.host}:${i.port}  user ${i.username}  password ${i.password}`);
+      console.log(`  ${i.name.padEnd(12)} https://${i.host}:${i.port}  ${i.server.identity.productName} (${i.server.model.managerType})  user ${i.username}  password ${i.password}`);
       console.log(`  ${''.padEnd(12)} certificate SHA-256 ${i.fingerprint}`);
     }
     console.log('Fleet CA (trust it with TLS mode "ca"):' + (values['ca-out'] ? ` written to ${values['ca-out']}` : `\n${fleet.ca.cert.trim()}`));

@@ -63,7 +63,8 @@ export class IloEndpoint {
       s.on('close', () => this.sockets.delete(s));
     });
     srv.on('tlsClientError', () => undefined);
-    srv.keepAliveTimeout = 1000;
+    // RIBCL replies close the connection; Redfish keeps it, as iLO 5 does.
+    srv.keepAliveTimeout = 15_000;
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(port, host, () => {

@@ -47,6 +47,8 @@ export interface IloEndpoint {
   retries?: number;
   /** Concurrent connections to this iLO. Default 4: iLOs are small. */
   maxConnections?: number;
+  /** Redfish authentication: one session per client, deleted on close (default), or basic auth on every request. */
+  redfishAuth?: 'session' | 'basic';
   logger?: BmcLogger;
 }
 
@@ -107,6 +109,8 @@ export function resolveEndpoint(ep: IloEndpoint): ResolvedEndpoint {
     if (!tls.caPem.includes('-----BEGIN CERTIFICATE-----')) throw invalidInput('tls.ca', 'PEM text with a BEGIN CERTIFICATE block');
   }
   if (tlsIn.mode === 'pinned') tls.fingerprintHex = normaliseFingerprint(tlsIn.fingerprint);
+  const redfishAuth = ep.redfishAuth ?? 'session';
+  if (redfishAuth !== 'session' && redfishAuth !== 'basic') throw invalidInput('redfishAuth', 'session or basic', redfishAuth);
   const isV6 = isIP(host) === 6;
   const hostForUrl = isV6 ? `[${host}]` : host;
   return {
@@ -119,6 +123,7 @@ export function resolveEndpoint(ep: IloEndpoint): ResolvedEndpoint {
     requestTimeoutMs: positiveInt('requestTimeoutMs', ep.requestTimeoutMs, 60_000),
     retries: positiveInt('retries', ep.retries, 2, 10),
     maxConnections: Math.max(1, positiveInt('maxConnections', ep.maxConnections, 4, 64)),
+    redfishAuth,
     logger: ep.logger,
     target: `${hostForUrl}:${port}`,
     origin: `https://${hostForUrl}:${port}`,

@@ -8,12 +8,24 @@ export type BmcErrorCode =
   | 'permission' // the account lacks the privilege
   | 'not-supported' // this iLO/platform/firmware cannot do it
   | 'licence' // the feature needs a licence the iLO does not have
+  | 'media' // the iLO could not read the image at the URL it was given (unreachable, 404, TLS)
   | 'busy' // try again later: host in POST, iLO resetting, generating a CSR
   | 'timeout' // no answer in time
   | 'connection' // could not reach the iLO, TLS refused, connection dropped
   | 'protocol' // the answer could not be understood
   | 'invalid-input' // the caller asked for something malformed
   | 'other'; // the iLO refused with another status
+
+export type BmcErrorReason =
+  | 'host-in-post'
+  | 'ilo-resetting'
+  | 'generating-csr'
+  | 'rate-limited'
+  | 'media-unreachable'
+  | 'media-not-found'
+  | 'media-tls'
+  | 'media-refused'
+  | 'other';
 
 export interface BmcErrorDetails {
   /** The iLO's own message, verbatim (RIBCL MESSAGE or Redfish MessageId). */
@@ -22,8 +34,11 @@ export interface BmcErrorDetails {
   status?: string;
   /** Which iLO answered, as `host:port` (never credentials). */
   target?: string;
-  /** For `busy`: why, so a caller can decide how long to wait. */
-  reason?: 'host-in-post' | 'ilo-resetting' | 'generating-csr' | 'rate-limited' | 'other';
+  /**
+   * For `busy`: why, so a caller can decide how long to wait. For `media`:
+   * what the iLO met at the image URL.
+   */
+  reason?: BmcErrorReason;
   /** Field of the caller's input at fault, for `invalid-input`. */
   field?: string;
   cause?: unknown;

@@ -52,6 +52,9 @@ export class IloHttpClient {
       connections: ep.maxConnections,
       pipelining: 1,
       keepAliveTimeout: 20_000,
+      // undici keeps an idle connection for the server's hint minus this: with
+      // the default (1 s) a server hinting 1 s would never be reused.
+      keepAliveTimeoutThreshold: 300,
       headersTimeout: ep.requestTimeoutMs,
       bodyTimeout: ep.requestTimeoutMs,
       maxResponseSize: MAX_RESPONSE_BYTES,

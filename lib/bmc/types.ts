@@ -39,8 +39,12 @@ export interface PowerResult {
 
 export type VirtualMediaDevice = 'cdrom' | 'floppy';
 
+export const VIRTUAL_MEDIA_DEVICES: readonly VirtualMediaDevice[] = ['cdrom', 'floppy'];
+
 /** RIBCL VM_BOOT_OPTION / Redfish BootOnNextServerReset, normalised. */
 export type VirtualMediaBootOption = 'boot-once' | 'boot-always' | 'no-boot';
+
+export const VIRTUAL_MEDIA_BOOT_OPTIONS: readonly VirtualMediaBootOption[] = ['boot-once', 'boot-always', 'no-boot'];
 
 export interface VirtualMediaStatus {
   device: VirtualMediaDevice;
@@ -49,12 +53,16 @@ export interface VirtualMediaStatus {
   imageUrl?: string;
   bootOption: VirtualMediaBootOption;
   writeProtected: boolean;
-  /** RIBCL VM_APPLET CONNECTED / Redfish ConnectedVia != NotConnected. */
+  /**
+   * The iLO has the image connected (RIBCL VM_APPLET CONNECTED / Redfish
+   * ConnectedVia other than NotConnected). Inserted but not connected means
+   * the iLO could not read it, or it connects at the next boot.
+   */
   connected: boolean;
 }
 
 export interface InsertMediaOptions {
-  /** Boot from it at the next server reset only (default false). */
+  /** Boot from it at the next server reset only (default false). CD-ROM only. */
   bootOnce?: boolean;
   /** Default true (Ironic always write-protects). */
   writeProtect?: boolean;
@@ -62,6 +70,8 @@ export interface InsertMediaOptions {
 
 /** Ironic's names: bios = RIBCL LEGACY / Redfish LegacyBios, uefi = UEFI / Uefi. */
 export type BootMode = 'bios' | 'uefi';
+
+export const BOOT_MODES: readonly BootMode[] = ['bios', 'uefi'];
 
 export interface BootModeStatus {
   current: BootMode;
@@ -73,9 +83,11 @@ export interface BootModeStatus {
 /** Boot devices by class; UEFI entries map onto them (reference §2.4). */
 export type BootDevice = 'cdrom' | 'hdd' | 'network' | 'usb' | 'floppy';
 
+export const BOOT_DEVICES: readonly BootDevice[] = ['cdrom', 'hdd', 'network', 'usb', 'floppy'];
+
 export interface BootOrderEntry {
   device: BootDevice | 'other';
-  /** UEFI boot option id (e.g. "Boot000B") or the legacy device name. */
+  /** UEFI boot option id (e.g. "Boot000B") or the legacy device name (e.g. "CDROM"). */
   id: string;
   description?: string;
 }
@@ -102,12 +114,16 @@ export interface HealthReading {
 }
 
 export interface HealthReport {
-  /** Worst of the components (ok when all are ok or absent). */
+  /** Worst of the components and subsystem summaries (ok when all are ok or absent). */
   overall: HealthStatus;
   temperatures: HealthReading[];
   fans: HealthReading[];
   powerSupplies: HealthReading[];
-  /** Subsystem summaries as the iLO gives them (BIOS/hardware, memory, processors, storage, network…). */
+  /**
+   * Subsystem summaries as the iLO gives them, under canonical keys:
+   * bios_hardware, fans, temperature, memory, network, power_supplies,
+   * processor, storage, vrm, drive (whichever the iLO reports).
+   */
   summary: Record<string, HealthStatus>;
 }
 
@@ -125,45 +141,76 @@ export interface HostInfo {
   uuid?: string;
   managementProcessor?: string;
   iloFirmware?: string;
+  /** System ROM family and version/date, e.g. "P89 v2.80 (10/16/2020)" or "I31 08/02/2014". */
+  biosVersion?: string;
+  /** Host NICs (the iLO's own port excluded). */
   nics: NicInfo[];
+}
+
+/** What a virtual-media deploy attaches (Ironic's setup_vmedia_for_boot + one-time boot). */
+export interface DeployMedia {
+  /** The boot ISO (deploy ramdisk or instance boot ISO). */
+  cdrom?: string;
+  /** The parameters floppy image. */
+  floppy?: string;
+  /** Also set a one-time boot from the virtual CD-ROM (Ironic does, for UEFI's sake). */
+  oneTimeBootCdrom: boolean;
+}
+
+export interface DeployMediaResult {
+  /** Informational messages from the iLO. */
+  warnings: string[];
 }
 
 /**
  * Management operations (virtual media, boot, licence, health, host data).
- * Being implemented for RIBCL and Redfish; `Bmc` will extend it once both do.
+ * Both providers implement them with the same observable results.
  */
 export interface BmcManagement {
   /** Drive status; an empty drive is `inserted: false`, not an error. */
   getVirtualMediaStatus(device: VirtualMediaDevice): Promise<VirtualMediaStatus>;
   /**
    * Insert an image by URL and connect it (ejecting first where the iLO needs
-   * it). A floppy can never be boot-once.
+   * it). A floppy can never be boot-once. A URL the iLO cannot read is a
+   * `media` error naming the reason.
    */
   insertVirtualMedia(device: VirtualMediaDevice, url: string, options?: InsertMediaOptions): Promise<void>;
   /** Eject; ejecting an empty drive is not an error. */
   ejectVirtualMedia(device: VirtualMediaDevice): Promise<void>;
   setVirtualMediaBootOption(device: VirtualMediaDevice, option: VirtualMediaBootOption): Promise<void>;
 
-  /** Rejects with `not-supported` on platforms without boot-mode control (iLO 3, Gen8 BIOS-only). */
+  /** Rejects with `not-supported` where the iLO cannot tell (iLO 3). */
   getBootMode(): Promise<BootModeStatus>;
-  /** Takes effect at the next boot. `not-supported` where the platform cannot (Gen8 BIOS-only). */
+  /**
+   * Takes effect at the next boot. `not-supported` where the platform cannot
+   * switch to UEFI (Gen8 BIOS-only); asking a BIOS-only platform for "bios" succeeds.
+   */
   setPendingBootMode(mode: BootMode): Promise<void>;
 
-  /** The one-time boot device, or "normal" when none is set. */
+  /** The one-time boot device, or "normal" when none is set (other iLO values verbatim, lower-cased). */
   getOneTimeBoot(): Promise<BootDevice | 'normal' | string>;
-  /** Refused while the host is in POST: a `busy` error with reason `host-in-post` (retryable). */
-  setOneTimeBoot(device: BootDevice): Promise<void>;
+  /** "normal" clears it. Refused while the host is in POST: a `busy` error with reason `host-in-post` (retryable). */
+  setOneTimeBoot(device: BootDevice | 'normal'): Promise<void>;
   getPersistentBootOrder(): Promise<BootOrderEntry[]>;
-  /** Put these device classes first, in this order (UEFI: the matching entries). */
+  /** Put these device classes first, in this order (UEFI: the matching entries). Refused in POST like one-time boot. */
   setPersistentBootOrder(devices: BootDevice[]): Promise<void>;
 
   getLicence(): Promise<LicenceInfo>;
   getHealth(): Promise<HealthReport>;
   getHostInfo(): Promise<HostInfo>;
 
+  /**
+   * Attach deploy media in as few round trips as the protocol allows:
+   * floppy and CD-ROM inserted, connected and write-protected, then (if asked)
+   * a one-time boot from the CD-ROM. RIBCL: one request. Redfish: eject where
+   * needed, InsertMedia, BootOnNextServerReset and the boot override.
+   */
+  attachDeployMedia(media: DeployMedia): Promise<DeployMediaResult>;
+  /** Eject both drives; empty drives are fine. */
+  detachDeployMedia(): Promise<void>;
 }
 
-export interface Bmc {
+export interface Bmc extends BmcManagement {
   readonly protocol: BmcProtocol;
   /** `host:port` of the iLO. */
   readonly target: string;

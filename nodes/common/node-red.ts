@@ -2,8 +2,8 @@
  * Small helpers every node shares: typed access to the config node,
  * promise-returning property evaluation, and status shapes.
  */
-import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import type { Bmc } from '../../lib/bmc';
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { BmcError, type Bmc } from '../../lib/bmc';
 
 /** What an ilo-config node offers the nodes that use it. */
 export interface IloConfigNode extends Node {
@@ -32,3 +32,48 @@ export const STATUS = {
   idle: (text: string): NodeStatus => ({ fill: 'grey', shape: 'ring', text }),
   error: (text: string): NodeStatus => ({ fill: 'red', shape: 'ring', text: text.length > 32 ? `${text.slice(0, 31)}…` : text }),
 };
+
+/** The selected ilo-config, or an error naming the field. */
+export function requireIloConfig(RED: NodeAPI, id: string | undefined): IloConfigNode {
+  const config = getIloConfig(RED, id);
+  if (!config) throw new BmcError('invalid-input', 'server: no iLO configuration (ilo-config) is selected', { field: 'server' });
+  return config;
+}
+
+/**
+ * Wire a node's input to `work`: every message ends in exactly one `done()`
+ * (after `send`) or `done(err)` (so Catch nodes see it, and the status turns
+ * red with the error kind); in-flight work is aborted on close.
+ */
+export function handleInput<M extends NodeMessageInFlow>(node: Node, work: (msg: M, signal: AbortSignal) => Promise<void>): void {
+  const inflight = new Set<AbortController>();
+  node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+    const abort = new AbortController();
+    inflight.add(abort);
+    work(msg as M, abort.signal)
+      .then(() => {
+        send(msg);
+        done();
+      })
+      .catch((err: unknown) => {
+        node.status(STATUS.error(err instanceof BmcError ? err.code : 'error'));
+        done(err instanceof Error ? err : new Error(String(err)));
+      })
+      .finally(() => inflight.delete(abort));
+  });
+  node.on('close', (_removed: boolean, done: () => void) => {
+    for (const a of inflight) a.abort();
+    inflight.clear();
+    node.status(STATUS.clear);
+    done();
+  });
+}
+
+/**
+ * A value the node may take from its own setting or from msg: the node's
+ * setting wins when set; `field` names where a bad value came from.
+ */
+export function pick<T>(nodeValue: T | '' | 'msg' | undefined, msgValue: unknown, msgField: string, nodeField: string): { value: unknown; field: string } {
+  if (nodeValue !== undefined && nodeValue !== '' && nodeValue !== 'msg') return { value: nodeValue, field: nodeField };
+  return { value: msgValue, field: msgField };
+}

@@ -10,6 +10,7 @@ interface IloConfigDef extends NodeDef {
   host: string;
   port: string | number;
   protocol: BmcProtocolChoice;
+  redfishAuth: 'session' | 'basic';
   tlsMode: TlsMode;
   caFile: string;
   fingerprint: string;
@@ -38,6 +39,7 @@ export = function register(RED: NodeAPI): void {
       username: this.credentials?.username ?? '',
       password: this.credentials?.password ?? '',
       protocol: def.protocol || 'auto',
+      redfishAuth: def.redfishAuth === 'basic' ? 'basic' : 'session',
       tls: {
         mode: def.tlsMode || 'verify',
         caFile: def.caFile || undefined,

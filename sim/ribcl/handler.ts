@@ -3,6 +3,7 @@
  */
 import type { SimServer } from '../server';
 import { lookupRibclCommand, makeContext } from './commands';
+import './management';
 import { OK, ReplyDocument, renderDocument } from './render';
 import { ReqNode, decoded, parseRibclRequest } from './request';
 
@@ -33,6 +34,11 @@ export async function handleRibcl(server: SimServer, xml: string, forcedError?: 
   if (!root) return { body: render([{ status: 0x0001, message: 'Syntax error: Line #0: syntax error near "" in the line: ""' }]), commands: [] };
   const commands = commandsIn([root]);
   const docs: ReplyDocument[] = [OK];
+  if (!server.ribclEnabled) {
+    // iLO 5/6 with RIBCL switched off (reference §1.1).
+    docs.push({ status: 0x0001, message: 'Error: RIBCLI is disabled.' });
+    return { body: render(docs), commands };
+  }
   const login = root.children.find((c) => c.name === 'LOGIN');
   if (!login) return { body: render(docs), commands };
   // The firmware compares PASSWORD without decoding entities (reference §1.7).

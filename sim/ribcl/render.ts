@@ -10,6 +10,8 @@ export interface RenderNode {
   attrs?: Array<[string, string]>;
   children?: RenderNode[];
   text?: string;
+  /** Write nested attributes as `VALUE = "x"`, as firmware does in health and licence data. */
+  spaced?: boolean;
 }
 
 export interface ReplyDocument {
@@ -25,18 +27,19 @@ export function hexStatus(status: number): string {
   return `0x${status.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-function renderPayload(node: RenderNode, depth = 0): string {
-  const pad = '  '.repeat(depth);
+function renderPayload(node: RenderNode, depth = 0, spaced = !!node.spaced): string {
+  const pad = '    '.repeat(depth);
   const attrs = node.attrs ?? [];
   const kids = node.children ?? [];
   if (depth === 0 && kids.length === 0 && !node.text) {
     // Top-level attribute-only element: one attribute per line, as firmware does.
     return `<${node.name}\n${attrs.map(([k, v]) => `    ${k}="${esc(v)}"\n`).join('')}    />\n`;
   }
-  const inline = attrs.map(([k, v]) => ` ${k}="${esc(v)}"`).join('');
+  const eq = spaced ? ' = ' : '=';
+  const inline = attrs.map(([k, v], i) => ` ${k}${i === 0 ? eq : '='}"${esc(v)}"`).join('');
   if (kids.length === 0 && !node.text) return `${pad}<${node.name}${inline}/>\n`;
   if (kids.length === 0) return `${pad}<${node.name}${inline}>${esc(node.text ?? '')}</${node.name}>\n`;
-  return `${pad}<${node.name}${inline}>\n${kids.map((k) => renderPayload(k, depth + 1)).join('')}${pad}</${node.name}>\n`;
+  return `${pad}<${node.name}${inline}>\n${kids.map((k) => renderPayload(k, depth + 1, spaced)).join('')}${pad}</${node.name}>\n`;
 }
 
 export function renderDocument(doc: ReplyDocument, version: string): string {

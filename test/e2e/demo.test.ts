@@ -59,7 +59,7 @@ describe('npm start (the demo)', () => {
     assert.equal(res.status, 200);
     const sets = (await res.json()) as Array<{ module: string; types: string[] }>;
     const ours = sets.filter((s) => s.module === 'node-red-contrib-ilo-deploy').flatMap((s) => s.types);
-    assert.ok(ours.includes('ilo-config') && ours.includes('ilo-power'), `registered: ${ours.join(', ')}`);
+    for (const type of ['ilo-config', 'ilo-power', 'ilo-virtual-media', 'ilo-boot-mode', 'ilo-health']) assert.ok(ours.includes(type), `registered: ${ours.join(', ')}`);
     assert.match(output, /Started flows/);
     assert.doesNotMatch(output, /\[error\]/);
   });
@@ -80,5 +80,22 @@ describe('npm start (the demo)', () => {
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /msg\.action: expected one of/);
     assert.equal((await post('server-9', { action: 'status' })).status, 404);
+  });
+
+  test('GET /servers/<name>/health across the mixed fleet: Gen9 over RIBCL, Gen10 over Redfish, the Gen8 with a failed supply', async () => {
+    const health = async (name: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(`http://127.0.0.1:${port}/servers/${name}/health`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const one = await health('server-1');
+    assert.equal(one.status, 200);
+    assert.deepEqual([one.body.protocol, one.body.overall, (one.body.host as { generation: string }).generation], ['ribcl', 'ok', 'Gen9']);
+    const two = await health('server-2');
+    assert.deepEqual([two.body.protocol, two.body.overall, (two.body.host as { generation: string }).generation], ['redfish', 'ok', 'Gen10']);
+    const three = await health('server-3');
+    assert.equal(three.body.overall, 'critical');
+    assert.deepEqual(three.body.unhealthy, ['Power Supply 2', 'power_supplies']);
+    assert.equal((await health('server-9')).status, 404);
+    assert.doesNotMatch(output, /\[error\]/);
   });
 });

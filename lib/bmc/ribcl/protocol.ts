@@ -139,6 +139,12 @@ export function ribclStatusError(status: string, message: string, target?: strin
   if (code === 0x5f || code === 0x0a) {
     return new BmcError('login', `iLO login failed: ${message || 'credentials rejected'}`, details);
   }
+  // A licence refusal, whatever status the firmware gives it (but not 0x002E,
+  // a bad key on activation).
+  if (code !== 0x2e && /licen[cs]e/.test(m)) {
+    return new BmcError('licence', `this iLO's licence does not allow it (virtual media needs iLO Advanced): ${message}`, details);
+  }
+  if (/virtual media (url|image)/.test(m)) return mediaError(message, details);
   if (m.includes('ribcli is disabled')) {
     return new BmcError('not-supported', `RIBCL is disabled on this iLO; use the Redfish protocol (${message})`, details);
   }
@@ -162,6 +168,25 @@ export function ribclStatusError(status: string, message: string, target?: strin
     return new BmcError('busy', `iLO is resetting: ${message}`, { ...details, reason: 'ilo-resetting' });
   }
   return new BmcError('other', `iLO error ${status}: ${message}`, details);
+}
+
+/** The iLO could not read an image: say why, so the operator fixes the right thing. */
+function mediaError(message: string, details: { iloMessage: string; status: string; target?: string }): BmcError {
+  const m = message.toLowerCase();
+  const reason = /not found|404/.test(m)
+    ? 'media-not-found'
+    : /secure|ssl|tls|certificate/.test(m)
+      ? 'media-tls'
+      : /refused|unauthori[sz]ed|forbidden|401|403/.test(m)
+        ? 'media-refused'
+        : 'media-unreachable';
+  const hint: Record<string, string> = {
+    'media-not-found': 'check the image URL',
+    'media-tls': "the iLO does not trust the image server's certificate",
+    'media-refused': 'the image server refused the iLO',
+    'media-unreachable': 'the image server must be reachable from the iLO network',
+  };
+  return new BmcError('media', `the iLO could not read the image (${hint[reason]}): ${message}`, { ...details, reason });
 }
 
 /** The payload element with this name, or a protocol error naming what was missing. */

@@ -100,7 +100,11 @@ function decodeEntities(s: string): string {
 }
 
 const isSpace = (c: string): boolean => c === ' ' || c === '\n' || c === '\r' || c === '\t';
-const isNameChar = (c: string): boolean => /[A-Za-z0-9_.:-]/.test(c);
+const isNameChar = (c: string): boolean => {
+  const k = c.charCodeAt(0);
+  // A-Z a-z 0-9 _ . : -  (char codes, not a regex: this runs for every name character)
+  return (k >= 65 && k <= 90) || (k >= 97 && k <= 122) || (k >= 48 && k <= 58) || k === 95 || k === 46 || k === 45;
+};
 
 /**
  * Parse one XML document leniently into its top-level elements. Mismatched

@@ -1,0 +1,197 @@
+/**
+ * The Redfish client's protocol behaviour against the simulated iLO 5:
+ * sessions, basic auth, expiry, redirects, ETags, errors, and the "auto"
+ * protocol choice.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { createBmc, probeProtocol } from '../../lib/bmc/connect';
+import type { IloEndpoint } from '../../lib/bmc/endpoint';
+import { RedfishBmc } from '../../lib/bmc/redfish/provider';
+import { RibclBmc } from '../../lib/bmc/ribcl/provider';
+import { IloHttpClient } from '../../lib/bmc/transport';
+import type { Bmc } from '../../lib/bmc/types';
+import { Fleet, type SimIlo } from '../../sim/fleet';
+import { closedPort } from '../helpers/ports';
+
+let fleet: Fleet;
+const open: Array<{ close(): Promise<void> }> = [];
+
+function endpoint(ilo: SimIlo, over: Partial<IloEndpoint> = {}): IloEndpoint {
+  return { host: ilo.host, port: ilo.port, username: ilo.username, password: ilo.password, tls: { mode: 'ca', ca: fleet.ca.cert }, requestTimeoutMs: 3000, ...over };
+}
+
+function redfish(ilo: SimIlo, over: Partial<IloEndpoint> = {}): RedfishBmc {
+  const c = new RedfishBmc(endpoint(ilo, over));
+  open.push(c);
+  return c;
+}
+
+describe('Redfish client against the simulated iLO 5', () => {
+  before(async () => {
+    fleet = await Fleet.start({ servers: 4, models: ['gen10', 'gen10', 'gen9', 'gen8'], timings: { powerOnMs: 40, postMs: 60 } });
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+    for (const i of fleet.ilos) i.server.resetState();
+  });
+  after(async () => {
+    await fleet?.stop();
+  });
+
+  test('one session per client, reused for every call, deleted on close', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo);
+    await bmc.getPowerState();
+    await bmc.getVirtualMediaStatus('cdrom');
+    await bmc.getHealth();
+    assert.equal(ilo.server.sessions.size, 1, 'one session for many calls');
+    await bmc.close();
+    assert.equal(ilo.server.sessions.size, 0, 'logged out');
+    await assert.rejects(bmc.getPowerState(), { code: 'connection', message: /closed/ });
+  });
+
+  test('basic auth opens no session', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo, { redfishAuth: 'basic' });
+    assert.equal(await bmc.getPowerState(), 'off');
+    assert.equal(await bmc.getOneTimeBoot(), 'normal');
+    assert.equal(ilo.server.sessions.size, 0);
+  });
+
+  test('an expired session is replaced once, and the call goes through', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo);
+    await bmc.getPowerState();
+    ilo.server.sessions.clear(); // the iLO forgot it (timeout, iLO reset)
+    assert.equal(await bmc.getPowerState(), 'off');
+    assert.equal(ilo.server.sessions.size, 1);
+  });
+
+  test('wrong credentials: a login error without the password, and no retry', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo, { password: 'Wr0ng"&<pass' });
+    const before = ilo.server.requests.redfish;
+    await assert.rejects(bmc.getPowerState(), (err: unknown) => {
+      const e = err as { code: string; message: string };
+      assert.equal(e.code, 'login');
+      assert.ok(!e.message.includes('Wr0ng'));
+      return true;
+    });
+    assert.ok(ilo.server.requests.redfish - before <= 2, 'service root and one login at most');
+    assert.equal(ilo.server.sessions.size, 0);
+  });
+
+  test('a password with & < " works over Redfish (JSON), unlike RIBCL', async () => {
+    const ilo = fleet.ilos[1]!;
+    const old = ilo.server.password;
+    ilo.server.password = 'a&b<c"d';
+    try {
+      assert.equal(await redfish(ilo, { password: 'a&b<c"d' }).getPowerState(), 'off');
+      assert.throws(() => new RibclBmc(endpoint(ilo, { password: 'a&b<c"d' })), { code: 'invalid-input', field: 'password' });
+    } finally {
+      ilo.server.password = old;
+    }
+  });
+
+  test('too many sessions: a busy error, not a login error', async () => {
+    const ilo = fleet.ilos[1]!;
+    for (let i = 0; i < 16; i++) ilo.server.sessions.set(`t${i}`, { id: `s${i}`, token: `t${i}`, username: 'x', created: Date.now(), lastUsed: Date.now() });
+    await assert.rejects(redfish(ilo).getPowerState(), { code: 'busy', reason: 'rate-limited' });
+    ilo.server.sessions.clear();
+  });
+
+  test('URIs are discovered once: later calls cost one request each', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo);
+    const cold = bmc.stats.requests;
+    await bmc.getVirtualMediaStatus('cdrom');
+    await bmc.getOneTimeBoot();
+    assert.ok(bmc.stats.requests - cold <= 7, `first use: login, discovery and the two reads (${bmc.stats.requests - cold})`);
+    const before = bmc.stats.requests;
+    await bmc.getVirtualMediaStatus('cdrom');
+    await bmc.getVirtualMediaStatus('floppy');
+    await bmc.getOneTimeBoot();
+    assert.equal(bmc.stats.requests - before, 3);
+  });
+
+  test('a resource changed behind our back: the PATCH with a stale If-Match gets 412 and is sent again without it', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo);
+    await bmc.getBootMode(); // remembers the pending settings' ETag
+    // Someone else (the other protocol, the iLO web UI) changes the pending BIOS settings.
+    const other = new RibclBmc(endpoint(ilo));
+    open.push(other);
+    await other.setPendingBootMode('bios');
+    const before = bmc.stats.requests;
+    await bmc.setPendingBootMode('uefi');
+    assert.equal(bmc.stats.requests - before, 2, '412, then the PATCH without If-Match');
+    assert.equal((await bmc.getBootMode()).pending, 'uefi');
+  });
+
+  test('a path without a trailing slash is redirected (308) and followed', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo);
+    const doc = await bmc.redfish.get('/redfish/v1/Systems/1');
+    assert.equal(doc['@odata.id'], '/redfish/v1/Systems/1/');
+    const legacy = await bmc.redfish.get('/rest/v1/Managers/1');
+    assert.equal(legacy['@odata.id'], '/redfish/v1/Managers/1/');
+  });
+
+  test('iLO errors arrive typed by MessageId: POST refusal, licence, power no-ops', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo);
+    ilo.server.licensed = false;
+    await assert.rejects(bmc.insertVirtualMedia('cdrom', `http://127.0.0.1:${await closedPort()}/x.iso`), (err: unknown) => {
+      const e = err as { code: string; iloMessage: string; status: string };
+      assert.equal(e.code, 'licence');
+      assert.match(e.iloMessage, /^iLO\.\d+\.\d+\.LicenseKeyRequired$/);
+      assert.equal(e.status, '400');
+      return true;
+    });
+    assert.deepEqual((await bmc.powerOff()).warnings, ['Host power is already OFF.']);
+  });
+
+  test('a hanging iLO ends in a timeout; a dropped GET is retried', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo, { requestTimeoutMs: 300, retries: 1 });
+    await bmc.getPowerState();
+    ilo.server.faults.add({ kind: 'reset', times: 1, command: 'redfish' });
+    assert.equal(await bmc.getPowerState(), 'off');
+    assert.equal(bmc.stats.retries, 1);
+    ilo.server.faults.add({ kind: 'hang', times: 2, command: 'redfish' });
+    await assert.rejects(bmc.getPowerState(), { code: 'timeout' });
+  });
+
+  test('auto: one unauthenticated probe picks Redfish for iLO 5 and RIBCL for iLO 4', async () => {
+    const picked: Record<string, string> = {};
+    for (const ilo of fleet.ilos) {
+      const before = ilo.server.requests.total;
+      const bmc: Bmc = await createBmc(endpoint(ilo, { protocol: 'auto' } as Partial<IloEndpoint>));
+      open.push(bmc);
+      picked[ilo.server.model.name] = bmc.protocol;
+      assert.equal(ilo.server.requests.total - before, 1, 'one probe request');
+      assert.equal(ilo.server.sessions.size, 0, 'the probe sends no credentials');
+      assert.equal(await bmc.getPowerState(), 'off');
+    }
+    assert.deepEqual(picked, { gen10: 'redfish', gen9: 'ribcl', gen8: 'ribcl' });
+  });
+
+  test('auto: no Redfish service at all (iLO 2/3 answer 404) means RIBCL; RIBCL switched off on an iLO 5 does not matter', async () => {
+    const gen8 = fleet.ilos[3]!;
+    gen8.server.faults.add({ kind: 'error', status: 404, message: 'Base.1.0.ResourceMissingAtURI', command: 'redfish' });
+    const http = new IloHttpClient(endpoint(gen8));
+    open.push(http);
+    assert.deepEqual(await probeProtocol(http), { protocol: 'ribcl' });
+    const gen10 = fleet.ilos[0]!;
+    gen10.server.ribclEnabled = false;
+    const bmc = await createBmc(endpoint(gen10));
+    open.push(bmc);
+    assert.equal(bmc.protocol, 'redfish');
+    await assert.rejects(new RibclBmc(endpoint(gen10)).getPowerState(), { code: 'not-supported', message: /RIBCL is disabled/ });
+  });
+
+  test('auto: an unreachable iLO fails the creation with a connection error (tried again on next use)', async () => {
+    await assert.rejects(createBmc({ host: '127.0.0.1', port: await closedPort(), username: 'a', password: 'b', retries: 0, connectTimeoutMs: 500 }), { code: 'connection' });
+  });
+});
