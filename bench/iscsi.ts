@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeImageToIscsi } from '../lib/deploy';
 import { hasTool } from '../test/helpers/env';
-import { startTgtd } from '../test/helpers/tgtd';
+import { startTgtd } from '../sim/tgtd';
 import { compare, heading, measure, peakRss, rssMb } from './harness';
 import type { BenchSuite } from './suite';
 

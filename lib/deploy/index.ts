@@ -11,3 +11,4 @@ export type { CommandResult, ImageInfo } from './agent-client';
 export { notifyDibRamdisk } from './dib-notify';
 export * from './iscsi';
 export * from './pxe';
+export * from './processes';

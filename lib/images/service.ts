@@ -3,7 +3,9 @@
  * from one plain configuration: what the `ilo-media-store` config node owns
  * (and what a program without Node-RED can use the same way).
  */
-import { readFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { Agent } from 'undici';
 import { BuiltinMediaStore } from '../store/builtin/store';
@@ -18,8 +20,9 @@ import { createHttpAgent } from '../swift/http';
 import { OpenStackSession } from '../swift/session';
 import { TEMP_URL_DIGESTS, type TempUrlDigest } from '../swift/tempurl';
 import { GlanceClient } from './glance';
-import { publishImage, type ImageSources, type PublishedImage } from './publish';
-import type { ImageInput } from './reference';
+import { openImage, publishImage, type ImageSources, type PublishedImage } from './publish';
+import { VerifyingStream } from './verify';
+import { parseImage, type Checksum, type ImageInput } from './reference';
 
 export interface MediaServiceConfig {
   store: 'builtin' | 'swift';
@@ -133,6 +136,38 @@ export class MediaService {
       sources: this.sources,
       requireChecksum: this.requireChecksum,
     });
+  }
+
+  /**
+   * Copies an image to a local file, verifying its size and checksum on the
+   * way (the file is removed when they do not match). For what the
+   * controller itself must read: an image written over iSCSI, a kernel.
+   */
+  async download(image: ImageInput, path: string, opts: { onProgress?: (bytes: number, total?: number) => void; signal?: AbortSignal } = {}): Promise<{ size: number; checksum: Checksum; verified: boolean }> {
+    this.assertOpen();
+    const spec = parseImage(image);
+    const opened = await openImage(spec, this.sources);
+    const expected = spec.checksum ?? opened.checksum;
+    if (!expected && this.requireChecksum) throw invalidStoreInput('image.checksum', `a checksum for ${opened.what} (requireChecksum is on and the source gives none)`);
+    const size = spec.size ?? opened.size;
+    const verifier = new VerifyingStream({ size, checksum: expected, what: opened.what });
+    let last = 0;
+    verifier.on('data', () => {
+      if (opts.onProgress && Date.now() - last > 500) {
+        last = Date.now();
+        opts.onProgress(verifier.bytes, size);
+      }
+    });
+    try {
+      await pipeline(opened.stream, verifier, createWriteStream(path, { mode: 0o600 }), { signal: opts.signal });
+    } catch (err) {
+      await rm(path, { force: true });
+      throw err;
+    } finally {
+      opened.stream.destroy();
+    }
+    opts.onProgress?.(verifier.bytes, size);
+    return { size: verifier.bytes, checksum: { algorithm: verifier.algorithm, value: verifier.digest ?? '' }, verified: expected !== undefined };
   }
 
   /** Publishes bytes the caller made (a floppy image, a boot ISO). */

@@ -16,7 +16,7 @@ import { writeImageToIscsi, type WriteImageOptions, type WriteProgress } from '.
 import { isDeployError } from '../../lib/deploy/errors';
 import { runTool, type ToolRunner } from '../../lib/exec/run';
 import { needTools } from '../helpers/env';
-import { startTgtd, type Tgtd } from '../helpers/tgtd';
+import { startTgtd, type Tgtd } from '../../sim/tgtd';
 
 const MiB = 1024 * 1024;
 const ESP_TYPE = 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B';

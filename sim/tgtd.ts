@@ -1,5 +1,6 @@
 /**
- * A real tgtd iSCSI target on 127.0.0.1 for the image-writing tests: its own
+ * A real tgtd iSCSI target on a loopback address, for the image-writing tests
+ * and the simulated DIB deploy ramdisk (which exports its "disk" with it): its own
  * control socket number and a free port, one target whose LUN 1 is a temp
  * file (the "disk" a deploy ramdisk would export), bound to 127.0.0.1, with
  * optional CHAP. Stopped (and its socket files removed) by `stop()`.
@@ -14,6 +15,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface Tgtd {
+  host: string;
   port: number;
   iqn: string;
   lun: number;
@@ -28,6 +30,10 @@ export interface TgtdOptions {
   chap?: { username: string; password: string };
   /** Start the disk with this byte in every position (old data a deploy must overwrite). */
   fill?: number;
+  /** Portal address (default 127.0.0.1; any 127.x.y.z works on Linux). */
+  host?: string;
+  /** Target name (default a unique test name). */
+  iqn?: string;
 }
 
 export async function startTgtd(o: TgtdOptions): Promise<Tgtd> {
@@ -44,7 +50,8 @@ export async function startTgtd(o: TgtdOptions): Promise<Tgtd> {
       closeSync(fd);
     }
   }
-  const iqn = `iqn.2008-10.org.openstack:test-${process.pid}-${Date.now().toString(36)}`;
+  const host = o.host ?? '127.0.0.1';
+  const iqn = o.iqn ?? `iqn.2008-10.org.openstack:test-${process.pid}-${Date.now().toString(36)}`;
   let child: ChildProcess | undefined;
   let control = 0;
   let port = 0;
@@ -71,18 +78,18 @@ export async function startTgtd(o: TgtdOptions): Promise<Tgtd> {
     for (let attempt = 0; ; attempt++) {
       control = 1000 + Math.floor(Math.random() * 31000); // tgtd accepts up to 32767
       if (existsSync(`/var/run/tgtd/socket.${control}`)) continue;
-      port = await freePort();
-      const c = spawn('tgtd', ['-f', '-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      port = await freePort(host);
+      const c = spawn('tgtd', ['-f', '-C', String(control), '--iscsi', `portal=${host}:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       c.stdout?.on('data', (d: Buffer) => (output += d.toString()));
       c.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-      if (await ready(c, port, control)) break;
+      if (await ready(c, host, port, control)) break;
       c.kill('SIGKILL');
       if (attempt >= 3) throw new Error(`tgtd did not start: ${output.trim()}`);
     }
     await tgtadm('--mode', 'target', '--op', 'new', '--tid', '1', '--targetname', iqn);
     await tgtadm('--mode', 'logicalunit', '--op', 'new', '--tid', '1', '--lun', '1', '--backing-store', backingFile);
-    await tgtadm('--mode', 'target', '--op', 'bind', '--tid', '1', '--initiator-address', '127.0.0.1');
+    await tgtadm('--mode', 'target', '--op', 'bind', '--tid', '1', '--initiator-address', 'ALL');
     if (o.chap) {
       await tgtadm('--mode', 'account', '--op', 'new', '--user', o.chap.username, '--password', o.chap.password);
       await tgtadm('--mode', 'account', '--op', 'bind', '--tid', '1', '--user', o.chap.username);
@@ -91,15 +98,15 @@ export async function startTgtd(o: TgtdOptions): Promise<Tgtd> {
     await stop();
     throw err;
   }
-  return { port, iqn, lun: 1, backingFile, dir, stop };
+  return { host, port, iqn, lun: 1, backingFile, dir, stop };
 }
 
-async function ready(c: ChildProcess, port: number, control: number): Promise<boolean> {
+async function ready(c: ChildProcess, host: string, port: number, control: number): Promise<boolean> {
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     if (c.exitCode !== null || c.signalCode !== null) return false;
     const listening = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
+      const s = connect(port, host);
       s.once('connect', () => {
         s.destroy();
         resolve(true);
@@ -118,11 +125,11 @@ async function ready(c: ChildProcess, port: number, control: number): Promise<bo
   return false;
 }
 
-function freePort(): Promise<number> {
+function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, host, () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
     });

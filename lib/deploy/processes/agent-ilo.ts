@@ -1,0 +1,157 @@
+/**
+ * agent_ilo (ironic-ilo-deploy.md §3): virtual media boots
+ * ironic-python-agent, which downloads the image itself and writes it; the
+ * server then boots from its disk.
+ */
+import { AgentClient, type ImageInfo } from '../agent-client';
+import type { DeployProcess, Step } from '../engine';
+import { badInput } from '../errors';
+import type { DeployDeps } from './deps';
+import {
+  attachMediaStep,
+  bootFromDiskStep,
+  bootModeStep,
+  cleanUp,
+  detachDeployMediaStep,
+  imageInput,
+  inspectServer,
+  mediaTtlSeconds,
+  objectName,
+  powerOffStep,
+  powerOnStep,
+  publishDeployMediaStep,
+  teardownMedia,
+  teardownPowerOff,
+  unpublish,
+  type Ctx,
+} from './steps';
+import { validateCommon, validateDeployRamdisk } from './validate';
+
+function waitForAgent(): Step<DeployDeps> {
+  return {
+    name: 'wait-agent',
+    title: 'Wait for the agent to call back',
+    resumable: true,
+    timeoutMs: (ctx) => ctx.deps.settings.callbackTimeoutMs + 60_000,
+    async run(ctx) {
+      const body = await ctx.waitForCallback('heartbeat', ctx.deps.settings.callbackTimeoutMs);
+      ctx.data.agentUrl = body.callback_url;
+      ctx.data.agentVersion = body.agent_version;
+      await ctx.save();
+    },
+  };
+}
+
+/** image_info for standby.prepare_image: a URL the server can fetch, and the checksum it must match. */
+async function imageInfo(ctx: Ctx): Promise<ImageInfo> {
+  const req = ctx.record.request;
+  const base = { id: ctx.record.id, disk_format: req.imageFormat ?? 'raw', container_format: 'bare' as const, stream_raw_images: true, image_type: 'whole-disk' as const, node_uuid: ctx.record.id };
+  if (/^https?:\/\//i.test(req.image) && req.imageChecksum) {
+    return { ...base, urls: [req.image], os_hash_algo: req.imageChecksum.algorithm, os_hash_value: req.imageChecksum.value.toLowerCase(), ...(req.imageChecksum.algorithm === 'md5' ? { checksum: req.imageChecksum.value.toLowerCase() } : {}) };
+  }
+  // Anything else goes through the store: checked on the way in, and published where the server can reach it.
+  const name = objectName(ctx, 'image');
+  ctx.data.imageObject = name;
+  await ctx.published({ name, url: '' });
+  const p = await (await ctx.deps.media()).publishImage(imageInput(req.image, req.imageChecksum), {
+    ttlSeconds: mediaTtlSeconds(ctx),
+    name,
+    onProgress: (t) => ctx.progress('Publishing the image', t),
+  });
+  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+  return { ...base, urls: [p.url], os_hash_algo: p.checksum.algorithm, os_hash_value: p.checksum.value };
+}
+
+function writeImage(): Step<DeployDeps> {
+  return {
+    name: 'write-image',
+    title: 'The agent writes the image',
+    // Resumable: after a restart the command is polled again, not sent twice.
+    resumable: true,
+    timeoutMs: (ctx) => ctx.deps.settings.writeTimeoutMs + 600_000,
+    async run(ctx) {
+      const agent = new AgentClient(ctx.data.agentUrl as string, ctx.record.token);
+      if (!ctx.data.prepareSent) {
+        const info = await imageInfo(ctx);
+        await agent.prepareImage(info, ctx.signal);
+        ctx.data.prepareSent = true;
+        await ctx.save();
+      }
+      const started = Date.now();
+      await agent.waitFor('prepare_image', {
+        timeoutMs: ctx.deps.settings.writeTimeoutMs,
+        intervalMs: ctx.deps.settings.pollIntervalMs,
+        signal: ctx.signal,
+        onPoll: (c) => {
+          if (c.command_status === 'RUNNING') ctx.progress(`The agent is writing the image (${Math.round((Date.now() - started) / 1000)} s)`);
+        },
+      });
+      await unpublish(ctx, ctx.data.imageObject as string | undefined);
+      ctx.data.result = { imageWritten: true };
+      await ctx.save();
+    },
+  };
+}
+
+function rebootIntoInstance(): Step<DeployDeps> {
+  return {
+    name: 'reboot',
+    title: 'Shut the agent down and boot the instance',
+    resumable: true,
+    timeoutMs: (ctx) => 2 * ctx.deps.settings.powerTimeoutMs + 120_000,
+    async run(ctx) {
+      const bmc = await ctx.deps.bmc();
+      const { powerTimeoutMs, pollIntervalMs } = ctx.deps.settings;
+      if ((await bmc.getPowerState()) === 'on' && !ctx.data.rebooted) {
+        try {
+          await new AgentClient(ctx.data.agentUrl as string, ctx.record.token).powerOff(ctx.signal);
+          await bmc.waitForPowerState('off', { timeoutMs: Math.min(powerTimeoutMs, 120_000), intervalMs: pollIntervalMs, signal: ctx.signal });
+        } catch (err) {
+          // The agent could not shut down cleanly: a hard power-off, as Ironic's out-of-band fallback.
+          ctx.progress(`Soft power-off did not complete (${(err as Error).message}); powering off`);
+          await bmc.powerOff();
+          await bmc.waitForPowerState('off', { timeoutMs: powerTimeoutMs, intervalMs: pollIntervalMs, signal: ctx.signal });
+        }
+      }
+      ctx.data.rebooted = true;
+      await ctx.save();
+      await bmc.powerOn();
+      await bmc.waitForPowerState('on', { timeoutMs: powerTimeoutMs, intervalMs: pollIntervalMs, signal: ctx.signal });
+    },
+  };
+}
+
+export function agentIloProcess(): DeployProcess<DeployDeps> {
+  return {
+    method: 'agent_ilo',
+    validate(req) {
+      validateCommon(req);
+      validateDeployRamdisk(req, false);
+      if ((req.imageType ?? 'whole-disk') !== 'whole-disk') throw badInput('imageType', 'whole-disk for agent_ilo (the agent writes whole-disk images; use iscsi_ilo for a partition image)', req.imageType);
+      if (req.bootOption === 'netboot') throw badInput('bootOption', 'local for agent_ilo (agent deploys boot from the disk)', req.bootOption);
+    },
+    deploySteps: [
+      inspectServer(true),
+      bootModeStep(),
+      powerOffStep(),
+      publishDeployMediaStep((ctx) => ({
+        'ipa-api-url': ctx.deps.settings.apiUrl,
+        'ipa-agent-token': ctx.record.token,
+        'ipa-driver-name': 'agent_ilo',
+        boot_method: 'vmedia',
+        BOOTIF: ctx.data.bootMac as string,
+        'coreos.configdrive': 0,
+      })),
+      attachMediaStep(),
+      powerOnStep(),
+      waitForAgent(),
+      detachDeployMediaStep(),
+      writeImage(),
+      bootFromDiskStep(),
+      rebootIntoInstance(),
+    ],
+    teardownSteps: [teardownPowerOff(), teardownMedia()],
+    cleanup: (ctx) => cleanUp(ctx, { virtualMedia: true }),
+  };
+}
+

@@ -1,0 +1,72 @@
+/**
+ * What the deploy processes need from the host application: the server's
+ * iLO, somewhere to publish media, and settings. The clients are asked for
+ * at each use (not held), so a Node-RED redeploy that recreates them does
+ * not break a deploy in flight.
+ */
+import type { Readable } from 'node:stream';
+import type { Bmc } from '../../bmc/types';
+import type { ImageInput, Checksum } from '../../images/reference';
+import type { BootLoaderPaths } from '../../media/bootloaders';
+
+export interface PublishedMedia {
+  url: string;
+  expiresAt: Date;
+  name: string;
+  size: number;
+}
+
+export interface PublishedImageInfo extends PublishedMedia {
+  checksum: Checksum;
+  verified: boolean;
+}
+
+/** The media store with its image sources (lib/images MediaService fits). */
+export interface MediaPort {
+  publish(name: string, source: Readable | Buffer, opts: { ttlSeconds: number; size?: number; contentType?: string; onProgress?: (p: { bytes: number; total?: number; percent?: number }) => void }): Promise<PublishedMedia>;
+  unpublish(name: string): Promise<void>;
+  publishImage(image: ImageInput, opts: { ttlSeconds: number; name?: string; onProgress?: (p: { bytes: number; total?: number; percent?: number }) => void }): Promise<PublishedImageInfo>;
+  download(image: ImageInput, path: string, opts?: { onProgress?: (bytes: number, total?: number) => void; signal?: AbortSignal }): Promise<{ size: number; checksum: Checksum; verified: boolean }>;
+}
+
+export interface DeploySettings {
+  /** Base URL of the ramdisk API as the servers reach it (Ironic API URL / ipa-api-url). */
+  apiUrl: string;
+  /** Wait for the ramdisk to call back (Ironic: 1800 s). */
+  callbackTimeoutMs: number;
+  /** Wait for a power state (default 300 s). */
+  powerTimeoutMs: number;
+  /** Image write by the agent or over iSCSI (default 3600 s). */
+  writeTimeoutMs: number;
+  /** How long the boot ISO of a netboot instance stays published (default 30 days). */
+  bootIsoTtlSeconds: number;
+  /** Staging space for images the controller writes itself (iSCSI) and kernels. */
+  workDir: string;
+  /** TFTP root for pxe_ilo. */
+  tftpRoot?: string;
+  /** Prefix of file names inside PXE configs (a tftpd path map, or an HTTP URL). */
+  pxePathPrefix?: string;
+  /** Extra kernel parameters for the deploy ramdisk, e.g. a serial console. */
+  deployKernelParams?: string;
+  /** Boot loader files for ISOs built here (defaults: the host's). */
+  bootLoaders?: Partial<BootLoaderPaths>;
+  /** iSCSI initiator for iscsi_ilo / pxe_ilo (default libiscsi, userspace). */
+  iscsiInitiator?: 'libiscsi' | 'open-iscsi';
+  /** Poll interval for power states and agent commands (default 2 s). */
+  pollIntervalMs?: number;
+  /** Port the DIB ramdisk listens on for "done" (default 10000). */
+  dibNotifyPort?: number;
+}
+
+export interface DeployDeps {
+  bmc(): Promise<Bmc>;
+  media(): Promise<MediaPort>;
+  settings: DeploySettings;
+}
+
+export const DEFAULT_SETTINGS: Omit<DeploySettings, 'apiUrl' | 'workDir'> = {
+  callbackTimeoutMs: 1_800_000,
+  powerTimeoutMs: 300_000,
+  writeTimeoutMs: 3_600_000,
+  bootIsoTtlSeconds: 30 * 24 * 3600,
+};

@@ -1,0 +1,17 @@
+import type { DeployProcess } from '../engine';
+import type { DeployMethod } from '../types';
+import { agentIloProcess } from './agent-ilo';
+import type { DeployDeps } from './deps';
+import { iscsiIloProcess } from './iscsi-ilo';
+import { pxeIloProcess } from './pxe-ilo';
+
+export * from './deps';
+export { agentIloProcess } from './agent-ilo';
+export { iscsiIloProcess } from './iscsi-ilo';
+export { pxeIloProcess } from './pxe-ilo';
+export { iscsiTargetIqn } from './iscsi-steps';
+
+/** The three processes, ready for a DeployEngine. */
+export function deployProcesses(): Record<DeployMethod, DeployProcess<DeployDeps>> {
+  return { agent_ilo: agentIloProcess(), iscsi_ilo: iscsiIloProcess(), pxe_ilo: pxeIloProcess() };
+}

@@ -1,0 +1,72 @@
+/**
+ * iscsi_ilo (ironic-ilo-deploy.md §2): virtual media boots the DIB deploy
+ * ramdisk, which exports the disk over iSCSI; the controller writes the
+ * image; a partition image then boots from a boot ISO (netboot), a
+ * whole-disk image from its disk.
+ */
+import type { DeployProcess } from '../engine';
+import type { DeployDeps } from './deps';
+import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
+import {
+  attachMediaStep,
+  bootFromDiskStep,
+  bootIsoStep,
+  bootModeStep,
+  cleanUp,
+  detachDeployMediaStep,
+  inspectServer,
+  powerOffStep,
+  powerOnStep,
+  publishDeployMediaStep,
+  teardownMedia,
+  teardownPowerOff,
+} from './steps';
+import { validateCommon, validateDeployRamdisk, validatePartition } from './validate';
+
+export function iscsiIloProcess(): DeployProcess<DeployDeps> {
+  const netboot = (r: { imageType?: string }) => (r.imageType ?? 'whole-disk') === 'partition';
+  return {
+    method: 'iscsi_ilo',
+    validate(req) {
+      validateCommon(req);
+      validateDeployRamdisk(req, false);
+      validatePartition(req);
+    },
+    deploySteps: [
+      inspectServer(true),
+      bootModeStep(),
+      powerOffStep(),
+      publishDeployMediaStep((ctx) => ({
+        deployment_id: ctx.record.id,
+        deployment_key: ctx.record.token,
+        iscsi_target_iqn: iscsiTargetIqn(ctx.record.id),
+        ironic_api_url: ctx.deps.settings.apiUrl,
+        disk: 'cciss/c0d0,sda,hda,vda',
+        // Whole-disk images are "netboot" to DIB, so it installs no boot loader (Kilo did the same).
+        boot_option: 'netboot',
+        boot_mode: (ctx.data.bootMode as string | undefined) ?? 'bios',
+        boot_method: 'vmedia',
+        BOOTIF: ctx.data.bootMac as string,
+        'ipa-api-url': ctx.deps.settings.apiUrl,
+        'ipa-driver-name': 'iscsi_ilo',
+        'coreos.configdrive': 0,
+      })),
+      attachMediaStep(),
+      powerOnStep(),
+      waitForDeployRamdisk(),
+      detachDeployMediaStep(),
+      writeOverIscsi(),
+      {
+        // Netboot (partition image): boot ISO, persistent CD. Whole-disk: persistent HDD.
+        ...bootIsoStep(),
+        async run(ctx) {
+          return netboot(ctx.record.request) ? bootIsoStep().run(ctx) : bootFromDiskStep().run(ctx);
+        },
+        title: 'Set the instance boot device (boot ISO for a partition image, disk otherwise)',
+      },
+      notifyRamdiskDone(),
+    ],
+    teardownSteps: [teardownPowerOff(), teardownMedia()],
+    cleanup: (ctx) => cleanUp(ctx, { virtualMedia: true }),
+  };
+}

@@ -1,0 +1,390 @@
+/**
+ * Steps the three processes share (ironic-ilo-deploy.md §1-§4, §10), each
+ * with its undo, and the clean-up every failure ends with.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isBmcError } from '../../bmc/errors';
+import type { BootMode, Bmc } from '../../bmc/types';
+import { buildDeployIso, buildInstanceBootIso } from '../../media/boot-iso';
+import { buildFloppy } from '../../media/floppy';
+import type { DeployParameters } from '../../media/parameters';
+import type { ImageInput } from '../../images/reference';
+import type { Step, StepContext } from '../engine';
+import { DeployError } from '../errors';
+import type { DeployRequest } from '../types';
+import type { DeployDeps } from './deps';
+
+export type Ctx = StepContext<DeployDeps>;
+
+/** An image reference with the request's checksum attached, as lib/images takes it. */
+export function imageInput(ref: string, checksum?: DeployRequest['imageChecksum']): ImageInput {
+  if (!checksum) return ref;
+  const key = /^https?:\/\//i.test(ref) ? 'url' : /^swift:/i.test(ref) ? 'swift' : /^glance:/i.test(ref) ? 'glance' : 'file';
+  return { [key]: ref, checksum: { algorithm: checksum.algorithm, value: checksum.value.toLowerCase() } };
+}
+
+export function objectName(ctx: Ctx, what: string): string {
+  return `${ctx.record.method}-${ctx.record.id}-${what}`;
+}
+
+async function publishTracked(ctx: Ctx, name: string, body: Buffer | { size: number; stream(): NodeJS.ReadableStream }, ttlSeconds: number): Promise<string> {
+  const media = await ctx.deps.media();
+  const source = Buffer.isBuffer(body) ? body : (body.stream() as unknown as import('node:stream').Readable);
+  // Record the name before publishing: a crash in between still cleans it up.
+  await ctx.published({ name, url: '' });
+  const p = await media.publish(name, source, {
+    ttlSeconds,
+    size: Buffer.isBuffer(body) ? body.length : body.size,
+    onProgress: (t) => ctx.progress(`Publishing ${name}`, { bytes: t.bytes, total: t.total, percent: t.percent }),
+  });
+  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+  return p.url;
+}
+
+/** Unpublish and forget what a step published, by name (no error if gone). */
+export async function unpublish(ctx: Ctx, name: string | undefined): Promise<void> {
+  if (!name) return;
+  await (await ctx.deps.media()).unpublish(name);
+  await ctx.forgetPublished(name);
+}
+
+/** Media for a ramdisk must outlive the wait for its callback. */
+export function mediaTtlSeconds(ctx: Ctx): number {
+  return Math.ceil((ctx.deps.settings.callbackTimeoutMs + ctx.deps.settings.writeTimeoutMs) / 1000) + 600;
+}
+
+async function powerOffAndWait(ctx: Ctx, bmc: Bmc): Promise<void> {
+  const r = await bmc.powerOff();
+  if (r.powerState !== 'off') {
+    await bmc.waitForPowerState('off', { timeoutMs: ctx.deps.settings.powerTimeoutMs, intervalMs: ctx.deps.settings.pollIntervalMs, signal: ctx.signal });
+  }
+}
+
+/** Setting a boot device is refused while the host is in POST: wait and retry (Ironic retries with back-off). */
+export async function whenNotInPost<T>(ctx: Ctx, what: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 180_000;
+  for (let delay = 2000; ; delay = Math.min(delay * 2, 30_000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isBmcError(err, 'busy') || err.reason !== 'host-in-post' || Date.now() + delay > deadline) throw err;
+      ctx.progress(`${what}: the host is in POST, retrying in ${Math.round(delay / 1000)} s`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+// ------------------------------------------------------------------ steps
+
+/** Who the server is (MACs for the ramdisk lookup) and, for virtual media, whether it is licensed. */
+export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps> {
+  return {
+    name: 'inspect',
+    title: needsVirtualMedia ? 'Check the server and its virtual media licence' : 'Check the server',
+    resumable: true,
+    timeoutMs: 120_000,
+    async run(ctx) {
+      const bmc = await ctx.deps.bmc();
+      const host = await bmc.getHostInfo();
+      const macs = host.nics.map((n) => n.mac.toLowerCase()).filter((m) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(m));
+      const boot = ctx.record.request.bootMac?.toLowerCase().replace(/-/g, ':');
+      if (boot && !macs.includes(boot)) macs.unshift(boot);
+      if (macs.length === 0) throw new DeployError('invalid-input', 'bootMac: the iLO reports no NIC MAC address; give the MAC the server boots from', { field: 'bootMac' });
+      ctx.data.macs = macs;
+      ctx.data.bootMac = boot ?? macs[0];
+      ctx.data.product = host.productName;
+      if (needsVirtualMedia) {
+        const lic = await bmc.getLicence();
+        if (!lic.virtualMedia) {
+          throw new DeployError(
+            'licence',
+            `${ctx.record.serverName}: scripted virtual media needs an iLO Advanced licence, and this iLO has "${lic.type}"; install one, or deploy with pxe_ilo, which needs none`,
+          );
+        }
+      }
+      await ctx.save();
+    },
+  };
+}
+
+/**
+ * Ironic's update_boot_mode (§10): the requested mode, or keep the current
+ * one ("unknown" pending means UEFI; no boot-mode support means BIOS).
+ */
+export function bootModeStep(): Step<DeployDeps> {
+  return {
+    name: 'boot-mode',
+    title: 'Set the boot mode',
+    resumable: true,
+    timeoutMs: 120_000,
+    async run(ctx) {
+      const bmc = await ctx.deps.bmc();
+      const wanted = ctx.record.request.bootMode;
+      let status;
+      try {
+        status = await bmc.getBootMode();
+      } catch (err) {
+        if (!isBmcError(err, 'not-supported')) throw err;
+        if (wanted === 'uefi') throw new DeployError('invalid-input', `bootMode: ${ctx.record.serverName} cannot boot UEFI (its iLO has no boot-mode control)`, { field: 'bootMode', cause: err });
+        ctx.data.bootMode = 'bios';
+        ctx.progress('This platform has no boot-mode control: legacy BIOS');
+        return ctx.save();
+      }
+      let mode: BootMode;
+      if (wanted) {
+        if (status.supported === 'bios-only' && wanted === 'uefi') throw new DeployError('invalid-input', `bootMode: ${ctx.record.serverName} supports legacy BIOS only`, { field: 'bootMode' });
+        if (status.supported === 'uefi-only' && wanted === 'bios') throw new DeployError('invalid-input', `bootMode: ${ctx.record.serverName} supports UEFI only`, { field: 'bootMode' });
+        mode = wanted;
+      } else {
+        mode = status.pending === 'unknown' ? 'uefi' : status.pending;
+      }
+      if (status.pending !== mode) {
+        await whenNotInPost(ctx, 'Set the boot mode', () => bmc.setPendingBootMode(mode));
+        ctx.progress(`Pending boot mode set to ${mode}`);
+      }
+      ctx.data.bootMode = mode;
+      await ctx.save();
+    },
+  };
+}
+
+export function powerOffStep(): Step<DeployDeps> {
+  return {
+    name: 'power-off',
+    title: 'Power off',
+    resumable: true,
+    timeoutMs: (ctx) => ctx.deps.settings.powerTimeoutMs + 60_000,
+    async run(ctx) {
+      await powerOffAndWait(ctx, await ctx.deps.bmc());
+    },
+  };
+}
+
+/** Build the floppy with the ramdisk's parameters and publish it and the deploy ISO. */
+export function publishDeployMediaStep(parameters: (ctx: Ctx) => DeployParameters): Step<DeployDeps> {
+  return {
+    name: 'publish-media',
+    title: 'Build and publish the deploy media',
+    resumable: true,
+    timeoutMs: 1_800_000,
+    async run(ctx) {
+      const ttl = mediaTtlSeconds(ctx);
+      const params = parameters(ctx);
+      const floppyName = objectName(ctx, 'floppy.img');
+      ctx.data.floppyObject = floppyName;
+      ctx.data.floppyUrl = await publishTracked(ctx, floppyName, buildFloppy(params), ttl);
+      const req = ctx.record.request;
+      if (req.deployIso) {
+        if (/^https?:\/\//i.test(req.deployIso)) {
+          // Ironic hands an http(s) deploy ISO to the iLO as it is.
+          ctx.data.deployIsoUrl = req.deployIso;
+        } else {
+          const name = objectName(ctx, 'deploy.iso');
+          ctx.data.deployIsoObject = name;
+          await ctx.published({ name, url: '' });
+          const p = await (await ctx.deps.media()).publishImage(req.deployIso, {
+            ttlSeconds: ttl,
+            name,
+            onProgress: (t) => ctx.progress('Publishing the deploy ISO', t),
+          });
+          await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+          ctx.data.deployIsoUrl = p.url;
+        }
+      } else {
+        const { kernel, ramdisk } = await stageKernelAndRamdisk(ctx, req.deployKernel, req.deployRamdisk, 'deploy');
+        const iso = await buildDeployIso({
+          kernel,
+          ramdisk,
+          kernelParams: ctx.deps.settings.deployKernelParams,
+          bootModes: (ctx.data.bootMode as BootMode | undefined) ?? 'both',
+          bootLoaders: ctx.deps.settings.bootLoaders,
+        });
+        const name = objectName(ctx, 'deploy.iso');
+        ctx.data.deployIsoObject = name;
+        ctx.data.deployIsoUrl = await publishTracked(ctx, name, iso, ttl);
+      }
+      await ctx.save();
+    },
+    async undo(ctx) {
+      await unpublish(ctx, ctx.data.floppyObject as string | undefined);
+      await unpublish(ctx, ctx.data.deployIsoObject as string | undefined);
+    },
+  };
+}
+
+/** Kernel and ramdisk the controller reads itself: copied (and verified) into the work directory. */
+export async function stageKernelAndRamdisk(ctx: Ctx, kernelRef: string | undefined, ramdiskRef: string | undefined, what: string): Promise<{ kernel: string; ramdisk: string }> {
+  if (!kernelRef || !ramdiskRef) throw new DeployError('invalid-input', `${what}Kernel and ${what}Ramdisk: expected both references`, { field: `${what}Kernel` });
+  const dir = join(ctx.deps.settings.workDir, ctx.record.id);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const media = await ctx.deps.media();
+  const kernel = join(dir, `${what}.kernel`);
+  const ramdisk = join(dir, `${what}.ramdisk`);
+  await media.download(kernelRef, kernel, { signal: ctx.signal });
+  await media.download(ramdiskRef, ramdisk, { signal: ctx.signal, onProgress: (bytes, total) => ctx.progress(`Fetching the ${what} ramdisk`, { bytes, total }) });
+  return { kernel, ramdisk };
+}
+
+export async function removeWorkDir(ctx: Ctx): Promise<void> {
+  await rm(join(ctx.deps.settings.workDir, ctx.record.id), { recursive: true, force: true });
+}
+
+export function attachMediaStep(): Step<DeployDeps> {
+  return {
+    name: 'attach-media',
+    title: 'Insert the virtual media, boot once from CD',
+    resumable: true,
+    timeoutMs: 300_000,
+    async run(ctx) {
+      const bmc = await ctx.deps.bmc();
+      await whenNotInPost(ctx, 'Insert the virtual media', () =>
+        bmc.attachDeployMedia({ cdrom: ctx.data.deployIsoUrl as string, floppy: ctx.data.floppyUrl as string, oneTimeBootCdrom: true }),
+      );
+    },
+    async undo(ctx) {
+      await (await ctx.deps.bmc()).detachDeployMedia();
+    },
+  };
+}
+
+export function powerOnStep(title = 'Power on into the deploy ramdisk'): Step<DeployDeps> {
+  return {
+    name: 'power-on',
+    title,
+    resumable: true,
+    timeoutMs: 120_000,
+    async run(ctx) {
+      const bmc = await ctx.deps.bmc();
+      // reset() powers a stopped server on, and reboots one that is on.
+      await bmc.reset();
+    },
+    async undo(ctx) {
+      await powerOffAndWait(ctx, await ctx.deps.bmc());
+    },
+  };
+}
+
+/** Eject the deploy media and remove the floppy as soon as the ramdisk is up (Ironic left them until tear-down). */
+export function detachDeployMediaStep(): Step<DeployDeps> {
+  return {
+    name: 'detach-media',
+    title: 'Eject the deploy media',
+    resumable: true,
+    timeoutMs: 300_000,
+    async run(ctx) {
+      await (await ctx.deps.bmc()).detachDeployMedia();
+      await unpublish(ctx, ctx.data.floppyObject as string | undefined);
+      await unpublish(ctx, ctx.data.deployIsoObject as string | undefined);
+    },
+  };
+}
+
+/** Persistent boot from disk, and the boot mode asserted again (Ironic does both after the write). */
+export function bootFromDiskStep(): Step<DeployDeps> {
+  return {
+    name: 'boot-device',
+    title: 'Boot from the disk from now on',
+    resumable: true,
+    timeoutMs: 300_000,
+    async run(ctx) {
+      const bmc = await ctx.deps.bmc();
+      await reassertBootMode(ctx, bmc);
+      await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['hdd']));
+    },
+  };
+}
+
+async function reassertBootMode(ctx: Ctx, bmc: Bmc): Promise<void> {
+  const mode = ctx.data.bootMode as BootMode | undefined;
+  if (!mode) return;
+  try {
+    const s = await bmc.getBootMode();
+    if (s.pending !== mode) await whenNotInPost(ctx, 'Set the boot mode', () => bmc.setPendingBootMode(mode));
+  } catch (err) {
+    if (!isBmcError(err, 'not-supported')) throw err;
+  }
+}
+
+/**
+ * Netboot of a partition image (iscsi_ilo): build the instance's boot ISO
+ * (kernel, ramdisk, root=UUID=…), publish it, insert it, boot from CD from
+ * now on. Kilo could not build a UEFI one; this builds BIOS and UEFI.
+ */
+export function bootIsoStep(): Step<DeployDeps> {
+  return {
+    name: 'boot-device',
+    title: 'Build the boot ISO and boot from it from now on',
+    resumable: true,
+    timeoutMs: 1_800_000,
+    async run(ctx) {
+      const req = ctx.record.request;
+      const rootUuid = ctx.data.rootUuid as string | undefined;
+      if (!rootUuid) throw new DeployError('failed', 'the image was written but its root filesystem UUID is unknown: cannot build the boot ISO');
+      const { kernel, ramdisk } = await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance');
+      const iso = await buildInstanceBootIso({
+        kernel,
+        ramdisk,
+        rootUuid,
+        kernelParams: req.kernelParams ?? 'nofb nomodeset vga=normal',
+        bootModes: (ctx.data.bootMode as BootMode | undefined) ?? 'both',
+        bootLoaders: ctx.deps.settings.bootLoaders,
+      });
+      const name = objectName(ctx, 'boot.iso');
+      ctx.data.bootIsoObject = name;
+      const url = await publishTracked(ctx, name, iso, ctx.deps.settings.bootIsoTtlSeconds);
+      const bmc = await ctx.deps.bmc();
+      await reassertBootMode(ctx, bmc);
+      await whenNotInPost(ctx, 'Insert the boot ISO', () => bmc.insertVirtualMedia('cdrom', url, { bootOnce: false, writeProtect: true }));
+      await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['cdrom']));
+      await removeWorkDir(ctx);
+    },
+    async undo(ctx) {
+      await unpublish(ctx, ctx.data.bootIsoObject as string | undefined);
+    },
+  };
+}
+
+// ------------------------------------------------------------------ tear-down and clean-up
+
+export function teardownPowerOff(): Step<DeployDeps> {
+  return {
+    name: 'td-power-off',
+    title: 'Power off',
+    timeoutMs: (ctx) => ctx.deps.settings.powerTimeoutMs + 60_000,
+    async run(ctx) {
+      await powerOffAndWait(ctx, await ctx.deps.bmc());
+    },
+  };
+}
+
+export function teardownMedia(): Step<DeployDeps> {
+  return {
+    name: 'td-media',
+    title: 'Eject virtual media and remove published objects',
+    timeoutMs: 300_000,
+    async run(ctx) {
+      await (await ctx.deps.bmc()).detachDeployMedia();
+      for (const p of [...ctx.record.published]) await unpublish(ctx, p.name);
+      await removeWorkDir(ctx);
+    },
+  };
+}
+
+/** After any failure: nothing left inserted, published or running. Returns what could not be done. */
+export async function cleanUp(ctx: Ctx, opts: { virtualMedia: boolean; extra?: () => Promise<void> }): Promise<string[]> {
+  const errors: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      errors.push(`${what}: ${(err as Error).message}`);
+    }
+  };
+  if (opts.virtualMedia) await attempt('eject the virtual media', async () => (await ctx.deps.bmc()).detachDeployMedia());
+  for (const p of [...ctx.record.published]) await attempt(`remove ${p.name}`, () => unpublish(ctx, p.name));
+  if (opts.extra) await attempt('remove files', opts.extra);
+  await attempt('remove staged files', () => removeWorkDir(ctx));
+  await attempt('power off', async () => powerOffAndWait(ctx, await ctx.deps.bmc()));
+  return errors;
+}

@@ -1,0 +1,43 @@
+/**
+ * Request checks shared by the processes: every problem names its field.
+ */
+import { badInput } from '../errors';
+import type { DeployRequest } from '../types';
+
+const MAC = /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
+
+export function validateCommon(req: DeployRequest): void {
+  if (typeof req.image !== 'string' || req.image.trim() === '') throw badInput('image', 'the image to deploy: an http(s) URL, a file path, swift:container/object or glance:<id>', req.image);
+  if (req.bootMode !== undefined && req.bootMode !== 'bios' && req.bootMode !== 'uefi') throw badInput('bootMode', 'bios or uefi (or nothing, to keep the current mode)', req.bootMode);
+  if (req.imageFormat !== undefined && req.imageFormat !== 'raw' && req.imageFormat !== 'qcow2') throw badInput('imageFormat', 'raw or qcow2', req.imageFormat);
+  if (req.imageType !== undefined && req.imageType !== 'whole-disk' && req.imageType !== 'partition') throw badInput('imageType', 'whole-disk or partition', req.imageType);
+  if (req.bootOption !== undefined && req.bootOption !== 'local' && req.bootOption !== 'netboot') throw badInput('bootOption', 'local or netboot', req.bootOption);
+  if (req.bootMac !== undefined && !MAC.test(req.bootMac)) throw badInput('bootMac', 'a MAC address like 52:54:00:12:34:56', req.bootMac);
+  if (req.imageChecksum !== undefined) {
+    const c = req.imageChecksum;
+    const len = { md5: 32, sha256: 64, sha512: 128 }[c?.algorithm as 'md5'];
+    if (!len || typeof c.value !== 'string' || !new RegExp(`^[0-9a-fA-F]{${len}}$`).test(c.value)) {
+      throw badInput('imageChecksum', 'an object { algorithm: md5 | sha256 | sha512, value: hex digest of that length }', c);
+    }
+  }
+  if (req.kernelParams !== undefined && (typeof req.kernelParams !== 'string' || /[\n\r"\\]/.test(req.kernelParams))) {
+    throw badInput('kernelParams', 'kernel parameters on one line, without quotes or backslashes', req.kernelParams);
+  }
+}
+
+export function validateDeployRamdisk(req: DeployRequest, requireKernel: boolean): void {
+  const hasIso = typeof req.deployIso === 'string' && req.deployIso !== '';
+  const hasKernel = typeof req.deployKernel === 'string' && req.deployKernel !== '' && typeof req.deployRamdisk === 'string' && req.deployRamdisk !== '';
+  if (requireKernel && !hasKernel) throw badInput('deployKernel', 'the deploy kernel and deploy ramdisk (deployKernel and deployRamdisk) for a network boot');
+  if (!requireKernel && !hasIso && !hasKernel) throw badInput('deployIso', 'a deploy ISO, or a deploy kernel and ramdisk (deployKernel and deployRamdisk) to build one from');
+}
+
+export function validatePartition(req: DeployRequest): void {
+  if ((req.imageType ?? 'whole-disk') !== 'partition') return;
+  if (!Number.isInteger(req.rootMb) || (req.rootMb as number) < 1) throw badInput('rootMb', 'the root partition size in MiB (a whole number) for a partition image', req.rootMb);
+  const option = req.bootOption ?? 'netboot';
+  if (option === 'local') {
+    throw badInput('bootOption', 'netboot for a partition image (local boot of a partition image needs the ramdisk to install a boot loader, which is not supported; use a whole-disk image for local boot)', option);
+  }
+  if (!req.instanceKernel || !req.instanceRamdisk) throw badInput('instanceKernel', 'the instance kernel and ramdisk (instanceKernel, instanceRamdisk) to boot a partition image over the network');
+}
