@@ -34,13 +34,17 @@ export interface TgtdOptions {
   host?: string;
   /** Target name (default a unique test name). */
   iqn?: string;
+  /** Serve this existing file instead of a new temp one (it is kept on stop). */
+  backingFile?: string;
 }
 
 export async function startTgtd(o: TgtdOptions): Promise<Tgtd> {
   const dir = mkdtempSync(join(tmpdir(), 'tgtd-'));
-  const backingFile = join(dir, 'lun1.img');
-  writeFileSync(backingFile, '');
-  truncateSync(backingFile, o.sizeBytes);
+  const backingFile = o.backingFile ?? join(dir, 'lun1.img');
+  if (!o.backingFile) {
+    writeFileSync(backingFile, '');
+    truncateSync(backingFile, o.sizeBytes);
+  }
   if (o.fill !== undefined) {
     const chunk = Buffer.alloc(1024 * 1024, o.fill);
     const fd = openSync(backingFile, 'r+');

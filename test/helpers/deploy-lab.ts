@@ -1,0 +1,174 @@
+/**
+ * A deploy laboratory for tests and benchmarks: a simulated fleet whose
+ * servers run simulated ramdisks, the built-in media store, the deploy
+ * engine with the three processes, and the ramdisk API on loopback.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBmc } from '../../lib/bmc/connect';
+import type { Bmc } from '../../lib/bmc/types';
+import { DeployEngine, type DeployProcess } from '../../lib/deploy/engine';
+import { deployProcesses, type DeployDeps, type DeploySettings } from '../../lib/deploy/processes';
+import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
+import type { DeployMethod, DeployRequest, DeployStatus } from '../../lib/deploy/types';
+import { MediaService } from '../../lib/images/service';
+import { Fleet, type FleetOptions, type SimIlo } from '../../sim/fleet';
+import { SimRamdisk } from '../../sim/ramdisk/boot';
+
+export interface LabOptions {
+  servers?: number;
+  fleet?: Partial<FleetOptions>;
+  settings?: Partial<DeploySettings>;
+  /** Wrap the processes (to inject failures). */
+  processes?: (p: Record<DeployMethod, DeployProcess<DeployDeps>>) => Record<DeployMethod, DeployProcess<DeployDeps>>;
+  /** Keep this state directory (to start a second engine on it: a restart). */
+  stateDir?: string;
+}
+
+export interface Lab {
+  dir: string;
+  fleet: Fleet;
+  ramdisks: SimRamdisk[];
+  media: MediaService;
+  engine: DeployEngine<DeployDeps>;
+  apiUrl: string;
+  stateDir: string;
+  settings: DeploySettings;
+  /** Everything ever published through the store (to check clean-up). */
+  publishedNames: Set<string>;
+  deploy(ilo: SimIlo, request: DeployRequest): DeployStatus;
+  rebuild(ilo: SimIlo, request: DeployRequest): DeployStatus;
+  /** Our own client for server i (to check what the iLO says). */
+  bmc(i: number): Promise<Bmc>;
+  /** A new engine on the same state directory, as after a Node-RED restart. */
+  restartEngine(): Promise<{ resumed: string[]; failed: string[] }>;
+  stop(): Promise<void>;
+}
+
+/** A lab-wide unique loopback block, so parallel test files do not share the DIB port 10000. */
+function addressFor(i: number): string {
+  return `127.${40 + (process.pid % 200)}.${Math.floor(Math.random() * 250) + 1}.${i + 2}`;
+}
+
+export async function startLab(o: LabOptions = {}): Promise<Lab> {
+  const dir = mkdtempSync(join(tmpdir(), 'deploy-lab-'));
+  const fleet = await Fleet.start({ servers: o.servers ?? 3, timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 }, ...o.fleet });
+  const media = await MediaService.open({ store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
+  const publishedNames = new Set<string>();
+  const tftpRoot = join(dir, 'tftp');
+  const ramdisks = fleet.ilos.map((ilo, i) => new SimRamdisk(ilo.server, { address: addressFor(i), heartbeatIntervalMs: 500, tftpRoot, diskSizeBytes: 64 * 1024 * 1024 }));
+  const bmcs = new Map<string, Promise<Bmc>>();
+  // One API server for the lab's lifetime: it always talks to the current engine.
+  const api: Server = createServer((req, res) => void createRamdiskApi(lab.engine)(req, res));
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
+  const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  const stateDir = o.stateDir ?? join(dir, 'state');
+  const settings: DeploySettings = {
+    apiUrl,
+    callbackTimeoutMs: 20_000,
+    powerTimeoutMs: 15_000,
+    writeTimeoutMs: 120_000,
+    bootIsoTtlSeconds: 3600,
+    workDir: join(dir, 'work'),
+    tftpRoot,
+    pollIntervalMs: 50,
+    ...o.settings,
+  };
+  const trackingMedia = {
+    publish: (...a: Parameters<MediaService['publish']>) => (publishedNames.add(a[0]), media.publish(...a)),
+    publishImage: (...a: Parameters<MediaService['publishImage']>) => {
+      if (a[1]?.name) publishedNames.add(a[1].name);
+      return media.publishImage(...a);
+    },
+    unpublish: (n: string) => media.unpublish(n),
+    download: (...a: Parameters<MediaService['download']>) => media.download(...a),
+  };
+  const bmcFor = (ilo: SimIlo): Promise<Bmc> => {
+    let b = bmcs.get(ilo.name);
+    if (!b) {
+      b = createBmc({ host: ilo.host, port: ilo.port, username: ilo.username, password: ilo.password, protocol: 'auto', tls: { mode: 'ca', ca: fleet.ca.cert }, requestTimeoutMs: 10_000 });
+      bmcs.set(ilo.name, b);
+    }
+    return b;
+  };
+  const makeEngine = (): DeployEngine<DeployDeps> => {
+    const processes = deployProcesses();
+    return new DeployEngine<DeployDeps>({
+      stateDir,
+      processes: o.processes ? o.processes(processes) : processes,
+      callbackTimeoutMs: settings.callbackTimeoutMs,
+      resolveDeps: async (record) => {
+        const ilo = fleet.get(record.refs.server as string);
+        return {
+          settings,
+          media: async () => trackingMedia,
+          bmc: () => bmcFor(ilo),
+        };
+      },
+    });
+  };
+  const lab: Lab = {
+    dir,
+    fleet,
+    ramdisks,
+    media,
+    engine: makeEngine(),
+    apiUrl,
+    stateDir,
+    settings,
+    publishedNames,
+    deploy(ilo, request) {
+      return lab.engine.deploy({ serverKey: `${ilo.host}:${ilo.port}`, serverName: ilo.name, refs: { server: ilo.name }, request });
+    },
+    rebuild(ilo, request) {
+      return lab.engine.rebuild({ serverKey: `${ilo.host}:${ilo.port}`, serverName: ilo.name, refs: { server: ilo.name }, request });
+    },
+    bmc: (i) => bmcFor(fleet.ilos[i]!),
+    async restartEngine() {
+      await lab.engine.stop();
+      lab.engine = makeEngine();
+      return lab.engine.start();
+    },
+    async stop() {
+      await lab.engine.stop();
+      await new Promise<void>((r) => api.close(() => r()));
+      await Promise.all(ramdisks.map((r) => r.dispose()));
+      for (const b of bmcs.values()) await (await b.catch(() => undefined))?.close();
+      await media.close();
+      await fleet.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await lab.engine.start();
+  return lab;
+}
+
+/** A whole-disk "image": random bytes, with its sha256. */
+export function makeImage(dir: string, name: string, size = 1024 * 1024): { path: string; sha256: string; size: number } {
+  const data = randomBytes(size);
+  const path = join(dir, name);
+  writeFileSync(path, data);
+  return { path, sha256: createHash('sha256').update(data).digest('hex'), size };
+}
+
+/** Boot loader files the ISO builders read from the host (Debian: isolinux, syslinux-common, grub-efi-amd64-bin). */
+export function missingBootLoaders(): string | false {
+  const files = ['/usr/lib/ISOLINUX/isolinux.bin', '/usr/lib/syslinux/modules/bios/ldlinux.c32', '/usr/lib/grub/x86_64-efi/monolithic/gcdx64.efi'];
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length === 0) return false;
+  const reason = `NOT RUN: boot loader files missing: ${missing.join(', ')} (Debian: isolinux syslinux-common grub-efi-amd64-bin)`;
+  process.stderr.write(`\n!!! ${reason}\n`);
+  return reason;
+}
+
+export async function until(pred: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
