@@ -247,10 +247,9 @@ export class DeployEngine<TDeps> extends EventEmitter {
     return { status: 202, message: 'accepted' };
   }
 
-  /** Token check without delivering anything (for API routes that only read). */
-  tokenValid(nodeId: string, token: unknown): boolean {
-    const r = this.records.get(nodeId);
-    return !!r && tokenMatches(r.token, token);
+  /** The opaque references a deploy was started with (e.g. which Node-RED node owns it). */
+  refs(id: string): Readonly<Record<string, string>> | undefined {
+    return this.records.get(id)?.refs;
   }
 
   // ------------------------------------------------------------ internals

@@ -1,0 +1,91 @@
+/**
+ * One deploy engine per Node-RED runtime, shared by every ilo-deploy-flow
+ * node: its state lives in <userDir>/ilo-deploy, its ramdisk API is mounted
+ * once on Node-RED's HTTP server (RED.httpNode) under `iloDeployFlowApiPath`.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Node, NodeAPI } from 'node-red';
+import { DeployEngine } from '../../lib/deploy/engine';
+import { DeployError } from '../../lib/deploy/errors';
+import { deployProcesses, type DeployDeps, type DeploySettings, type MediaPort } from '../../lib/deploy/processes';
+import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
+import type { DeployRecord } from '../../lib/deploy/types';
+import type { IloConfigNode } from '../common/node-red';
+import type { MediaStoreNode } from '../ilo-media-store/types';
+
+export const DEFAULT_API_PATH = '/ilo-deploy';
+
+let engine: DeployEngine<DeployDeps> | undefined;
+let starting: Promise<void> | undefined;
+
+export function baseDir(RED: NodeAPI): string {
+  return join(RED.settings.userDir ?? join(tmpdir(), 'node-red-ilo-deploy'), 'ilo-deploy');
+}
+
+/** A config node, waiting a little for it: after a restart or redeploy the nodes are being (re)created. */
+async function waitForNode<T extends Node>(RED: NodeAPI, id: string | undefined, what: string): Promise<T> {
+  if (!id) throw new DeployError('invalid-input', `${what}: no configuration node is selected`, { field: what });
+  for (let i = 0; i < 150; i++) {
+    const n = RED.nodes.getNode(id) as T | null;
+    if (n) return n;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new DeployError('failed', `${what}: the configuration node ${id} no longer exists`);
+}
+
+export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
+  if (engine) return engine;
+  const dir = baseDir(RED);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  engine = new DeployEngine<DeployDeps>({
+    stateDir: join(dir, 'state'),
+    processes: deployProcesses(),
+    log: { info: (m) => RED.log.info(`[ilo-deploy] ${m}`), warn: (m) => RED.log.warn(`[ilo-deploy] ${m}`) },
+    async resolveDeps(record: DeployRecord): Promise<DeployDeps> {
+      const settings = JSON.parse(record.refs.settings ?? '{}') as DeploySettings;
+      return {
+        settings,
+        bmc: async () => (await waitForNode<IloConfigNode>(RED, record.refs.server, 'server')).getBmc(),
+        media: async () => (await (await waitForNode<MediaStoreNode>(RED, record.refs.store, 'store')).ready) as unknown as MediaPort,
+      };
+    },
+  });
+  starting = engine.start().then(
+    ({ resumed, failed }) => {
+      if (resumed.length) RED.log.info(`[ilo-deploy] resumed ${resumed.length} deploy(s) after the restart`);
+      if (failed.length) RED.log.warn(`[ilo-deploy] ${failed.length} deploy(s) interrupted by the restart could not be resumed; they are marked failed and cleaned up`);
+    },
+    (err: Error) => RED.log.error(`[ilo-deploy] cannot load the deploy state: ${err.message}`),
+  );
+  return engine;
+}
+
+export async function engineReady(RED: NodeAPI): Promise<DeployEngine<DeployDeps>> {
+  const e = getEngine(RED);
+  await starting;
+  return e;
+}
+
+/** Mount the ramdisk API once per runtime. */
+export function mountRamdiskApi(RED: NodeAPI, path: string): void {
+  const app = RED.httpNode as unknown as { use?: (p: string, h: (req: unknown, res: unknown) => void) => void } | undefined;
+  if (!app?.use) {
+    RED.log.warn('[ilo-deploy] httpNodeRoot is disabled: deploy ramdisks cannot call back');
+    return;
+  }
+  const handler = createRamdiskApi({
+    findForRamdisk: (id, macs) => getEngine(RED).findForRamdisk(id, macs),
+    callback: (id, kind, token, body) => getEngine(RED).callback(id, kind, token, body),
+  });
+  app.use(path, (req, res) => void handler(req as Parameters<typeof handler>[0], res as Parameters<typeof handler>[1]));
+}
+
+/** For tests: forget the engine so a new one loads the state, as after a restart. */
+export async function resetEngineForRestart(): Promise<void> {
+  const e = engine;
+  engine = undefined;
+  starting = undefined;
+  await e?.stop();
+}

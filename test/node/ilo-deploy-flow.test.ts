@@ -1,0 +1,193 @@
+/**
+ * ilo-deploy-flow in a Node-RED runtime, against the simulated fleet and its
+ * simulated ramdisks: the ramdisk calls back through RED.httpNode, results
+ * and progress come out of the two outputs, errors reach Catch nodes, and a
+ * Node-RED restart in the middle of a deploy resumes it.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { Node, NodeAPI } from 'node-red';
+import { buildIso } from '../../lib/media/iso/writer';
+import { resetEngineForRestart } from '../../nodes/ilo-deploy-flow/engine-host';
+import { Fleet } from '../../sim/fleet';
+import { SimRamdisk } from '../../sim/ramdisk/boot';
+import { makeImage, until } from '../helpers/deploy-lab';
+import { helper, nextMessage } from '../helpers/node-red';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled node modules are CommonJS `export =` functions
+const nodes = ['ilo-config', 'ilo-media-store', 'ilo-deploy-flow'].map((n) => require(`../../nodes/${n}/${n}`));
+
+let RED: NodeAPI | undefined;
+/** Captures the runtime's RED, to serve RED.httpNode (the helper does not mount it). */
+const captureRed = (r: NodeAPI): void => {
+  RED = r;
+};
+
+describe('ilo-deploy-flow node', () => {
+  let dir: string;
+  let fleet: Fleet;
+  let ramdisks: SimRamdisk[];
+  let httpNode: Server;
+  let apiUrl: string;
+  let deployIso: string;
+
+  function flow(over: Record<string, unknown> = {}, serverIndex = 0) {
+    const ilo = fleet.ilos[serverIndex]!;
+    return {
+      flow: [
+        { id: 'tab', type: 'tab', label: 'test' },
+        { id: 'cfg', type: 'ilo-config', z: 'tab', name: ilo.name, host: ilo.host, port: ilo.port, protocol: 'auto', tlsMode: 'pinned', fingerprint: ilo.fingerprint, timeout: 10 },
+        { id: 'store', type: 'ilo-media-store', name: 'media', storeType: 'builtin', host: '127.0.0.1', port: 0, stateDir: join(dir, 'store'), fileRoots: dir },
+        {
+          id: 'd',
+          type: 'ilo-deploy-flow',
+          z: 'tab',
+          x: 100,
+          y: 100,
+          server: 'cfg',
+          store: 'store',
+          method: 'agent_ilo',
+          action: 'deploy',
+          image: 'payload.image',
+          imageType: 'msg',
+          deployIso,
+          deployIsoType: 'str',
+          respond: 'finished',
+          apiUrl,
+          callbackTimeout: 20,
+          powerTimeout: 15,
+          ...over,
+          wires: [['result'], ['progress']],
+        },
+        { id: 'result', type: 'helper', z: 'tab' },
+        { id: 'progress', type: 'helper', z: 'tab' },
+        { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, x: 100, y: 200, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+      ],
+      credentials: { cfg: { username: ilo.username, password: ilo.password } },
+    };
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'deploy-node-'));
+    helper.settings({ userDir: join(dir, 'userdir') });
+    fleet = await Fleet.start({ servers: 2, models: ['gen9', 'gen10'], timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
+    ramdisks = fleet.ilos.map((ilo, i) => new SimRamdisk(ilo.server, { address: `127.${40 + (process.pid % 200)}.99.${i + 2}`, heartbeatIntervalMs: 300 }));
+    const iso = await buildIso({ volumeId: 'DEPLOY', files: [{ path: 'README', data: Buffer.from('deploy ramdisk') }] });
+    deployIso = join(dir, 'deploy.iso');
+    await iso.writeToFile(deployIso);
+    await helper.startServer();
+    // Serve RED.httpNode on loopback, as Node-RED itself does.
+    await helper.load([captureRed as never], [], {});
+    httpNode = createServer((req, res) => (RED!.httpNode as unknown as (q: unknown, s: unknown) => void)(req, res));
+    await new Promise<void>((r) => httpNode.listen(0, '127.0.0.1', () => r()));
+    apiUrl = `http://127.0.0.1:${(httpNode.address() as AddressInfo).port}/ilo-deploy`;
+    await helper.unload();
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+  after(async () => {
+    await resetEngineForRestart();
+    await helper.stopServer();
+    await new Promise<void>((r) => httpNode.close(() => r()));
+    await Promise.all(ramdisks.map((r) => r.dispose()));
+    await fleet.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('deploys with agent_ilo: progress step by step on output 2, the active result once on output 1, green status', async () => {
+    const { flow: f, credentials } = flow();
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const image = makeImage(dir, 'node.img');
+    const progress: Array<{ payload: { stepIndex?: number; stepCount: number; step?: string } }> = [];
+    (helper.getNode('progress') as Node).on('input', (m: (typeof progress)[number]) => progress.push(m));
+    const result = nextMessage<{ payload: { state: string; deployId: string }; deployId: string; topic: string; keep: string }>(helper.getNode('result') as Node, 60_000);
+    helper.getNode('d').receive({ payload: { image: image.path }, keep: 'mine' } as never);
+    const msg = await result;
+    assert.equal(msg.payload.state, 'active');
+    assert.equal(msg.deployId, msg.payload.deployId);
+    assert.equal(msg.keep, 'mine', 'the incoming message is reused');
+    assert.equal(msg.topic, 'server-1');
+    assert.equal(ramdisks[0]!.written?.sha256, image.sha256);
+    const steps = [...new Set(progress.filter((p) => p.payload.step).map((p) => `${p.payload.stepIndex}/${p.payload.stepCount} ${p.payload.step}`))];
+    assert.equal(steps[0], '1/11 inspect');
+    assert.equal(steps.at(-1), '11/11 reboot');
+    const spy = (helper.getNode('d') as unknown as { status: { lastCall: { args: Array<{ fill: string; text: string }> } } }).status;
+    assert.deepEqual({ fill: spy.lastCall.args[0]?.fill, text: spy.lastCall.args[0]?.text }, { fill: 'green', text: 'active' });
+  });
+
+  test('"when started" answers at once with the deploy id; status reports it later; undeploy makes it available', async () => {
+    const { flow: f, credentials } = flow({ respond: 'started', action: 'msg' }, 1);
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const image = makeImage(dir, 'started.img');
+    const out = helper.getNode('result') as Node;
+    let first = nextMessage<{ payload: { state: string }; deployId: string }>(out);
+    helper.getNode('d').receive({ action: 'deploy', payload: { image: image.path } } as never);
+    const accepted = await first;
+    assert.equal(accepted.payload.state, 'deploying');
+    await until(async () => {
+      first = nextMessage(out);
+      helper.getNode('d').receive({ action: 'status', deployId: accepted.deployId } as never);
+      return (await first).payload.state === 'active';
+    }, 60_000, 'the deploy to become active');
+    first = nextMessage(out);
+    helper.getNode('d').receive({ action: 'undeploy' } as never);
+    const td = await first;
+    await until(async () => {
+      first = nextMessage(out);
+      helper.getNode('d').receive({ action: 'status', deployId: td.deployId } as never);
+      return (await first).payload.state === 'available';
+    }, 30_000, 'the server to become available');
+    assert.equal(fleet.ilos[1]!.server.powerState, 'off');
+  });
+
+  test('bad input reaches a Catch node naming the field, and starts nothing', async () => {
+    const { flow: f, credentials } = flow({ image: '', imageType: 'str' });
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const caught = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
+    helper.getNode('d').receive({ payload: {} } as never);
+    assert.match((await caught).error.message, /image: expected the image to deploy/);
+    const noApi = flow({ apiUrl: '' });
+    await helper.unload();
+    await helper.load([...nodes, captureRed] as never, noApi.flow, noApi.credentials);
+    const caught2 = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
+    helper.getNode('d').receive({ payload: { image: '/x.img' } } as never);
+    assert.match((await caught2).error.message, /apiUrl: expected the URL the servers use to reach this Node-RED/);
+  });
+
+  test('Node-RED restarts while the agent is booting: the deploy resumes and its result comes out marked resumed', async () => {
+    const { flow: f, credentials } = flow();
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    // The deploy from the first test left server-1 active: rebuild it.
+    (f[3] as Record<string, unknown>).action = 'rebuild';
+    await helper.unload();
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const rd = ramdisks[0]!;
+    rd.faults = { lostCallback: true };
+    const image = makeImage(dir, 'restart.img');
+    const firstProgress = nextMessage<{ deployId: string; payload: { state: string } }>(helper.getNode('progress') as Node);
+    helper.getNode('d').receive({ payload: { image: image.path } } as never);
+    const { deployId } = await firstProgress;
+    await until(() => rd.ipa !== undefined, 30_000, 'the agent to boot');
+    // "Restart": flows stopped, the engine dropped, everything loaded again from the user directory.
+    await helper.unload();
+    await resetEngineForRestart();
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const result = nextMessage<{ payload: { state: string; deployId: string }; resumed: boolean }>(helper.getNode('result') as Node, 60_000);
+    // The agent heartbeats again, to the new runtime.
+    rd.faults = {};
+    (rd.ipa as unknown as { opts: { faults?: object } }).opts.faults = {};
+    void (rd.ipa as unknown as { lookupAndHeartbeat(): Promise<void> }).lookupAndHeartbeat();
+    const msg = await result;
+    assert.equal(msg.payload.deployId, deployId);
+    assert.equal(msg.payload.state, 'active');
+    assert.equal(msg.resumed, true);
+    assert.equal(rd.written?.sha256, image.sha256);
+  });
+});
