@@ -62,6 +62,7 @@ export = function register(RED: NodeAPI): void {
 
   function IloDeployFlow(this: Node, def: IloDeployFlowDef): void {
     RED.nodes.createNode(this, def);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the helper functions below are declarations, not arrows
     const node = this;
     const engine = getEngine(RED);
     const pending = new Map<string, Pending>();
