@@ -106,7 +106,7 @@ describe('ilo-deploy-flow node', () => {
     await helper.load([...nodes, captureRed] as never, f, credentials);
     const image = makeImage(dir, 'node.img');
     const progress: Array<{ payload: { stepIndex?: number; stepCount: number; step?: string } }> = [];
-    (helper.getNode('progress') as Node).on('input', (m: (typeof progress)[number]) => {
+    (helper.getNode('progress') as unknown as NodeJS.EventEmitter).on('input', (m: (typeof progress)[number]) => {
       progress.push(m);
     });
     const result = nextMessage<{ payload: { state: string; deployId: string }; deployId: string; topic: string; keep: string }>(helper.getNode('result') as Node, 60_000);
