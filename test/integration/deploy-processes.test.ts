@@ -176,7 +176,7 @@ describe('deploy failures: every path cleans up', () => {
     lab = await startLab({
       servers: 3,
       fleet: { models: ['gen9', 'gen10', 'gen9'] },
-      settings: { callbackTimeoutMs: 1500 },
+      settings: { callbackTimeoutMs: 1500, cleanupRetry: { delayMs: 100 } },
       processes: (ps) => {
         const wrap = (p: DeployProcess<DeployDeps>): DeployProcess<DeployDeps> => ({
           ...p,
@@ -225,6 +225,23 @@ describe('deploy failures: every path cleans up', () => {
       failAfter.method = undefined;
     });
   }
+
+  test('a flaky iLO during clean-up (failed ejects, a failed power-off): each action is tried again, the server still ends off and empty', async () => {
+    const server = lab.fleet.ilos[0]!.server;
+    const flaky = { kind: 'error' as const, status: 0x0004, message: 'Internal error (simulated fault)' };
+    server.faults.add({ ...flaky, command: 'EJECT_VIRTUAL_MEDIA', times: 2 });
+    server.faults.add({ ...flaky, command: 'HOLD_PWR_BTN', after: 1, times: 1 }); // the deploy's own power-off goes through
+    failAfter.method = 'agent_ilo';
+    failAfter.step = 'attach-media';
+    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'flaky.img').path, deployIso: a.deployIso });
+    const done = await lab.engine.wait(started.deployId);
+    failAfter.method = undefined;
+    assert.equal(done.state, 'deploy failed');
+    assert.equal(done.failedStep, 'attach-media');
+    assert.deepEqual(server.faults.list(), [], 'every injected failure was met');
+    assert.deepEqual(done.cleanup, { done: true, errors: [] });
+    await assertCleanedUp(lab, 0, started.deployId);
+  });
 
   test('the ramdisk calls back with a wrong token: 401 every time, nothing advances, the deploy times out and cleans up', async () => {
     const rd = lab.ramdisks[0]!;
