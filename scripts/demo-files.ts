@@ -97,6 +97,8 @@ export function writeUserDir(opts: {
   credentials: Record<string, unknown>;
   port: number;
   keepFlows: boolean;
+  /** Installed modules Node-RED must not load (e.g. to run as if only this package were installed). */
+  denyModules?: string[];
 }): void {
   const { userDir } = opts;
   mkdirSync(join(userDir, 'node_modules'), { recursive: true });
@@ -118,7 +120,7 @@ module.exports = {
   telemetry: { enabled: false, updateNotification: false },
   diagnostics: { enabled: false },
   logging: { console: { level: 'info', metrics: false, audit: false } },
-  externalModules: { autoInstall: false, palette: { allowInstall: false } },
+  externalModules: { autoInstall: false, palette: { allowInstall: false${opts.denyModules?.length ? `, denyList: ${JSON.stringify(opts.denyModules)}` : ''} } },
 };
 `,
   );
