@@ -20,6 +20,8 @@ PACKAGES=(
   keystone
   # issue 6: iSCSI target and userspace initiator
   tgt libiscsi-bin fdisk e2fsprogs dosfstools
+  # examples: the dashboard example clicked in a real (headless) browser
+  chromium
 )
 
 [ "${ILO_DEPLOY_NO_PROVISION:-0}" = "1" ] && exit 0
