@@ -20,7 +20,7 @@ PACKAGES=(
   keystone
   # issue 6: iSCSI target and userspace initiator
   tgt libiscsi-bin fdisk e2fsprogs dosfstools
-  # issue 7: a real browser for the editor test (driven by playwright-core)
+  # issue 7: a real browser for the editor tests and the dashboard example (driven by playwright-core / CDP)
   chromium
 )
 
