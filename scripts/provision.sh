@@ -20,6 +20,8 @@ PACKAGES=(
   keystone
   # issue 6: iSCSI target and userspace initiator
   tgt libiscsi-bin fdisk e2fsprogs dosfstools
+  # issue 7: the editor dialogs driven in a real browser (playwright-core)
+  chromium
 )
 
 [ "${ILO_DEPLOY_NO_PROVISION:-0}" = "1" ] && exit 0
