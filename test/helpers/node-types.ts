@@ -25,6 +25,18 @@ function block(text: string, open: number): string {
   return text.slice(open);
 }
 
+/** The text of a `{ … }` block outside its nested blocks. */
+function topLevel(body: string): string {
+  let out = '';
+  let depth = 0;
+  for (const ch of body) {
+    if (ch === '{') depth++;
+    else if (ch === '}') depth--;
+    else if (depth === 1) out += ch;
+  }
+  return out;
+}
+
 export function typesFromHtml(html: string, module: string): NodeTypeInfo[] {
   const out: NodeTypeInfo[] = [];
   const re = /RED\.nodes\.registerType\(\s*['"]([^'"]+)['"]\s*,\s*\{/g;
@@ -34,9 +46,14 @@ export function typesFromHtml(html: string, module: string): NodeTypeInfo[] {
     const d = /\bdefaults\s*:\s*\{/.exec(def);
     if (d) {
       const defaults = block(def, d.index + d[0].length - 1);
-      for (const e of defaults.matchAll(/([A-Za-z_$][\w$]*)\s*:\s*\{([^{}]*)\}/g)) {
-        const t = /\btype\s*:\s*['"]([\w-]+)['"]/.exec(e[2] ?? '');
+      // Each property's own { … } block, nested braces (a validate function) included.
+      const prop = /([A-Za-z_$][\w$]*)\s*:\s*\{/g;
+      prop.lastIndex = 1;
+      for (let e = prop.exec(defaults); e; e = prop.exec(defaults)) {
+        const body = block(defaults, prop.lastIndex - 1);
+        const t = /\btype\s*:\s*['"]([\w-]+)['"]/.exec(topLevel(body));
         if (t) refs[e[1] as string] = t[1] as string;
+        prop.lastIndex += body.length - 1;
       }
     }
     out.push({ type: m[1] as string, module, config: /\bcategory\s*:\s*['"]config['"]/.test(def), refs });
