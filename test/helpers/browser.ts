@@ -39,6 +39,9 @@ export class HeadlessPage {
     const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
     const chromium = spawn('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, '--window-size=1400,900', 'about:blank'], {
       stdio: 'ignore',
+      // Its own process group, so close() can stop the renderer and helper
+      // processes too: they keep writing to the profile after the main one exits.
+      detached: true,
     });
     try {
       let port = '';
@@ -60,8 +63,7 @@ export class HeadlessPage {
       await page.send('Page.navigate', { url });
       return page;
     } catch (err) {
-      chromium.kill();
-      rmSync(profile, { recursive: true, force: true });
+      await stopChromium(chromium, profile);
       throw err;
     }
   }
@@ -104,11 +106,24 @@ export class HeadlessPage {
 
   async close(): Promise<void> {
     this.ws.close();
-    if (this.chromium.exitCode === null) {
-      const exited = once(this.chromium, 'exit');
-      this.chromium.kill();
-      await exited;
+    await stopChromium(this.chromium, this.profile);
+  }
+}
+
+async function stopChromium(chromium: ChildProcess, profile: string): Promise<void> {
+  if (chromium.exitCode === null && chromium.signalCode === null) {
+    const exited = once(chromium, 'exit');
+    try {
+      if (chromium.pid !== undefined) process.kill(-chromium.pid, 'SIGKILL');
+    } catch {
+      chromium.kill('SIGKILL');
     }
-    rmSync(this.profile, { recursive: true, force: true });
+    await exited;
+  }
+  // A helper that outlived the group kill may still be closing files in the profile.
+  try {
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch (err) {
+    console.warn(`# could not remove the Chromium profile ${profile}: ${(err as Error).message}`);
   }
 }

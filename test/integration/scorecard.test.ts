@@ -17,7 +17,7 @@ interface ScorecardScript {
   ACCEPTED: Record<string, { names: string[]; why: string }>;
   registryReachable(): Promise<boolean>;
   runScorecard(): { scorecard: Scorecard; log: string; packed: string[] };
-  judge(scorecard: Scorecard, pkg?: unknown): { problems: string[]; accepted: string[]; stale: string[] };
+  judge(scorecard: Scorecard, pkg?: unknown, accepted?: Record<string, { names: string[]; why: string }>): { problems: string[]; accepted: string[]; stale: string[] };
 }
 
 let script: ScorecardScript;
@@ -57,7 +57,10 @@ describe('Flow Library scorecard', () => {
     assert.deepEqual(script.judge(all, pkg).problems, []);
     assert.match(script.judge({ ...all, P07: { test: false, version: '>=20 <22' } }, pkg).problems.join('\n'), /^P07 .* FAILS/m);
     assert.match(script.judge({ ...all, D03: { test: false, packages: ['undici'] } }, pkg).problems.join('\n'), /D03 .* FAILS for undici/);
-    assert.deepEqual(script.judge({ ...all, D03: { test: false, packages: [...(script.ACCEPTED.D03?.names ?? [])] } }, pkg).problems, []);
+    const acceptExeca = { D03: { names: ['execa'], why: 'a test' } };
+    assert.deepEqual(script.judge({ ...all, D03: { test: false, packages: ['execa'] } }, pkg, acceptExeca).problems, []);
+    assert.match(script.judge({ ...all, D03: { test: false, packages: ['execa', 'undici'] } }, pkg, acceptExeca).problems.join('\n'), /D03 .* FAILS for undici/);
+    assert.match(script.judge(all, pkg, acceptExeca).stale.join('\n'), /D03 passes now/);
     assert.match(script.judge({ ...all, N02: { test: false, nodes: ['ilo-deploy-flow'] } }, pkg).problems.join('\n'), /N02 .* FAILS for ilo-power/);
     assert.match(script.judge({ ...all, D01: { test: false, total: 7 } }, pkg).problems.join('\n'), /D01/);
     const noKeyword = { ...pkg, keywords: ['hpe'] };
