@@ -30,3 +30,5 @@ export type {
   HostInfo,
   DeployMedia,
 } from './bmc';
+export { checkConnection, fetchIloCertificate } from './bmc';
+export type { ConnectionReport, IloCertificate } from './bmc';

@@ -17,14 +17,32 @@ export interface DemoServer {
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 
-/** Every example flow, concatenated (each file is a Node-RED export array). */
-export function loadExampleFlows(examplesDir: string): FlowNode[] {
+/** What the deploy examples need to run against the simulated fleet. */
+export interface DemoDeploySetup {
+  /** This Node-RED's ramdisk API as the (simulated) servers reach it. */
+  apiUrl: string;
+  tftpRoot: string;
+  /** The media store: the built-in server on this address, serving images from these directories. */
+  store: { host: string; port: number; stateDir: string; fileRoots: string[] };
+  /** Values for the example tabs' environment variables (IMAGE, DEPLOY_ISO, ...). */
+  env: Record<string, string>;
+}
+
+/**
+ * Every example flow, concatenated (each file is a Node-RED export array).
+ * `skipDir` leaves out sub-folders (the dashboard examples, which stop every
+ * flow when their module is not installed).
+ */
+export function loadExampleFlows(examplesDir: string, skipDir: (name: string) => boolean = () => false): FlowNode[] {
   const out: FlowNode[] = [];
   const walk = (dir: string): void => {
-    for (const e of readdirSync(dir).sort()) {
+    // The dashboard examples come last, after the core-only ones.
+    const entries = readdirSync(dir).sort((a, b) => Number(a === 'dashboard') - Number(b === 'dashboard') || a.localeCompare(b));
+    for (const e of entries) {
       const p = join(dir, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (e.endsWith('.json')) out.push(...(JSON.parse(readFileSync(p, 'utf8')) as FlowNode[]));
+      if (statSync(p).isDirectory()) {
+        if (!skipDir(e)) walk(p);
+      } else if (e.endsWith('.json')) out.push(...(JSON.parse(readFileSync(p, 'utf8')) as FlowNode[]));
     }
   };
   walk(examplesDir);
@@ -46,6 +64,22 @@ export function wireToFleet(flows: FlowNode[], servers: DemoServer[], caFile: st
   return creds;
 }
 
+/** Point the deploy examples at the demo: media store, callback URL, TFTP root, and the tabs' images. */
+export function wireDeploys(flows: FlowNode[], d: DemoDeploySetup): void {
+  for (const n of flows) {
+    if (n.type === 'ilo-media-store' && n.name === 'media-store') {
+      Object.assign(n, { storeType: 'builtin', host: d.store.host, port: String(d.store.port), publicUrl: '', stateDir: d.store.stateDir, fileRoots: d.store.fileRoots.join(',') });
+    } else if (n.type === 'ilo-deploy-flow') {
+      Object.assign(n, { apiUrl: d.apiUrl, tftpRoot: d.tftpRoot });
+    } else if (n.type === 'tab' && Array.isArray(n.env)) {
+      for (const e of n.env as Array<{ name: string; value: string; type: string }>) {
+        const v = d.env[e.name];
+        if (v !== undefined) Object.assign(e, { value: v, type: 'str' });
+      }
+    }
+  }
+}
+
 /** Node-RED's credential file format: aes-256-ctr, key = sha256(secret), iv hex-prefixed. */
 export function encryptCredentials(creds: unknown, secret: string): { $: string } {
   const key = createHash('sha256').update(secret).digest();
@@ -63,6 +97,8 @@ export function writeUserDir(opts: {
   credentials: Record<string, unknown>;
   port: number;
   keepFlows: boolean;
+  /** Installed modules Node-RED must not load (e.g. to run as if only this package were installed). */
+  denyModules?: string[];
 }): void {
   const { userDir } = opts;
   mkdirSync(join(userDir, 'node_modules'), { recursive: true });
@@ -84,7 +120,7 @@ module.exports = {
   telemetry: { enabled: false, updateNotification: false },
   diagnostics: { enabled: false },
   logging: { console: { level: 'info', metrics: false, audit: false } },
-  externalModules: { autoInstall: false, palette: { allowInstall: false } },
+  externalModules: { autoInstall: false, palette: { allowInstall: false${opts.denyModules?.length ? `, denyList: ${JSON.stringify(opts.denyModules)}` : ''} } },
 };
 `,
   );

@@ -20,6 +20,8 @@ PACKAGES=(
   keystone
   # issue 6: iSCSI target and userspace initiator
   tgt libiscsi-bin fdisk e2fsprogs dosfstools
+  # issue 7: a real browser for the editor tests and the dashboard example (driven by playwright-core / CDP)
+  chromium
 )
 
 [ "${ILO_DEPLOY_NO_PROVISION:-0}" = "1" ] && exit 0

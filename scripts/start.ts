@@ -1,23 +1,36 @@
 /**
  * `npm start`: a simulated fleet of 3 ProLiants (server-1 a Gen9 with iLO 4,
  * server-2 a Gen10 with iLO 5 spoken to over Redfish, server-3 a BIOS-only
- * Gen8 with a failed power supply), a small image server they can mount
- * from, and Node-RED on 127.0.0.1:1880 with this package and the example
- * flows wired to them.
+ * Gen8 with a failed power supply), each running a simulated deploy ramdisk,
+ * a small image server they can mount from, the files the deploy examples
+ * read, and Node-RED on 127.0.0.1:1880 with this package and the example
+ * flows wired to them (the dashboard examples only when
+ * @flowfuse/node-red-dashboard is installed).
  *   npm start -- --keep-flows   keep the flows you edited in .demo/
  *   PORT=1881 npm start         another editor port
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Fleet } from '../sim/fleet';
 import { patternImage, startMediaServer } from '../sim/media-server';
-import { loadExampleFlows, wireToFleet, writeUserDir } from './demo-files';
+import { attachRamdisks, iscsiBlockers, prepareArtefacts } from './demo-deploy';
+import { loadExampleFlows, wireDeploys, wireToFleet, writeUserDir } from './demo-files';
 
 const repoRoot = join(__dirname, '..', '..');
 const userDir = process.env.ILO_DEMO_DIR ?? join(repoRoot, '.demo');
+
+/** Whether Node-RED will find the dashboard module (it scans the node_modules folders above its own). */
+function dashboardInstalled(): boolean {
+  try {
+    require.resolve('@flowfuse/node-red-dashboard/package.json', { paths: [repoRoot, userDir] });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
@@ -53,11 +66,25 @@ async function main(): Promise<void> {
   // What the "Manual operations" flow mounts (a stand-in image; the iLO reads it with Range requests).
   const media = await startMediaServer();
   const demoIso = media.put('demo-boot.iso', patternImage(8 * 1024 * 1024));
+  // The fleet is new on every run, so are its deploys: forget the previous run's deploy state and published media.
+  for (const d of ['ilo-deploy', 'ilo-media-store']) rmSync(join(userDir, d), { recursive: true, force: true });
+  const files = await prepareArtefacts(userDir);
+  const log = (line: string): void => console.log(`[demo] ${line}`);
+  const ramdisks = await attachRamdisks(fleet, files.tftpRoot, log);
   const caFile = join(userDir, 'fleet-ca.pem');
   const servers = fleet.ilos.map((i) => ({ name: i.name, host: i.host, port: i.port, username: i.username, password: i.password }));
-  const flows = loadExampleFlows(join(repoRoot, 'examples'));
+  const withDashboard = dashboardInstalled();
+  const flows = loadExampleFlows(join(repoRoot, 'examples'), (dir) => dir === 'dashboard' && !withDashboard);
   const credentials = wireToFleet(flows, servers, caFile);
+  wireDeploys(flows, {
+    apiUrl: `http://127.0.0.1:${port}/ilo-deploy`,
+    tftpRoot: files.tftpRoot,
+    store: { host: '127.0.0.1', port: 0, stateDir: join(userDir, 'ilo-media-store'), fileRoots: [files.imagesDir] },
+    env: { IMAGE: files.image, DEPLOY_ISO: files.deployIso, DEPLOY_KERNEL: files.deployKernel, DEPLOY_RAMDISK: files.deployRamdisk },
+  });
   writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows, credentials, port, keepFlows });
+  const blockers = iscsiBlockers();
+  if (blockers.length) console.warn(`npm start: iscsi_ilo and pxe_ilo deploys cannot complete on this machine: ${blockers.join('; ')}`);
   writeFileSync(caFile, fleet.ca.cert);
   writeFileSync(fleetFile, password, { mode: 0o600 });
 
@@ -77,11 +104,16 @@ async function main(): Promise<void> {
   Demo image:        ${demoIso}
   Try:               curl -X POST -H 'Content-Type: application/json' -d '{"action":"on","wait":true}' \\
                        http://127.0.0.1:${port}/servers/server-1/power
+  Deploy:            click "deploy server-N" on a Deploy tab, or
+${deployCurls(port)}
+                     curl http://127.0.0.1:${port}/agent_ilo/deploy/<deployId>              (progress; until "state": "active")
+                     curl -i -X DELETE http://127.0.0.1:${port}/agent_ilo/deploy/<deployId>  (undeploy)
+${blockers.length ? `  NOT READY HERE:    iscsi_ilo and pxe_ilo cannot complete on this machine: ${blockers.join('; ')}.\n                     agent_ilo works.\n` : ''}  Dashboard:         ${withDashboard ? `http://127.0.0.1:${port}/dashboard` : 'not loaded (npm install @flowfuse/node-red-dashboard to see examples/dashboard)'}
   Stop with Ctrl-C.
 `);
     }
   });
-  const shutdown = (): Promise<unknown> => Promise.allSettled([fleet.stop(), media.close()]);
+  const shutdown = (): Promise<unknown> => Promise.allSettled([...ramdisks.map((r) => r.dispose()), fleet.stop(), media.close()]);
   const stop = (code: number): void => {
     red.kill('SIGINT');
     void shutdown().finally(() => process.exit(code));
@@ -91,6 +123,12 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
+}
+
+function deployCurls(port: number): string {
+  const one = (method: string, server: string): string =>
+    `                     curl -i -X POST -H 'Content-Type: application/json' -d '{"server":"${server}"}' http://127.0.0.1:${port}/${method}/deploy`;
+  return [one('agent_ilo', 'server-1'), one('iscsi_ilo', 'server-2'), one('pxe_ilo', 'server-3')].join('\n');
 }
 
 main().catch((err: unknown) => {

@@ -20,3 +20,7 @@ export { healthFromText, unhealthyComponents, worst as worstHealth } from './hea
 export { classifyBootDescription, generationOf } from './boot-devices';
 export { createBmc, probeProtocol } from './connect';
 export type { BmcConfig, BmcProtocolChoice, ProbeResult } from './connect';
+export { fetchIloCertificate, formatFingerprint } from './certificate';
+export type { IloCertificate, CertificateProbe } from './certificate';
+export { checkConnection, readCertificate } from './check';
+export type { ConnectionReport } from './check';

@@ -12,3 +12,5 @@ export { VerifyingStream } from './verify';
 export type { OpenedImage } from './source';
 export { MediaService } from './service';
 export type { MediaServiceConfig, ServicePublishOptions } from './service';
+export { checkStoreConfig } from './check';
+export type { StoreCheckReport } from './check';

@@ -9,7 +9,6 @@
  * start) so any bytes reach the serial port unchanged; `close()` sends `~.`.
  */
 import { Duplex } from 'node:stream';
-import type { ChildProcess } from 'node:child_process';
 import { BmcError } from '../bmc/errors';
 import { loadExeca } from '../exec/execa';
 import { diagnose, redact } from './diagnose';
@@ -100,8 +99,12 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
       },
     });
 
+    // Whether the process is gone, from execa's own promise (the subprocess
+    // is a ChildProcess in execa 9 but not in execa 10).
+    let exited = false;
     const ended = new Promise<SolEnd>((res) => {
       void child.then((r) => {
+        exited = true;
         const end: SolEnd = { by: closing ? 'closed' : 'remote', exitCode: r.exitCode };
         if (!ready) {
           clearTimeout(timer);
@@ -146,7 +149,7 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
       ended,
       close(): Promise<SolEnd> {
         closePromise ??= (async () => {
-          if (child.exitCode === null && child.signalCode === null && child.stdin && !child.stdin.destroyed) {
+          if (!exited && child.stdin && !child.stdin.destroyed) {
             closing = true;
             // The escape is only seen at a line start: a CR goes first when needed.
             child.stdin.write(input.atLineStart ? '~.' : '\r~.');
@@ -162,7 +165,7 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
   });
 }
 
-function terminate(child: ChildProcess): void {
+function terminate(child: { kill(signal?: NodeJS.Signals): unknown }): void {
   child.kill('SIGTERM');
 }
 

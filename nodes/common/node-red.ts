@@ -43,20 +43,24 @@ export function requireIloConfig(RED: NodeAPI, id: string | undefined): IloConfi
 /**
  * Wire a node's input to `work`: every message ends in exactly one `done()`
  * (after `send`) or `done(err)` (so Catch nodes see it, and the status turns
- * red with the error kind); in-flight work is aborted on close.
+ * red with the error's code); in-flight work is aborted on close. `work`
+ * may send extra messages (e.g. progress on a second output) with `send`.
  */
-export function handleInput<M extends NodeMessageInFlow>(node: Node, work: (msg: M, signal: AbortSignal) => Promise<void>): void {
+export function handleInput<M extends NodeMessageInFlow>(
+  node: Node,
+  work: (msg: M, signal: AbortSignal, send: (m: NodeMessage | Array<NodeMessage | null>) => void) => Promise<void>,
+): void {
   const inflight = new Set<AbortController>();
-  node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+  node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
     const abort = new AbortController();
     inflight.add(abort);
-    work(msg as M, abort.signal)
+    work(msg as M, abort.signal, send)
       .then(() => {
         send(msg);
         done();
       })
       .catch((err: unknown) => {
-        node.status(STATUS.error(err instanceof BmcError ? err.code : 'error'));
+        node.status(STATUS.error(errorCode(err)));
         done(err instanceof Error ? err : new Error(String(err)));
       })
       .finally(() => inflight.delete(abort));
@@ -67,6 +71,13 @@ export function handleInput<M extends NodeMessageInFlow>(node: Node, work: (msg:
     node.status(STATUS.clear);
     done();
   });
+}
+
+/** The typed error's code (BmcError, StoreError, DeployError all have one), else "error". */
+export function errorCode(err: unknown): string {
+  if (err instanceof BmcError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[a-z][a-z-]*$/.test(code) ? code : 'error';
 }
 
 /**

@@ -1,61 +1,41 @@
 /**
  * ilo-config: one iLO (address, credentials, TLS trust, protocol). It owns
- * the client every node using it shares, and closes it on redeploy.
+ * the client every node using it shares, and closes it on redeploy. The
+ * module also serves the dialog's "test connection" and "fetch certificate"
+ * buttons (admin.ts).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { createBmc, type Bmc, type BmcConfig, type BmcProtocolChoice, type TlsMode } from '../../lib/bmc';
+import { createBmc, type Bmc } from '../../lib/bmc';
 import type { IloConfigNode } from '../common/node-red';
+import { registerIloConfigAdmin } from './admin';
+import { bmcConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
 
-interface IloConfigDef extends NodeDef {
-  host: string;
-  port: string | number;
-  protocol: BmcProtocolChoice;
-  redfishAuth: 'session' | 'basic';
-  tlsMode: TlsMode;
-  caFile: string;
-  fingerprint: string;
-  legacyTls: boolean;
-  timeout: string | number;
-}
+type IloConfigDef = NodeDef & IloConfigFields;
 
-interface IloConfigCredentials {
-  username?: string;
-  password?: string;
-}
-
-type Self = Node<IloConfigCredentials> & Pick<IloConfigNode, 'getBmc' | 'label'>;
+type Self = Node<IloConfigCredentials> &
+  Pick<IloConfigNode, 'getBmc' | 'label'> & {
+    /** Where the stored password may be sent by the dialog's test button (see admin.ts). */
+    deployedTarget: { host: string; port: number };
+  };
 
 export = function register(RED: NodeAPI): void {
   function IloConfig(this: Self, def: IloConfigDef): void {
     RED.nodes.createNode(this, def);
-    const label = def.name || def.host;
+    const label = def.name || def.host || 'iLO';
     Object.defineProperty(this, 'label', { value: label });
+    this.deployedTarget = { host: String(def.host ?? '').trim(), port: portOf(def.port) };
     let client: Promise<Bmc> | undefined;
     let closed = false;
-
-    const config = (): BmcConfig => ({
-      host: def.host,
-      port: def.port === '' || def.port === undefined ? 443 : Number(def.port),
-      username: this.credentials?.username ?? '',
-      password: this.credentials?.password ?? '',
-      protocol: def.protocol || 'auto',
-      redfishAuth: def.redfishAuth === 'basic' ? 'basic' : 'session',
-      tls: {
-        mode: def.tlsMode || 'verify',
-        caFile: def.caFile || undefined,
-        fingerprint: def.fingerprint || undefined,
-        legacy: !!def.legacyTls,
-      },
-      requestTimeoutMs: def.timeout === '' || def.timeout === undefined ? 60_000 : Number(def.timeout) * 1000,
-      logger: { warn: (m) => this.warn(m), debug: (m) => this.debug(m) },
-    });
+    const logger = { warn: (m: string) => this.warn(m), debug: (m: string) => this.debug(m) };
 
     this.getBmc = (): Promise<Bmc> => {
       if (closed) return Promise.reject(new Error(`iLO configuration "${label}" is being redeployed`));
-      client ??= createBmc(config()).catch((err: unknown) => {
-        client = undefined; // a bad config is reported on every use until fixed
-        throw err;
-      });
+      client ??= Promise.resolve()
+        .then(() => createBmc(bmcConfigFromFields(def, this.credentials ?? {}, { logger })))
+        .catch((err: unknown) => {
+          client = undefined; // a bad config is reported on every use until fixed
+          throw err;
+        });
       return client;
     };
 
@@ -77,4 +57,5 @@ export = function register(RED: NodeAPI): void {
       password: { type: 'password' },
     },
   });
+  registerIloConfigAdmin(RED);
 };

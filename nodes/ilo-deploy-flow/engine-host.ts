@@ -52,6 +52,8 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
       };
     },
   });
+  // Every ilo-deploy-flow node listens for progress and results: a flow may hold many.
+  engine.setMaxListeners(0);
   starting = engine.start().then(
     ({ resumed, failed }) => {
       if (resumed.length) RED.log.info(`[ilo-deploy] resumed ${resumed.length} deploy(s) after the restart`);

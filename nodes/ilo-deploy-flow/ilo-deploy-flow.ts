@@ -123,19 +123,31 @@ export = function register(RED: NodeAPI): void {
       const action = parseAction(pick(def.action, msg.action, 'msg.action', 'action'));
       const config = requireIloConfig(RED, def.server);
       const eng = await engineReady(RED);
-      const bmc = await config.getBmc();
-      const serverKey = bmc.target;
       if (msg.topic === undefined || msg.topic === '') msg.topic = config.label;
+      const byId = action === 'status' || action === 'undeploy';
+      const wanted = byId && typeof msg.deployId === 'string' && msg.deployId ? msg.deployId : undefined;
+      const known = wanted === undefined ? undefined : eng.status(wanted);
+      // A deploy asked for by id must exist (an HTTP flow answers 404 otherwise); looking it up needs no iLO.
+      if (wanted !== undefined && known?.deployId !== wanted) throw new DeployError('not-found', `no deploy ${wanted}`);
+      if (action === 'status' && known) {
+        msg.payload = known;
+        send([msg, null]);
+        return done();
+      }
+      const serverKey = (await config.getBmc()).target;
 
       if (action === 'status') {
-        const id = typeof msg.deployId === 'string' && msg.deployId ? msg.deployId : serverKey;
-        msg.payload = eng.status(id) ?? { server: config.label, state: 'available' };
+        msg.payload = eng.status(serverKey) ?? { server: config.label, state: 'available' };
         send([msg, null]);
         return done();
       }
 
       let started: DeployStatus;
       if (action === 'undeploy') {
+        const current = eng.status(serverKey);
+        if (known && current?.deployId !== known.deployId) {
+          throw new DeployError('busy', `${config.label}: deploy ${known.deployId} is not its current deploy (${current?.deployId ?? 'none'} is); undeploy that one`);
+        }
         started = await eng.undeploy(serverKey);
       } else {
         if (!def.store || !RED.nodes.getNode(def.store)) throw badInput('store', 'an ilo-media-store configuration (where the deploy media and images are published)');

@@ -3,9 +3,11 @@
  * It owns one media store (the built-in HTTP(S) server, or Swift with temp
  * URLs) and the image sources it may read, and closes them on redeploy.
  * Other nodes call `publishImage()` / `publish()` / `unpublish()` on it.
+ * The module also serves the dialog's "test" button (admin.ts).
  */
 import type { NodeAPI, NodeDef } from 'node-red';
 import { MediaService } from '../../lib/images/service';
+import { registerMediaStoreAdmin } from './admin';
 import { serviceConfigFromFields, type MediaStoreCredentials, type MediaStoreFields } from './settings';
 import type { MediaStoreNode } from './types';
 
@@ -14,6 +16,8 @@ type MediaStoreDef = NodeDef & MediaStoreFields;
 export = function register(RED: NodeAPI): void {
   function IloMediaStore(this: MediaStoreNode, def: MediaStoreDef): void {
     RED.nodes.createNode(this, def);
+    // Where the stored secrets may be sent by the dialog's test button (see admin.ts).
+    this.deployedAuthUrl = String(def.authUrl ?? '').trim();
     const logger = { warn: (m: string) => this.warn(m), info: (m: string) => this.log(m) };
     this.ready = (async () => {
       const cfg = serviceConfigFromFields(def, this.credentials ?? {}, { nodeId: this.id, userDir: RED.settings.userDir ?? process.cwd() });
@@ -43,4 +47,5 @@ export = function register(RED: NodeAPI): void {
       tempUrlKey: { type: 'password' },
     },
   });
+  registerMediaStoreAdmin(RED);
 };

@@ -10,4 +10,6 @@ export interface MediaStoreNode extends Node<MediaStoreCredentials> {
   ready: Promise<MediaService>;
   /** Resolves an image reference, verifies it, publishes it; the URL is for the iLO. */
   publishImage(image: ImageInput, opts?: ServicePublishOptions): Promise<PublishedImage>;
+  /** The auth URL it was deployed with: the only one its stored secrets are sent to by the dialog's test. */
+  deployedAuthUrl: string;
 }

@@ -1,6 +1,9 @@
 /**
  * The README's main job: `npm start` brings up Node-RED with this package,
- * the example flows and a simulated fleet, and the power endpoint works.
+ * the example flows and a simulated fleet; the power and health endpoints
+ * work, and every deploy process runs to `active` and back to `available`
+ * with one click or one curl, its progress shown in the node status and
+ * the debug sidebar.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +13,31 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { repoRoot } from '../helpers/env';
+import { HeadlessPage } from '../helpers/browser';
+import { EditorComms } from '../helpers/editor-comms';
+import { needTools, repoRoot } from '../helpers/env';
+import { installedModuleDir } from '../helpers/node-types';
+
+const dashboardSkip: string | false = installedModuleDir('@flowfuse/node-red-dashboard', repoRoot)
+  ? false
+  : (process.stderr.write('\n!!! NOT RUN: @flowfuse/node-red-dashboard is not installed\n'), 'NOT RUN: @flowfuse/node-red-dashboard is not installed (a dev dependency: npm install)');
+
+/** iscsi_ilo and pxe_ilo write the image over iSCSI: a real tgtd (root only) and qemu-img with libiscsi. */
+const iscsiSkip: string | false =
+  needTools('tgtd', 'tgtadm', 'qemu-img') ||
+  (process.getuid?.() === 0 ? false : (process.stderr.write('\n!!! NOT RUN: tgtd needs root\n'), 'NOT RUN: tgtd needs root'));
+
+interface DeployStatusBody {
+  deployId: string;
+  server: string;
+  method: string;
+  action: string;
+  state: string;
+  step?: string;
+  stepIndex?: number;
+  stepCount: number;
+  lastError?: string;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -26,6 +53,7 @@ describe('npm start (the demo)', () => {
   let port: number;
   let dir: string;
   let output = '';
+  let comms: EditorComms | undefined;
 
   before(async () => {
     port = await freePort();
@@ -41,9 +69,11 @@ describe('npm start (the demo)', () => {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the demo did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    comms = await EditorComms.open(`http://127.0.0.1:${port}`);
   });
 
   after(async () => {
+    comms?.close();
     if (child && child.exitCode === null) {
       child.kill('SIGINT');
       await once(child, 'exit');
@@ -97,5 +127,147 @@ describe('npm start (the demo)', () => {
     assert.deepEqual(three.body.unhealthy, ['Power Supply 2', 'power_supplies']);
     assert.equal((await health('server-9')).status, 404);
     assert.doesNotMatch(output, /\[error\]/);
+  });
+
+  const base = (): string => `http://127.0.0.1:${port}`;
+  const postDeploy = (method: string, body: unknown): Promise<Response> =>
+    fetch(`${base()}/${method}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const getJson = async <T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${base()}${path}`, init);
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const powerState = async (server: string): Promise<string> => ((await (await post(server, { action: 'status' })).json()) as { powerState: string }).powerState;
+
+  /** Poll GET <location> until `done(state)`; returns the last status and the steps seen on the way. */
+  async function follow(location: string, done: (s: DeployStatusBody) => boolean, ms: number): Promise<{ last: DeployStatusBody; steps: Set<string> }> {
+    const steps = new Set<string>();
+    const end = Date.now() + ms;
+    for (;;) {
+      const { status, body } = await getJson<DeployStatusBody>(location);
+      assert.equal(status, 200, JSON.stringify(body));
+      if (body.stepIndex) steps.add(`${body.stepIndex}/${body.stepCount} ${body.step}`);
+      if (done(body)) return { last: body, steps };
+      if (Date.now() > end) throw new Error(`${location} still ${body.state} after ${ms} ms (steps seen: ${[...steps].join(', ')})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** One process over HTTP: POST -> 202 + Location, GET until active, DELETE -> 202, GET until available. */
+  async function deployOverHttp(method: string, server: string, others: string[]): Promise<void> {
+    const res = await postDeploy(method, { server });
+    const accepted = (await res.json()) as DeployStatusBody;
+    assert.equal(res.status, 202, JSON.stringify(accepted));
+    const location = res.headers.get('location');
+    assert.equal(location, `/${method}/deploy/${accepted.deployId}`);
+    assert.deepEqual([accepted.server, accepted.method, accepted.action, accepted.state], [server, method, 'deploy', 'deploying']);
+
+    const busy = await postDeploy(method, { server });
+    assert.equal(busy.status, 409, 'a second deploy while the first runs');
+    assert.match(((await busy.json()) as { error: string }).error, new RegExp(`${server} is busy: deploy ${accepted.deployId}`));
+
+    const { last, steps } = await follow(location!, (s) => s.state === 'active' || s.state === 'deploy failed', 180_000);
+    assert.equal(last.state, 'active', `${method} on ${server}: ${last.lastError}`);
+    assert.ok(steps.size >= 2, `progress was reported step by step: ${[...steps].join(', ')}`);
+    assert.equal(await powerState(server), 'on', 'the server runs the deployed instance');
+    for (const other of others) assert.equal((await getJson(`/${other}/deploy/${accepted.deployId}`)).status, 404, `${other} does not report a ${method} deploy`);
+
+    const over = await postDeploy(method, { server });
+    assert.equal(over.status, 409);
+    assert.match(((await over.json()) as { error: string }).error, /undeploy or rebuild it first/);
+
+    const del = await getJson<DeployStatusBody>(location!, { method: 'DELETE' });
+    assert.equal(del.status, 202, JSON.stringify(del.body));
+    assert.equal(del.body.action, 'undeploy');
+    const gone = await follow(location!, (s) => s.state === 'available' || s.state === 'error', 60_000);
+    assert.equal(gone.last.state, 'available', gone.last.lastError);
+    assert.equal(await powerState(server), 'off');
+    const again = await getJson<{ error: string }>(location!, { method: 'DELETE' });
+    assert.equal(again.status, 409);
+    assert.match(again.body.error, /already undeployed/);
+  }
+
+  /** Click an inject button the way the editor does. */
+  const click = async (nodeId: string): Promise<void> => {
+    const res = await fetch(`${base()}/inject/${nodeId}`, { method: 'POST' });
+    assert.equal(res.status, 200, `inject ${nodeId}: ${await res.text()}`);
+  };
+
+  /** One click on "deploy server-N": the deploy node's status goes step by step to "active", the sidebar shows the progress. */
+  async function deployWithOneClick(prefix: string, nodeId: string, stepCount: number): Promise<void> {
+    const c = comms!;
+    const from = c.statuses(nodeId).length;
+    const debugFrom = c.debugOf(`${prefix}-progress`).length;
+    await click(`${prefix}-inj-deploy`);
+    const seen = await c.until(
+      () => {
+        const s = c.statuses(nodeId).slice(from);
+        return s.some((x) => x.text === 'active' || x.fill === 'red') ? s : undefined;
+      },
+      180_000,
+      `${nodeId} to show active`,
+    );
+    assert.deepEqual(seen.at(-1), { fill: 'green', shape: 'dot', text: 'active' }, JSON.stringify(seen));
+    assert.ok(seen.some((x) => new RegExp(`^step \\d+/${stepCount}: `).test(x.text ?? '')), `status showed the steps: ${seen.map((x) => x.text).join(' | ')}`);
+    const progress = c.debugOf(`${prefix}-progress`).slice(debugFrom) as Array<{ state: string; stepIndex?: number; message: string }>;
+    assert.ok(progress.some((p) => p.stepIndex === 1), 'the sidebar showed step 1');
+    await c.until(() => (c.debugOf(`${prefix}-progress`).slice(debugFrom) as Array<{ state: string }>).find((p) => p.state === 'active'), 10_000, 'the sidebar to show active');
+
+    const before = c.statuses(nodeId).length;
+    await click(`${prefix}-inj-undeploy`);
+    await c.until(() => c.statuses(nodeId).slice(before).find((x) => x.text === 'available'), 60_000, `${nodeId} to show available`);
+  }
+
+  describe('deploys: one click or one curl per process', { concurrency: true }, () => {
+    test('agent_ilo on server-1 (Gen9, RIBCL): curl POST/GET/DELETE, then the inject buttons', async () => {
+      await deployOverHttp('agent_ilo', 'server-1', ['iscsi_ilo', 'pxe_ilo']);
+      await deployWithOneClick('agent', 'agent-d1', 11);
+    });
+
+    test('iscsi_ilo on server-2 (Gen10, Redfish): curl POST/GET/DELETE, the image written over a real tgtd iSCSI target', { skip: iscsiSkip }, async () => {
+      await deployOverHttp('iscsi_ilo', 'server-2', ['agent_ilo', 'pxe_ilo']);
+    });
+
+    test('pxe_ilo on server-3 (Gen8): the inject buttons, then curl POST/GET/DELETE', { skip: iscsiSkip }, async () => {
+      await deployWithOneClick('pxe', 'pxe-d3', 10);
+      await deployOverHttp('pxe_ilo', 'server-3', ['agent_ilo', 'iscsi_ilo']);
+    });
+
+    test('bad requests answer with a JSON error and the right status, and start nothing', async () => {
+      const cases: Array<[unknown, number, RegExp]> = [
+        [{}, 400, /^server: expected the name of a server/],
+        [{ server: 'server-1', bootMode: 'efi' }, 400, /^bootMode: expected "bios" or "uefi"/],
+        [{ server: 'server-1', image: 42 }, 400, /^image: expected/],
+        [{ server: 'server-1', colour: 'red' }, 400, /^colour: unknown field/],
+        [['server-1'], 400, /^body: expected a JSON object/],
+        [{ server: 'server-9' }, 404, /no server named server-9/],
+      ];
+      for (const method of ['agent_ilo', 'iscsi_ilo', 'pxe_ilo']) {
+        for (const [body, status, error] of cases) {
+          const res = await postDeploy(method, body);
+          assert.equal(res.status, status, `${method} ${JSON.stringify(body)}`);
+          assert.match(((await res.json()) as { error: string }).error, error);
+        }
+        assert.equal((await getJson(`/${method}/deploy/no-such-deploy`)).status, 404);
+        assert.equal((await getJson(`/${method}/deploy/no-such-deploy`, { method: 'DELETE' })).status, 404);
+      }
+    });
+  });
+
+  test('the dashboard in a browser: "deploy server-1 (agent_ilo)" turns server-1 active in the fleet table, "undeploy server-1" available again', { skip: needTools('chromium') || dashboardSkip }, async () => {
+    assert.match(output, /Dashboard 2\.0 .* started at \/dashboard/, 'npm start loads the dashboard example when the dashboard is installed');
+    const page = await HeadlessPage.open(`${base()}/dashboard/fleet`);
+    try {
+      const stateOf = (server: string): string =>
+        `(() => { const r = [...document.querySelectorAll('table tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent.trim())).find((c) => c[0] === ${JSON.stringify(server)}); return r ? r[1] : null; })()`;
+      assert.equal(await page.waitFor<string>(stateOf('server-1'), 20_000, 'the fleet table'), 'available');
+      await page.clickButton('deploy server-1 (agent_ilo)');
+      await page.waitFor(`${stateOf('server-1')} === 'active'`, 120_000, 'server-1 to be active in the table');
+      assert.equal(await powerState('server-1'), 'on');
+      await page.clickButton('undeploy server-1');
+      await page.waitFor(`${stateOf('server-1')} === 'available'`, 60_000, 'server-1 to be available in the table');
+      assert.equal(await powerState('server-1'), 'off');
+    } finally {
+      await page.close();
+    }
   });
 });

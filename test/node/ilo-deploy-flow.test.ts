@@ -149,6 +149,49 @@ describe('ilo-deploy-flow node', () => {
     assert.equal(fleet.ilos[1]!.server.powerState, 'off');
   });
 
+  test('by msg.deployId: status and undeploy of an unknown deploy are "not-found"; undeploying a deploy that is no longer current is refused', async () => {
+    const { flow: f, credentials } = flow({ respond: 'started', action: 'msg' }, 1);
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const out = helper.getNode('result') as Node;
+    const d = helper.getNode('d');
+    const caughtFor = async (msg: Record<string, unknown>): Promise<{ code: string; message: string }> => {
+      const caught = nextMessage<{ error: { code: string; message: string } }>(helper.getNode('caught') as Node);
+      d.receive(msg as never);
+      return (await caught).error;
+    };
+    const statusOf = async (deployId: string): Promise<{ state: string; deployId: string }> => {
+      const next = nextMessage<{ payload: { state: string; deployId: string } }>(out);
+      d.receive({ action: 'status', deployId } as never);
+      return (await next).payload;
+    };
+    const deployAndWait = async (name: string): Promise<string> => {
+      const started = nextMessage<{ deployId: string }>(out);
+      d.receive({ action: 'deploy', payload: { image: makeImage(dir, name).path } } as never);
+      const { deployId } = await started;
+      await until(async () => (await statusOf(deployId)).state === 'active', 60_000, `${name} to be active`);
+      return deployId;
+    };
+
+    const unknown = await caughtFor({ action: 'status', deployId: 'no-such-deploy' });
+    assert.equal(unknown.code, 'not-found');
+    assert.match(unknown.message, /no deploy no-such-deploy$/);
+    assert.equal((await caughtFor({ action: 'undeploy', deployId: 'no-such-deploy' })).code, 'not-found');
+
+    const first = await deployAndWait('first.img');
+    const undeployed = nextMessage<{ payload: { deployId: string; action: string } }>(out);
+    d.receive({ action: 'undeploy', deployId: first } as never);
+    assert.equal((await undeployed).payload.action, 'undeploy');
+    await until(async () => (await statusOf(first)).state === 'available', 30_000, 'the first deploy to be undeployed');
+
+    const second = await deployAndWait('second.img');
+    const refused = await caughtFor({ action: 'undeploy', deployId: first });
+    assert.equal(refused.code, 'busy');
+    assert.match(refused.message, new RegExp(`deploy ${first} is not its current deploy \\(${second} is\\)`));
+    assert.equal((await statusOf(second)).state, 'active', 'the current deploy is left alone');
+    d.receive({ action: 'undeploy', deployId: second } as never);
+    await until(async () => (await statusOf(second)).state === 'available', 30_000, 'the second deploy to be undeployed');
+  });
+
   test('bad input reaches a Catch node naming the field, and starts nothing', async () => {
     const { flow: f, credentials } = flow({ image: '', imageType: 'str' });
     await helper.load([...nodes, captureRed] as never, f, credentials);

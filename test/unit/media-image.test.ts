@@ -71,7 +71,9 @@ describe('SegmentedImage', () => {
       s.destroy();
       await new Promise((r) => setImmediate(r));
     }
-    await new Promise((r) => setTimeout(r, 50));
+    // Closing is asynchronous: wait (up to a generous bound) for every descriptor to be released.
+    const deadline = Date.now() + 10_000;
+    while ((await fds()) !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await fds(), before);
   });
 

@@ -1,0 +1,54 @@
+/**
+ * The ilo-config editor fields and credentials as a BmcConfig: one mapping
+ * for the running node and for the editor's "test connection" button.
+ */
+import { invalidInput, type BmcConfig, type BmcLogger, type BmcProtocolChoice, type TlsMode } from '../../lib/bmc';
+
+/** What the editor saves (defaults in ilo-config.html). */
+export interface IloConfigFields {
+  host?: string;
+  port?: string | number;
+  protocol?: BmcProtocolChoice;
+  redfishAuth?: 'session' | 'basic';
+  tlsMode?: TlsMode;
+  caFile?: string;
+  fingerprint?: string;
+  legacyTls?: boolean;
+  /** Seconds. */
+  timeout?: string | number;
+}
+
+export interface IloConfigCredentials {
+  username?: string;
+  password?: string;
+}
+
+const DEFAULT_TIMEOUT_S = 60;
+
+/** The port as the config means it: empty is 443; anything else is checked by lib/bmc (naming the field). */
+export function portOf(v: string | number | undefined): number {
+  return v === '' || v === undefined ? 443 : Number(v);
+}
+
+export function bmcConfigFromFields(f: IloConfigFields, c: IloConfigCredentials, opts: { logger?: BmcLogger; maxTimeoutS?: number; retries?: number } = {}): BmcConfig {
+  let timeoutS = f.timeout === '' || f.timeout === undefined ? DEFAULT_TIMEOUT_S : Number(f.timeout);
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw invalidInput('timeout', 'a number of seconds greater than 0', f.timeout);
+  if (opts.maxTimeoutS !== undefined) timeoutS = Math.min(timeoutS, opts.maxTimeoutS);
+  return {
+    host: typeof f.host === 'string' ? f.host : '',
+    port: portOf(f.port),
+    username: c.username ?? '',
+    password: c.password ?? '',
+    protocol: f.protocol || 'auto',
+    redfishAuth: f.redfishAuth === 'basic' ? 'basic' : 'session',
+    tls: {
+      mode: f.tlsMode || 'verify',
+      caFile: f.caFile || undefined,
+      fingerprint: f.fingerprint || undefined,
+      legacy: f.legacyTls === true || (f.legacyTls as unknown) === 'true',
+    },
+    requestTimeoutMs: Math.round(timeoutS * 1000),
+    ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  };
+}

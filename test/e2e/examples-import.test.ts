@@ -1,0 +1,154 @@
+/**
+ * The example flows imported into a fresh Node-RED, as a user who installed
+ * only this package (and, for the dashboard examples, Dashboard 2.0) would:
+ * deployed through the Admin API as the editor does, they start without a
+ * missing node type and without an error, and the deploy examples' HTTP API
+ * answers. Running them against servers is what the demo test does.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadExampleFlows, wireToFleet } from '../../scripts/demo-files';
+import { Fleet } from '../../sim/fleet';
+import { EditorComms } from '../helpers/editor-comms';
+import { repoRoot } from '../helpers/env';
+import { NodeRedProcess, portFree } from '../helpers/node-red-process';
+import { installedModuleDir } from '../helpers/node-types';
+
+type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+const DASHBOARD = '@flowfuse/node-red-dashboard';
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string };
+const flowsDir = join(repoRoot, 'examples', 'flows');
+const readFlow = (dir: string, file: string): FlowNode[] => JSON.parse(readFileSync(join(dir, file), 'utf8')) as FlowNode[];
+const deployExamples = readdirSync(flowsDir).filter((f) => /Deploy with/.test(f)).sort();
+
+/** The examples' media store listens on 127.0.0.1:8089; on a machine where that is taken, any free port (0). */
+async function withStorePortFree(flows: FlowNode[]): Promise<FlowNode[]> {
+  if (await portFree(8089)) return flows;
+  process.stderr.write('\n!!! examples-import: 127.0.0.1:8089 is in use; the media store of the examples gets a free port instead\n');
+  return flows.map((n) => (n.type === 'ilo-media-store' ? { ...n, port: '0' } : n));
+}
+
+/** Simulated iLOs for the examples that read from servers as soon as they start (health, the dashboard's status poll). */
+async function wiredToFleet(flows: FlowNode[], fleet: Fleet, caFile: string): Promise<FlowNode[]> {
+  const copy = JSON.parse(JSON.stringify(flows)) as FlowNode[];
+  const creds = wireToFleet(copy, fleet.ilos, caFile);
+  for (const n of copy) if (creds[n.id]) n.credentials = creds[n.id];
+  return copy;
+}
+
+function assertNoErrors(log: string): void {
+  const errors = log.split('\n').filter((l) => /\[error\]|\[warn\].*(media store|ilo-)/.test(l));
+  assert.deepEqual(errors, [], 'Node-RED logged errors');
+}
+
+describe('the examples in a fresh Node-RED with only this package installed', () => {
+  let red: NodeRedProcess;
+  let fleet: Fleet;
+  let caFile: string;
+
+  before(async () => {
+    // The dashboard is a dev dependency of this repository; a user of the core examples has only this package.
+    red = await NodeRedProcess.start({ denyModules: [DASHBOARD] });
+    // The demo's fleet: server-3 is a Gen8 whose second power supply has failed.
+    fleet = await Fleet.start({ servers: 3, models: ['gen9', 'gen10', 'gen8'], timings: { powerOnMs: 100, postMs: 100, softOffMs: 100 } });
+    fleet.get('server-3').server.health.set('Power Supply 2', 'Failed');
+    caFile = join(red.userDir, 'fleet-ca.pem');
+    writeFileSync(caFile, fleet.ca.cert);
+  });
+  after(async () => {
+    await red?.stop();
+    await fleet?.stop();
+  });
+
+  test('Node-RED has loaded only its core nodes and this package', async () => {
+    assert.deepEqual(await red.modules(), ['node-red', pkg.name].sort());
+  });
+
+  for (const file of deployExamples) {
+    const method = /Deploy with (\w+)/.exec(file)?.[1] as string;
+    test(`"${file}" as shipped: starts without errors, its media store opens, POST/GET/DELETE /${method}/deploy answer`, async () => {
+      const flows = await withStorePortFree(readFlow(flowsDir, file));
+      const from = await red.deploy(flows);
+      await red.waitForLog(/media store ready/, from, 15_000);
+      const post = (body: unknown): Promise<Response> =>
+        fetch(`${red.url}/${method}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const bad = await post({ server: 'server-1', bootMode: 'legacy' });
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /^bootMode: expected/);
+      const unknown = await post({ server: 'db-7' });
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(await unknown.json(), { error: 'no server named db-7' });
+      const none = await fetch(`${red.url}/${method}/deploy/0000`);
+      assert.equal(none.status, 404);
+      assert.equal(((await none.json()) as { code: string }).code, 'not-found');
+      assert.equal((await fetch(`${red.url}/${method}/deploy/0000`, { method: 'DELETE' })).status, 404);
+      assertNoErrors(red.output(from));
+    });
+  }
+
+  test('all core-only examples imported together (config nodes shared, URLs distinct) start and answer', async () => {
+    const flows = await wiredToFleet(await withStorePortFree(loadExampleFlows(join(repoRoot, 'examples'), (dir) => dir === 'dashboard')), fleet, caFile);
+    const from = await red.deploy(flows);
+    await red.waitForLog(/media store ready/, from, 15_000);
+    // "Manual operations" reads every server's health 2 s after the start: its status dots turn green (red for server-3).
+    const comms = await EditorComms.open(red.url);
+    try {
+      const dots = await comms.until(
+        () => {
+          const last = ['mo-h1', 'mo-h2', 'mo-h3'].map((id) => comms.statuses(id).at(-1));
+          return last.every((s) => s?.shape === 'dot') ? last.map((s) => s?.fill) : undefined;
+        },
+        20_000,
+        'the health reads',
+      );
+      assert.deepEqual(dots, ['green', 'green', 'red']);
+    } finally {
+      comms.close();
+    }
+    for (const method of ['agent_ilo', 'iscsi_ilo', 'pxe_ilo']) {
+      const res = await fetch(`${red.url}/${method}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(res.status, 400, method);
+    }
+    const health = await fetch(`${red.url}/servers/server-2/health`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { protocol: string }).protocol, 'redfish');
+    assertNoErrors(red.output(from));
+  });
+});
+
+const dashboardDir = installedModuleDir(DASHBOARD, repoRoot);
+const dashboardSkip = dashboardDir ? false : `NOT RUN: ${DASHBOARD} is not installed (a dev dependency: npm install)`;
+if (dashboardSkip) process.stderr.write(`\n!!! ${dashboardSkip}\n`);
+
+describe('the dashboard examples in a fresh Node-RED with this package and Dashboard 2.0', () => {
+  let red: NodeRedProcess | undefined;
+  let fleet: Fleet | undefined;
+  after(async () => {
+    await red?.stop();
+    await fleet?.stop();
+  });
+
+  test('each starts without errors, polls the fleet status and serves its page', { skip: dashboardSkip }, async () => {
+    red = await NodeRedProcess.start();
+    assert.deepEqual(await red.modules(), [DASHBOARD, 'node-red', pkg.name].sort());
+    fleet = await Fleet.start({ servers: 3, models: ['gen9', 'gen10', 'gen8'] });
+    const caFile = join(red.userDir, 'fleet-ca.pem');
+    writeFileSync(caFile, fleet.ca.cert);
+    const dir = join(repoRoot, 'examples', 'dashboard');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const flows = await wiredToFleet(await withStorePortFree(readFlow(dir, file)), fleet, caFile);
+      const from = await red.deploy(flows);
+      assert.match(red.output(from), /Dashboard 2\.0 .* started at \/dashboard/);
+      // Two status polls (every 2 s): each asks every server's deploy state through its deploy node.
+      await new Promise((r) => setTimeout(r, 5000));
+      assertNoErrors(red.output(from));
+      const page = (flows.find((n) => n.type === 'ui-page')?.path as string) ?? '';
+      const res: Response = await fetch(`${red.url}/dashboard${page}`);
+      assert.equal(res.status, 200, `${file}: GET /dashboard${page}`);
+      assert.match(await res.text(), /<html/i);
+    }
+  });
+});

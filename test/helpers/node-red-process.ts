@@ -1,0 +1,115 @@
+/**
+ * A real Node-RED (the `node-red` this repository installs) in its own
+ * process, on a free loopback port, with a throw-away user directory that
+ * has this package linked into it, as a user who installed it would have.
+ * Flows are deployed through the Admin API, as the editor does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeUserDir } from '../../scripts/demo-files';
+import { repoRoot } from './env';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+export class NodeRedProcess {
+  private log = '';
+
+  private constructor(
+    readonly url: string,
+    readonly userDir: string,
+    private readonly child: ChildProcess,
+  ) {
+    const add = (d: Buffer): void => {
+      this.log += d.toString();
+    };
+    child.stdout!.on('data', add);
+    child.stderr!.on('data', add);
+  }
+
+  /** Start Node-RED with no flows; `denyModules` are installed modules it must not load. */
+  static async start(opts: { denyModules?: string[] } = {}): Promise<NodeRedProcess> {
+    const userDir = mkdtempSync(join(tmpdir(), 'ilo-nodered-'));
+    const port = await freePort();
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string };
+    writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows: [], credentials: {}, port, keepFlows: false, denyModules: opts.denyModules });
+    const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const red = new NodeRedProcess(`http://127.0.0.1:${port}`, userDir, child);
+    try {
+      await red.waitForLog(/Started flows/, 0, 60_000);
+    } catch (err) {
+      await red.stop();
+      throw err;
+    }
+    return red;
+  }
+
+  /** Everything Node-RED logged, from `from` (a length of `output` taken earlier). */
+  output(from = 0): string {
+    return this.log.slice(from);
+  }
+
+  async waitForLog(re: RegExp, from: number, ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (!re.test(this.log.slice(from))) {
+      if (this.child.exitCode !== null) throw new Error(`Node-RED exited (${this.child.exitCode}):\n${this.log}`);
+      if (Date.now() > end) throw new Error(`no ${re} in Node-RED's log within ${ms} ms:\n${this.log.slice(from)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * Deploy `flows` (a full deploy, as the editor's Deploy button) and wait
+   * until they are started; throws when Node-RED waits for missing node types.
+   * Returns the log position before the deploy.
+   */
+  async deploy(flows: unknown[]): Promise<number> {
+    const from = this.log.length;
+    const res = await fetch(`${this.url}/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full' },
+      body: JSON.stringify(flows),
+    });
+    if (res.status !== 200 && res.status !== 204) throw new Error(`POST /flows: ${res.status} ${await res.text()}`);
+    await this.waitForLog(/Started flows|Waiting for missing types/, from, 30_000);
+    const missing = /Waiting for missing types[^\n]*\n(?:[^\n]*- [^\n]*\n)*/.exec(this.output(from));
+    if (missing) throw new Error(`Node-RED does not start the flows: ${missing[0]}`);
+    return from;
+  }
+
+  /** The modules whose node types Node-RED loaded. */
+  async modules(): Promise<string[]> {
+    const res = await fetch(`${this.url}/nodes`, { headers: { accept: 'application/json' } });
+    const sets = (await res.json()) as Array<{ module: string }>;
+    return [...new Set(sets.map((s) => s.module))].sort();
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = once(this.child, 'exit');
+      this.child.kill('SIGINT');
+      await exited;
+    }
+    rmSync(this.userDir, { recursive: true, force: true });
+  }
+}
