@@ -301,6 +301,35 @@ describe('deploy failures: every path cleans up', () => {
   });
 });
 
+describe('an iLO that answers too late', () => {
+  let lab: Lab;
+  let a: Artefacts;
+  before(async () => {
+    // Our client gives up after 400 ms and does not repeat; clean-up waits 2.5 s after an unanswered request.
+    lab = await startLab({ servers: 1, fleet: { models: ['gen9'] }, bmc: { requestTimeoutMs: 400, retries: 0 }, settings: { lateCommandSettleMs: 2500, cleanupRetry: { delayMs: 100 } } });
+    a = await makeArtefacts(lab);
+  });
+  after(async () => lab?.stop());
+
+  test('a power-on the iLO carries out after we gave up on it does not leave the failed deploy\'s server running', async () => {
+    const server = lab.fleet.ilos[0]!.server;
+    // The power-on is answered (and carried out) 1.5 s late: our request has timed out by then.
+    server.faults.add({ kind: 'latency', ms: 1500, command: 'SET_HOST_POWER', times: 1 });
+    const messages: string[] = [];
+    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'late.img').path, deployIso: a.deployIso });
+    lab.engine.on('progress', (p: { deployId: string; message: string }) => p.deployId === started.deployId && messages.push(p.message));
+    const done = await lab.engine.wait(started.deployId);
+    assert.equal(done.state, 'deploy failed');
+    assert.equal(done.failedStep, 'power-on');
+    assert.match(done.lastError ?? '', /did not answer in time/);
+    assert.ok(messages.some((m) => /iLO left a request unanswered/.test(m)), `clean-up waited for the late command: ${messages.join(' | ')}`);
+    assert.deepEqual(done.cleanup, { done: true, errors: [] });
+    // Well after the late power-on landed, the server is still off.
+    await new Promise((r) => setTimeout(r, 1000));
+    await assertCleanedUp(lab, 0, started.deployId);
+  });
+});
+
 describe('deploy across a restart', () => {
   let lab: Lab;
   let a: Artefacts;

@@ -59,6 +59,12 @@ export interface DeploySettings {
   dibNotifyPort?: number;
   /** How clean-up repeats an action that failed in a way that may pass (default: 4 attempts, 1 s pause doubling, within 60 s). */
   cleanupRetry?: RetryPolicy;
+  /**
+   * An iLO that left a request unanswered may still carry it out (a power-on
+   * that lands after clean-up turned the server off): clean-up actions wait
+   * until this long after the last unanswered request (default 30 s).
+   */
+  lateCommandSettleMs?: number;
 }
 
 export interface DeployDeps {

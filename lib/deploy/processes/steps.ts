@@ -43,9 +43,31 @@ async function publishTracked(ctx: Ctx, name: string, body: Buffer | { size: num
   return p.url;
 }
 
-/** A clean-up action (undo, clean-up, tear-down), tried again while it fails in a way that may pass. */
-function cleanupAction(ctx: Ctx, fn: () => Promise<void>): Promise<void> {
+/**
+ * A clean-up action (undo, clean-up, tear-down): first let any command the
+ * iLO left unanswered land, then act, trying again while it fails in a way
+ * that may pass.
+ */
+async function cleanupAction(ctx: Ctx, fn: () => Promise<void>): Promise<void> {
+  await settleLateCommands(ctx);
   return retryTransient(fn, ctx.deps.settings.cleanupRetry);
+}
+
+export const DEFAULT_LATE_COMMAND_SETTLE_MS = 30_000;
+
+async function settleLateCommands(ctx: Ctx): Promise<void> {
+  let bmc: Bmc;
+  try {
+    bmc = await ctx.deps.bmc();
+  } catch {
+    return; // no client: the action itself reports why
+  }
+  const at = bmc.stats.unansweredAt;
+  if (at === undefined) return;
+  const wait = at + (ctx.deps.settings.lateCommandSettleMs ?? DEFAULT_LATE_COMMAND_SETTLE_MS) - Date.now();
+  if (wait <= 0) return;
+  ctx.progress(`Waiting ${Math.ceil(wait / 1000)} s before cleaning up: the iLO left a request unanswered and may still carry it out`);
+  await new Promise((r) => setTimeout(r, wait));
 }
 
 /** Unpublish and forget what a step published, by name (no error if gone). */
