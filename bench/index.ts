@@ -10,6 +10,7 @@ import type { BenchSuite } from './suite';
 import { mediaBench } from './media';
 import { ipmiBench } from './ipmi';
 import { iscsiBench } from './iscsi';
+import { deployBench } from './deploy';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
@@ -19,6 +20,7 @@ const suites: BenchSuite[] = [
   ipmiBench,
   iscsiBench,
   managementBench,
+  deployBench,
 ];
 
 async function main(): Promise<void> {

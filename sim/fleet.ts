@@ -95,6 +95,7 @@ export class Fleet {
       model: pick(o.models),
       licensed: pick(o.licensed),
       mediaTrust: this.mediaTrust,
+      index: o.index,
     });
     const cert = o.shareCertificate
       ? (this.shared ??= await this.ca.issue('ILO-SIM-FLEET.sim', [o.host, 'localhost']))

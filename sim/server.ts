@@ -61,6 +61,8 @@ export interface SimServerOptions {
   /** Whether the simulated OS shuts down when the power button is pressed. */
   osHonoursShutdown?: boolean;
   initialPower?: 'on' | 'off';
+  /** This server's number in its fleet (0 to 2^21 - 1): makes its MACs unique in the fleet. Default: from the name. */
+  index?: number;
 }
 
 /** Why the simulated iLO refused; each front-end words it its own way. */
@@ -181,12 +183,14 @@ export class SimServer extends EventEmitter {
     this.uefiOrder = [...this.model.uefiOrder];
     this.health = new SimHealth(seed);
     this.mediaTrust = opts.mediaTrust ?? { ca: [] };
-    const hex = createHash('sha256').update(`mac:${opts.name}`).digest('hex');
-    const base = `94:18:82:${hex.slice(0, 2)}:${hex.slice(2, 4)}`;
-    this.macs = {
-      host: Array.from({ length: this.model.nicPorts }, (_, i) => `${base}:${(0x10 + i * 4).toString(16).padStart(2, '0')}`),
-      ilo: `${base}:${hex.slice(4, 6)}`,
+    // HPE's OUI, then 21 bits for the server and 3 for the port (7: the iLO's own NIC).
+    const id = opts.index ?? createHash('sha256').update(`mac:${opts.name}`).digest().readUIntBE(0, 3) >>> 3;
+    if (!Number.isInteger(id) || id < 0 || id >= 2 ** 21) throw new RangeError(`index: expected a whole number below 2^21, got ${id}`);
+    const mac = (port: number): string => {
+      const v = id * 8 + port;
+      return `94:18:82:${[v >>> 16, (v >>> 8) & 0xff, v & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
     };
+    this.macs = { host: Array.from({ length: this.model.nicPorts }, (_, i) => mac(i)), ilo: mac(7) };
     const u = createHash('sha256').update(`uuid:${opts.name}`).digest('hex').toUpperCase();
     this.uuid = `${u.slice(0, 8)}-${u.slice(8, 12)}-${u.slice(12, 16)}-${u.slice(16, 20)}-${u.slice(20, 32)}`;
   }

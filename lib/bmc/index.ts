@@ -3,6 +3,7 @@ export * from './types';
 export * from './endpoint';
 export { IloHttpClient } from './transport';
 export type { HttpReply, HttpRequest } from './transport';
+export { setMaxIloRequestsInFlight, requestSlotUsage } from './request-slots';
 export { RibclBmc } from './ribcl/provider';
 export { RibclClient } from './ribcl/client';
 export * as ribclProtocol from './ribcl/protocol';

@@ -8,6 +8,7 @@ import { checkServerIdentity, connect as tlsConnect, createSecureContext, type P
 import { Pool, buildConnector, errors as undiciErrors } from 'undici';
 import { BmcError } from './errors';
 import { IloEndpoint, ResolvedEndpoint, resolveEndpoint } from './endpoint';
+import { withRequestSlot } from './request-slots';
 import type { BmcStats } from './types';
 
 export interface HttpReply {
@@ -76,10 +77,11 @@ export class IloHttpClient {
         await delay(250 * 2 ** (attempt - 1));
       }
       try {
-        return await this.once(req);
+        return await withRequestSlot(() => this.once(req));
       } catch (err) {
         const { error, sent, permanent } = classify(err, this.target);
         lastError = error;
+        if (sent && !permanent) this.stats.unansweredAt = Date.now();
         if (permanent || (sent && !req.idempotent)) throw error;
       }
     }

@@ -25,6 +25,12 @@ export interface BmcStats {
   requests: number;
   /** Requests repeated after a retryable failure. */
   retries: number;
+  /**
+   * When (Date.now()) a request that reached the iLO last went unanswered
+   * (timed out, or the connection dropped after sending): the iLO may still
+   * carry that command out later.
+   */
+  unansweredAt?: number;
 }
 
 export interface PowerResult {

@@ -97,6 +97,11 @@ export class DeployEngine<TDeps> extends EventEmitter {
   private readonly waiters = new Map<string, Waiter>();
   /** Callbacks that arrived before the step began waiting. */
   private readonly early = new Map<string, { kind: CallbackKind; body: Record<string, unknown> }>();
+  /** The newest record of each server. */
+  private readonly latest = new Map<string, DeployRecord>();
+  /** Deploys in progress by the (normalised) MACs their servers reported, for ramdisk lookups; and the reverse. */
+  private readonly byMac = new Map<string, Set<string>>();
+  private readonly macsOf = new Map<string, string[]>();
   private stopped = false;
   readonly callbackTimeoutMs: number;
 
@@ -122,6 +127,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
         continue;
       }
       this.records.set(r.id, r);
+      this.latest.set(r.serverKey, r);
       if (!ACTIVE_STATES.includes(r.state)) continue;
       this.locks.set(r.serverKey, r.id);
       const proc = this.process(r.method);
@@ -207,16 +213,26 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   // ------------------------------------------------------------ ramdisk side
 
-  /** Find the deploy a ramdisk belongs to (lookup by node id and/or MACs); only deploys in progress. */
+  /**
+   * Find the deploy a ramdisk belongs to (by node id, else by MACs); only
+   * deploys in progress. MACs that match more than one deploy find none:
+   * no ramdisk is ever handed another server's deploy.
+   */
   findForRamdisk(nodeId: string | undefined, macs: string[]): DeployRecord | undefined {
-    const wanted = new Set(macs.map(normaliseMac).filter(Boolean));
-    for (const r of this.records.values()) {
-      if (r.state !== 'deploying' && r.state !== 'wait call-back') continue;
-      if (nodeId && r.id === nodeId) return r;
-      const known = ((r.data.macs as string[] | undefined) ?? []).map(normaliseMac);
-      if (!nodeId && known.some((m) => wanted.has(m))) return r;
+    if (nodeId) {
+      const r = this.records.get(nodeId);
+      return r && inProgress(r) ? r : undefined;
     }
-    return undefined;
+    const ids = new Set<string>();
+    for (const mac of macs) for (const id of this.byMac.get(normaliseMac(mac)) ?? []) ids.add(id);
+    if (ids.size > 1) {
+      const servers = [...ids].map((id) => this.records.get(id)?.serverName ?? id);
+      this.opts.log?.warn(`ramdisk lookup: MACs ${macs.join(', ')} match deploys on ${servers.join(' and ')}; refused (two servers report the same MAC)`);
+      return undefined;
+    }
+    const [id] = ids;
+    const r = id === undefined ? undefined : this.records.get(id);
+    return r && inProgress(r) ? r : undefined;
   }
 
   /**
@@ -261,9 +277,27 @@ export class DeployEngine<TDeps> extends EventEmitter {
   }
 
   private latestFor(serverKey: string): DeployRecord | undefined {
-    let best: DeployRecord | undefined;
-    for (const r of this.records.values()) if (r.serverKey === serverKey && (!best || r.createdAt > best.createdAt)) best = r;
-    return best;
+    return this.latest.get(serverKey);
+  }
+
+  /** Keep the MAC index in step with the record: only deploys in progress are found by a ramdisk. */
+  private indexMacs(r: DeployRecord): void {
+    const reported = inProgress(r) && Array.isArray(r.data.macs) ? (r.data.macs as unknown[]) : [];
+    const macs = [...new Set(reported.map((m) => normaliseMac(String(m))).filter(Boolean))];
+    const old = this.macsOf.get(r.id) ?? [];
+    if (old.length === macs.length && old.every((m, i) => m === macs[i])) return;
+    for (const m of old) {
+      const ids = this.byMac.get(m);
+      ids?.delete(r.id);
+      if (ids?.size === 0) this.byMac.delete(m);
+    }
+    for (const m of macs) {
+      const ids = this.byMac.get(m) ?? new Set<string>();
+      ids.add(r.id);
+      this.byMac.set(m, ids);
+    }
+    if (macs.length) this.macsOf.set(r.id, macs);
+    else this.macsOf.delete(r.id);
   }
 
   private begin(req: StartRequest, action: 'deploy' | 'rebuild'): DeployStatus {
@@ -306,6 +340,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       void this.persist(previous);
     }
     this.records.set(record.id, record);
+    this.latest.set(record.serverKey, record);
     this.locks.set(record.serverKey, record.id);
     this.launch(record, 'deploy', 0);
     return this.view(record);
@@ -573,6 +608,8 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   private async persist(record: DeployRecord): Promise<void> {
     record.updatedAt = new Date().toISOString();
+    // Every change of state or of data.macs is persisted: the one place to keep the index right.
+    this.indexMacs(record);
     await this.store.save(record);
   }
 
@@ -612,6 +649,10 @@ export class DeployEngine<TDeps> extends EventEmitter {
       finishedAt: r.finishedAt,
     };
   }
+}
+
+function inProgress(r: DeployRecord): boolean {
+  return r.state === 'deploying' || r.state === 'wait call-back';
 }
 
 export function normaliseMac(mac: string): string {

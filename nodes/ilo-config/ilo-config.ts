@@ -5,7 +5,7 @@
  * buttons (admin.ts).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { createBmc, type Bmc } from '../../lib/bmc';
+import { createBmc, setMaxIloRequestsInFlight, type Bmc } from '../../lib/bmc';
 import type { IloConfigNode } from '../common/node-red';
 import { registerIloConfigAdmin } from './admin';
 import { bmcConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
@@ -19,6 +19,14 @@ type Self = Node<IloConfigCredentials> &
   };
 
 export = function register(RED: NodeAPI): void {
+  const bound = (RED.settings as unknown as { iloMaxRequestsInFlight?: unknown }).iloMaxRequestsInFlight;
+  if (bound !== undefined) {
+    try {
+      setMaxIloRequestsInFlight(Number(bound));
+    } catch (err) {
+      RED.log.warn(`node-red-contrib-ilo-deploy: settings.iloMaxRequestsInFlight ignored: ${(err as Error).message}`);
+    }
+  }
   function IloConfig(this: Self, def: IloConfigDef): void {
     RED.nodes.createNode(this, def);
     const label = def.name || def.host || 'iLO';

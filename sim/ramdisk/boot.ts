@@ -115,7 +115,7 @@ export class SimRamdisk extends EventEmitter {
     if (params.deployment_key) {
       this.log('booting the DIB deploy ramdisk');
       this.dib = new SimDib(
-        { diskFile: this.diskFile, diskSizeBytes: this.opts.diskSizeBytes ?? 64 * 1024 * 1024, address: this.address, reboot: () => this.rebootAfterDib(), log: this.opts.log },
+        { diskFile: this.diskFile, diskSizeBytes: this.opts.diskSizeBytes ?? 64 * 1024 * 1024, address: this.address, reboot: () => this.rebootAfterDib(), log: (m) => this.log(m) },
         { deployment_id: params.deployment_id ?? '', deployment_key: params.deployment_key, iscsi_target_iqn: params.iscsi_target_iqn ?? '', ironic_api_url: params.ironic_api_url ?? '' },
         faults,
       );
@@ -133,7 +133,7 @@ export class SimRamdisk extends EventEmitter {
             this.server.diskBootable = true;
           },
           powerOff: () => this.server.hardOff(),
-          log: this.opts.log,
+          log: (m) => this.log(m),
         },
         { apiUrl: params['ipa-api-url'], token: params['ipa-agent-token'], heartbeatIntervalMs: this.opts.heartbeatIntervalMs, faults, ca: this.opts.ca },
       );

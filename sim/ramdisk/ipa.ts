@@ -28,6 +28,8 @@ export interface RamdiskFaults {
   corruptImage?: boolean;
   /** Make this command (e.g. "standby.prepare_image") fail. */
   failCommand?: string;
+  /** Look up and heartbeat only after this many milliseconds (a slow boot or network). */
+  slowCallbackMs?: number;
 }
 
 export interface IpaOptions {
@@ -72,8 +74,15 @@ export class SimIpa {
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     this.agentUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.host.log?.(`ipa: listening at ${this.agentUrl}`);
     if (this.opts.faults?.lostCallback) {
       this.host.log?.('ipa: (fault) never calling back');
+      return;
+    }
+    const slow = this.opts.faults?.slowCallbackMs ?? 0;
+    if (slow > 0) {
+      this.host.log?.(`ipa: (fault) calling back after ${slow} ms`);
+      this.timer = setTimeout(() => void this.lookupAndHeartbeat(), slow);
       return;
     }
     void this.lookupAndHeartbeat();
@@ -102,8 +111,10 @@ export class SimIpa {
         const res = await request(this.api(`/v1/lookup?addresses=${encodeURIComponent(this.host.macs.join(','))}`), { dispatcher: this.dispatcher });
         const text = await res.body.text();
         if (res.statusCode === 200) this.nodeUuid = (JSON.parse(text) as { node: { uuid: string } }).node.uuid;
-      } catch {
+        else this.host.log?.(`ipa: lookup: HTTP ${res.statusCode}`);
+      } catch (err) {
         // the API may not be up yet; IPA retries with back-off
+        this.host.log?.(`ipa: lookup failed: ${(err as Error).message}`);
       }
       if (!this.nodeUuid) {
         if (Date.now() > deadline) return this.host.log?.('ipa: lookup gave up');
@@ -125,8 +136,10 @@ export class SimIpa {
       await res.body.dump();
       this.heartbeats++;
       this.lastHeartbeatStatus = res.statusCode;
-    } catch {
+      this.host.log?.(`ipa: heartbeat: HTTP ${res.statusCode}`);
+    } catch (err) {
       this.lastHeartbeatStatus = 0;
+      this.host.log?.(`ipa: heartbeat failed: ${(err as Error).message}`);
     }
     if (!this.stopped) this.timer = setTimeout(() => void this.heartbeat(), this.opts.heartbeatIntervalMs ?? 30_000);
   }

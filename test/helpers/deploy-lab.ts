@@ -17,7 +17,7 @@ import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployMethod, DeployRequest, DeployStatus } from '../../lib/deploy/types';
 import { MediaService } from '../../lib/images/service';
 import { Fleet, type FleetOptions, type SimIlo } from '../../sim/fleet';
-import { SimRamdisk } from '../../sim/ramdisk/boot';
+import { SimRamdisk, type SimRamdiskOptions } from '../../sim/ramdisk/boot';
 
 export interface LabOptions {
   servers?: number;
@@ -27,6 +27,10 @@ export interface LabOptions {
   processes?: (p: Record<DeployMethod, DeployProcess<DeployDeps>>) => Record<DeployMethod, DeployProcess<DeployDeps>>;
   /** Keep this state directory (to start a second engine on it: a restart). */
   stateDir?: string;
+  /** Simulated ramdisks: disk size (sparse file per server, default 64 MiB) and heartbeat interval (default 500 ms). */
+  ramdisk?: Pick<SimRamdiskOptions, 'diskSizeBytes' | 'heartbeatIntervalMs' | 'log'>;
+  /** Our iLO clients: per-request timeout (default 10 s) and retries (default 2). */
+  bmc?: { requestTimeoutMs?: number; retries?: number };
 }
 
 export interface Lab {
@@ -49,9 +53,15 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-/** A lab-wide unique loopback block, so parallel test files do not share the DIB port 10000. */
-function addressFor(i: number): string {
-  return `127.${40 + (process.pid % 200)}.${Math.floor(Math.random() * 250) + 1}.${i + 2}`;
+/**
+ * A lab-wide unique loopback block, so parallel test files do not share the
+ * DIB port 10000. Server i gets the i-th address of the block (253 per /24,
+ * so a large fleet spans consecutive /24s).
+ */
+export function ramdiskAddresses(count: number): string[] {
+  const a = 40 + (process.pid % 200);
+  const b = Math.floor(Math.random() * 200) + 1;
+  return Array.from({ length: count }, (_, i) => `127.${a}.${b + Math.floor(i / 253)}.${(i % 253) + 2}`);
 }
 
 export async function startLab(o: LabOptions = {}): Promise<Lab> {
@@ -60,7 +70,10 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const media = await MediaService.open({ store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
   const publishedNames = new Set<string>();
   const tftpRoot = join(dir, 'tftp');
-  const ramdisks = fleet.ilos.map((ilo, i) => new SimRamdisk(ilo.server, { address: addressFor(i), heartbeatIntervalMs: 500, tftpRoot, diskSizeBytes: 64 * 1024 * 1024 }));
+  const addresses = ramdiskAddresses(fleet.ilos.length);
+  const ramdisks = fleet.ilos.map(
+    (ilo, i) => new SimRamdisk(ilo.server, { address: addresses[i], heartbeatIntervalMs: o.ramdisk?.heartbeatIntervalMs ?? 500, tftpRoot, diskSizeBytes: o.ramdisk?.diskSizeBytes ?? 64 * 1024 * 1024, log: o.ramdisk?.log }),
+  );
   const bmcs = new Map<string, Promise<Bmc>>();
   // One API server for the lab's lifetime: it always talks to the current engine.
   const api: Server = createServer((req, res) => void createRamdiskApi(lab.engine)(req, res));
@@ -90,8 +103,22 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const bmcFor = (ilo: SimIlo): Promise<Bmc> => {
     let b = bmcs.get(ilo.name);
     if (!b) {
-      b = createBmc({ host: ilo.host, port: ilo.port, username: ilo.username, password: ilo.password, protocol: 'auto', tls: { mode: 'ca', ca: fleet.ca.cert }, requestTimeoutMs: 10_000 });
-      bmcs.set(ilo.name, b);
+      b = createBmc({
+        host: ilo.host,
+        port: ilo.port,
+        username: ilo.username,
+        password: ilo.password,
+        protocol: 'auto',
+        tls: { mode: 'ca', ca: fleet.ca.cert },
+        requestTimeoutMs: o.bmc?.requestTimeoutMs ?? 10_000,
+        retries: o.bmc?.retries,
+      });
+      // A failed probe (the iLO did not answer) is not remembered: the next deploy probes again.
+      const probe = b;
+      bmcs.set(ilo.name, probe);
+      probe.catch(() => {
+        if (bmcs.get(ilo.name) === probe) bmcs.delete(ilo.name);
+      });
     }
     return b;
   };

@@ -232,6 +232,41 @@ describe('built-in media server across a restart', () => {
     }
   });
 
+  test('100 publishes and 50 unpublishes at once: each is in the manifest when it resolves, and a restart serves exactly the rest', async () => {
+    const stateDir = await tempDir();
+    const first = await BuiltinMediaStore.open({ stateDir });
+    const port = first.address.port;
+    const manifestNames = async (): Promise<Set<string>> =>
+      new Set((JSON.parse(await readFile(join(stateDir, 'manifest.json'), 'utf8')) as { records: Array<{ name: string }> }).records.map((r) => r.name));
+    const names = Array.from({ length: 100 }, (_, i) => `burst-${i}.img`);
+    const published = await Promise.all(
+      names.map(async (n) => {
+        const p = await first.publish(n, Buffer.from(n), { ttlSeconds: 3600 });
+        assert.ok((await manifestNames()).has(n), `${n} is in the manifest once its publish resolved`);
+        return p;
+      }),
+    );
+    const gone = names.filter((_, i) => i % 2 === 0);
+    await Promise.all(
+      gone.map(async (n) => {
+        await first.unpublish(n);
+        assert.ok(!(await manifestNames()).has(n), `${n} has left the manifest once its unpublish resolved`);
+      }),
+    );
+    await first.close();
+    const second = await BuiltinMediaStore.open({ stateDir, port });
+    try {
+      for (const [i, p] of published.entries()) {
+        const r = await iloFetch(p.url);
+        if (i % 2 === 0) assert.equal(r.status, 404, `${p.name} was unpublished`);
+        else assert.equal(r.body.toString(), p.name, `${p.name} is served again`);
+      }
+      assert.equal((await readdir(join(stateDir, 'objects'))).length, 50);
+    } finally {
+      await second.close();
+    }
+  });
+
   test('two stores cannot share a state directory', async () => {
     const stateDir = await tempDir();
     const first = await BuiltinMediaStore.open({ stateDir });

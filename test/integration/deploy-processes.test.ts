@@ -176,7 +176,7 @@ describe('deploy failures: every path cleans up', () => {
     lab = await startLab({
       servers: 3,
       fleet: { models: ['gen9', 'gen10', 'gen9'] },
-      settings: { callbackTimeoutMs: 1500 },
+      settings: { callbackTimeoutMs: 1500, cleanupRetry: { delayMs: 100 } },
       processes: (ps) => {
         const wrap = (p: DeployProcess<DeployDeps>): DeployProcess<DeployDeps> => ({
           ...p,
@@ -225,6 +225,23 @@ describe('deploy failures: every path cleans up', () => {
       failAfter.method = undefined;
     });
   }
+
+  test('a flaky iLO during clean-up (failed ejects, a failed power-off): each action is tried again, the server still ends off and empty', async () => {
+    const server = lab.fleet.ilos[0]!.server;
+    const flaky = { kind: 'error' as const, status: 0x0004, message: 'Internal error (simulated fault)' };
+    server.faults.add({ ...flaky, command: 'EJECT_VIRTUAL_MEDIA', times: 2 });
+    server.faults.add({ ...flaky, command: 'HOLD_PWR_BTN', after: 1, times: 1 }); // the deploy's own power-off goes through
+    failAfter.method = 'agent_ilo';
+    failAfter.step = 'attach-media';
+    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'flaky.img').path, deployIso: a.deployIso });
+    const done = await lab.engine.wait(started.deployId);
+    failAfter.method = undefined;
+    assert.equal(done.state, 'deploy failed');
+    assert.equal(done.failedStep, 'attach-media');
+    assert.deepEqual(server.faults.list(), [], 'every injected failure was met');
+    assert.deepEqual(done.cleanup, { done: true, errors: [] });
+    await assertCleanedUp(lab, 0, started.deployId);
+  });
 
   test('the ramdisk calls back with a wrong token: 401 every time, nothing advances, the deploy times out and cleans up', async () => {
     const rd = lab.ramdisks[0]!;
@@ -280,6 +297,35 @@ describe('deploy failures: every path cleans up', () => {
     assert.equal(done.state, 'deploy failed');
     assert.equal(done.failedStep, 'attach-media');
     assert.match(done.lastError ?? '', /simulated fault/);
+    await assertCleanedUp(lab, 0, started.deployId);
+  });
+});
+
+describe('an iLO that answers too late', () => {
+  let lab: Lab;
+  let a: Artefacts;
+  before(async () => {
+    // Our client gives up after 400 ms and does not repeat; clean-up waits 2.5 s after an unanswered request.
+    lab = await startLab({ servers: 1, fleet: { models: ['gen9'] }, bmc: { requestTimeoutMs: 400, retries: 0 }, settings: { lateCommandSettleMs: 2500, cleanupRetry: { delayMs: 100 } } });
+    a = await makeArtefacts(lab);
+  });
+  after(async () => lab?.stop());
+
+  test('a power-on the iLO carries out after we gave up on it does not leave the failed deploy\'s server running', async () => {
+    const server = lab.fleet.ilos[0]!.server;
+    // The power-on is answered (and carried out) 1.5 s late: our request has timed out by then.
+    server.faults.add({ kind: 'latency', ms: 1500, command: 'SET_HOST_POWER', times: 1 });
+    const messages: string[] = [];
+    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'late.img').path, deployIso: a.deployIso });
+    lab.engine.on('progress', (p: { deployId: string; message: string }) => p.deployId === started.deployId && messages.push(p.message));
+    const done = await lab.engine.wait(started.deployId);
+    assert.equal(done.state, 'deploy failed');
+    assert.equal(done.failedStep, 'power-on');
+    assert.match(done.lastError ?? '', /did not answer in time/);
+    assert.ok(messages.some((m) => /iLO left a request unanswered/.test(m)), `clean-up waited for the late command: ${messages.join(' | ')}`);
+    assert.deepEqual(done.cleanup, { done: true, errors: [] });
+    // Well after the late power-on landed, the server is still off.
+    await new Promise((r) => setTimeout(r, 1000));
     await assertCleanedUp(lab, 0, started.deployId);
   });
 });

@@ -128,6 +128,17 @@ describe('RIBCL client against the simulated iLO', () => {
     assert.equal(await client(ilo).getPowerState(), 'off');
   });
 
+  test('a fault with "after" lets that many matching requests through, then fires', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = client(ilo, { retries: 0 });
+    ilo.server.faults.add({ kind: 'error', status: 0x0004, message: 'Internal error (simulated fault)', command: 'GET_HOST_POWER_STATUS', after: 2, times: 1 });
+    await bmc.getLicence(); // another command: not counted
+    assert.equal(await bmc.getPowerState(), 'off');
+    assert.equal(await bmc.getPowerState(), 'off');
+    await assert.rejects(bmc.getPowerState(), { message: /simulated fault/ });
+    assert.equal(await bmc.getPowerState(), 'off', 'fired once');
+  });
+
   test('a malformed reply is a protocol error', async () => {
     const ilo = fleet.ilos[0]!;
     ilo.server.faults.add({ kind: 'malformed', times: 1 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Node } from 'node-red';
+import { requestSlotUsage, setMaxIloRequestsInFlight } from '../../lib/bmc';
 import { Fleet } from '../../sim/fleet';
 import { helper, nextMessage } from '../helpers/node-red';
 
@@ -119,5 +120,22 @@ describe('ilo-power node against the simulated fleet', () => {
     const caught = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
     helper.getNode('p').receive({} as never);
     assert.match((await caught).error.message, /^BmcError: server: no iLO configuration/);
+  });
+
+  test('settings.js iloMaxRequestsInFlight bounds the iLO requests in flight; a bad value is refused with a warning', async () => {
+    const before = requestSlotUsage().limit;
+    try {
+      helper.settings({ iloMaxRequestsInFlight: 8 } as Parameters<typeof helper.settings>[0]);
+      const { flow, credentials } = flowFor({ action: 'status' });
+      await helper.load([iloConfig, iloPower], flow, credentials);
+      assert.equal(requestSlotUsage().limit, 8);
+      await helper.unload();
+      helper.settings({ iloMaxRequestsInFlight: 'lots' } as Parameters<typeof helper.settings>[0]);
+      await helper.load([iloConfig, iloPower], flow, credentials);
+      assert.equal(requestSlotUsage().limit, 8, 'unchanged');
+    } finally {
+      helper.settings({});
+      setMaxIloRequestsInFlight(before);
+    }
   });
 });

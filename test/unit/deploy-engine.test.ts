@@ -188,6 +188,23 @@ describe('deploy engine', () => {
     assert.equal(root.default_version.version, '1.68');
   });
 
+  test('two servers reporting the same MAC: a lookup by it finds neither deploy until one has finished', async () => {
+    const a = engine.deploy(request);
+    const b = engine.deploy({ ...request, serverKey: 'ilo-2:443', serverName: 'server-2' });
+    await until(() => engine.status(a.deployId)?.state === 'wait call-back' && engine.status(b.deployId)?.state === 'wait call-back');
+    // The fake process reports AA:BB:CC:00:11:22 for every server.
+    assert.equal((await fetch(`${apiUrl}/v1/lookup?addresses=aa:bb:cc:00:11:22`)).status, 404, 'an ambiguous MAC hands out no deploy');
+    const byId = (await (await fetch(`${apiUrl}/v1/lookup?node_uuid=${b.deployId}`)).json()) as { node: { uuid: string } };
+    assert.equal(byId.node.uuid, b.deployId, 'a lookup by node id is unaffected');
+    assert.equal((await heartbeat(a.deployId, deps.floppy.get(a.deployId))).status, 202);
+    assert.equal((await engine.wait(a.deployId)).state, 'active');
+    const res = await fetch(`${apiUrl}/v1/lookup?addresses=AA-BB-CC-00-11-22`);
+    assert.equal(res.status, 200, 'the finished deploy no longer claims the MAC');
+    assert.equal(((await res.json()) as { node: { uuid: string } }).node.uuid, b.deployId);
+    assert.equal((await heartbeat(b.deployId, deps.floppy.get(b.deployId))).status, 202);
+    assert.equal((await engine.wait(b.deployId)).state, 'active');
+  });
+
   for (const failAt of ['power-off', 'floppy', 'power-on', 'wait-agent', 'write-image', 'boot-device']) {
     test(`a failure in "${failAt}" undoes what was done, in reverse, cleans up, and keeps the reason`, async () => {
       deps.failAt = failAt;

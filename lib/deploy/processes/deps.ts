@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { Bmc } from '../../bmc/types';
 import type { ImageInput, Checksum } from '../../images/reference';
 import type { BootLoaderPaths } from '../../media/bootloaders';
+import type { RetryPolicy } from './retry';
 
 export interface PublishedMedia {
   url: string;
@@ -56,6 +57,14 @@ export interface DeploySettings {
   pollIntervalMs?: number;
   /** Port the DIB ramdisk listens on for "done" (default 10000). */
   dibNotifyPort?: number;
+  /** How clean-up repeats an action that failed in a way that may pass (default: 4 attempts, 1 s pause doubling, within 60 s). */
+  cleanupRetry?: RetryPolicy;
+  /**
+   * An iLO that left a request unanswered may still carry it out (a power-on
+   * that lands after clean-up turned the server off): clean-up actions wait
+   * until this long after the last unanswered request (default 30 s).
+   */
+  lateCommandSettleMs?: number;
 }
 
 export interface DeployDeps {

@@ -10,6 +10,8 @@ export { agentIloProcess } from './agent-ilo';
 export { iscsiIloProcess } from './iscsi-ilo';
 export { pxeIloProcess } from './pxe-ilo';
 export { iscsiTargetIqn } from './iscsi-steps';
+export { retryTransient, isPermanentFailure } from './retry';
+export type { RetryPolicy } from './retry';
 
 /** The three processes, ready for a DeployEngine. */
 export function deployProcesses(): Record<DeployMethod, DeployProcess<DeployDeps>> {

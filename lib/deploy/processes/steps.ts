@@ -14,6 +14,7 @@ import type { Step, StepContext } from '../engine';
 import { DeployError } from '../errors';
 import type { DeployRequest } from '../types';
 import type { DeployDeps } from './deps';
+import { retryTransient } from './retry';
 
 export type Ctx = StepContext<DeployDeps>;
 
@@ -40,6 +41,33 @@ async function publishTracked(ctx: Ctx, name: string, body: Buffer | { size: num
   });
   await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
   return p.url;
+}
+
+/**
+ * A clean-up action (undo, clean-up, tear-down): first let any command the
+ * iLO left unanswered land, then act, trying again while it fails in a way
+ * that may pass.
+ */
+async function cleanupAction(ctx: Ctx, fn: () => Promise<void>): Promise<void> {
+  await settleLateCommands(ctx);
+  return retryTransient(fn, ctx.deps.settings.cleanupRetry);
+}
+
+export const DEFAULT_LATE_COMMAND_SETTLE_MS = 30_000;
+
+async function settleLateCommands(ctx: Ctx): Promise<void> {
+  let bmc: Bmc;
+  try {
+    bmc = await ctx.deps.bmc();
+  } catch {
+    return; // no client: the action itself reports why
+  }
+  const at = bmc.stats.unansweredAt;
+  if (at === undefined) return;
+  const wait = at + (ctx.deps.settings.lateCommandSettleMs ?? DEFAULT_LATE_COMMAND_SETTLE_MS) - Date.now();
+  if (wait <= 0) return;
+  ctx.progress(`Waiting ${Math.ceil(wait / 1000)} s before cleaning up: the iLO left a request unanswered and may still carry it out`);
+  await new Promise((r) => setTimeout(r, wait));
 }
 
 /** Unpublish and forget what a step published, by name (no error if gone). */
@@ -207,8 +235,8 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx) => DeployParameter
       await ctx.save();
     },
     async undo(ctx) {
-      await unpublish(ctx, ctx.data.floppyObject as string | undefined);
-      await unpublish(ctx, ctx.data.deployIsoObject as string | undefined);
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.floppyObject as string | undefined));
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.deployIsoObject as string | undefined));
     },
   };
 }
@@ -243,7 +271,7 @@ export function attachMediaStep(): Step<DeployDeps> {
       );
     },
     async undo(ctx) {
-      await (await ctx.deps.bmc()).detachDeployMedia();
+      await cleanupAction(ctx, async () => (await ctx.deps.bmc()).detachDeployMedia());
     },
   };
 }
@@ -260,7 +288,7 @@ export function powerOnStep(title = 'Power on into the deploy ramdisk'): Step<De
       await bmc.reset();
     },
     async undo(ctx) {
-      await powerOffAndWait(ctx, await ctx.deps.bmc());
+      await cleanupAction(ctx, async () => powerOffAndWait(ctx, await ctx.deps.bmc()));
     },
   };
 }
@@ -340,7 +368,7 @@ export function bootIsoStep(): Step<DeployDeps> {
       await removeWorkDir(ctx);
     },
     async undo(ctx) {
-      await unpublish(ctx, ctx.data.bootIsoObject as string | undefined);
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.bootIsoObject as string | undefined));
     },
   };
 }
@@ -353,7 +381,7 @@ export function teardownPowerOff(): Step<DeployDeps> {
     title: 'Power off',
     timeoutMs: (ctx) => ctx.deps.settings.powerTimeoutMs + 60_000,
     async run(ctx) {
-      await powerOffAndWait(ctx, await ctx.deps.bmc());
+      await cleanupAction(ctx, async () => powerOffAndWait(ctx, await ctx.deps.bmc()));
     },
   };
 }
@@ -364,9 +392,9 @@ export function teardownMedia(): Step<DeployDeps> {
     title: 'Eject virtual media and remove published objects',
     timeoutMs: 300_000,
     async run(ctx) {
-      await (await ctx.deps.bmc()).detachDeployMedia();
-      for (const p of [...ctx.record.published]) await unpublish(ctx, p.name);
-      await removeWorkDir(ctx);
+      await cleanupAction(ctx, async () => (await ctx.deps.bmc()).detachDeployMedia());
+      for (const p of [...ctx.record.published]) await cleanupAction(ctx, () => unpublish(ctx, p.name));
+      await cleanupAction(ctx, () => removeWorkDir(ctx));
     },
   };
 }
@@ -376,7 +404,7 @@ export async function cleanUp(ctx: Ctx, opts: { virtualMedia: boolean; extra?: (
   const errors: string[] = [];
   const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
     try {
-      await fn();
+      await cleanupAction(ctx, fn);
     } catch (err) {
       errors.push(`${what}: ${(err as Error).message}`);
     }

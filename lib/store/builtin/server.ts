@@ -29,8 +29,17 @@ export type Resolve = (token: string, name: string) => ServedObject | undefined;
  * loopback throughput close to a sendfile server (bench/store.ts).
  */
 const READ_CHUNK = 1024 * 1024;
+/**
+ * With many transfers at once (a fleet fetching its media), the buffers
+ * share this budget: each transfer's chunk shrinks towards MIN_CHUNK, so
+ * 500 iLOs reading at once hold about 64 MiB, not 1 GiB.
+ */
+const BUFFER_BUDGET = 32 * 1024 * 1024;
+const MIN_CHUNK = 64 * 1024;
 
 export function mediaRequestHandler(resolve: Resolve): (req: IncomingMessage, res: ServerResponse) => void {
+  let transfers = 0;
+  const chunkSize = (): number => Math.max(MIN_CHUNK, Math.min(READ_CHUNK, Math.floor(BUFFER_BUDGET / (2 * transfers) / MIN_CHUNK) * MIN_CHUNK));
   return (req, res) => {
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-content-type-options', 'nosniff');
@@ -41,10 +50,13 @@ export function mediaRequestHandler(resolve: Resolve): (req: IncomingMessage, re
     const target = parseTarget(req.url);
     const obj = target && resolve(target.token, target.name);
     if (!obj) return notFound(res);
-    serve(req, res, obj).catch(() => {
-      if (!res.headersSent) notFound(res);
-      else res.destroy();
-    });
+    transfers++;
+    void serve(req, res, obj, chunkSize())
+      .catch(() => {
+        if (!res.headersSent) notFound(res);
+        else res.destroy();
+      })
+      .finally(() => transfers--);
   };
 }
 
@@ -62,7 +74,7 @@ function parseTarget(url: string | undefined): { token: string; name: string } |
   }
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, obj: ServedObject): Promise<void> {
+async function serve(req: IncomingMessage, res: ServerResponse, obj: ServedObject, chunk: number): Promise<void> {
   const fh = await open(obj.path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const st = await fh.stat();
@@ -87,15 +99,15 @@ async function serve(req: IncomingMessage, res: ServerResponse, obj: ServedObjec
       res.end();
       return;
     }
-    await sendRange(fh, start, end, res);
+    await sendRange(fh, start, end, res, chunk);
   } finally {
     await fh.close();
   }
 }
 
 /** Writes bytes start..end of the file to the response, reusing two buffers. */
-async function sendRange(fh: FileHandle, start: number, end: number, res: ServerResponse): Promise<void> {
-  const size = Math.min(READ_CHUNK, end - start + 1);
+async function sendRange(fh: FileHandle, start: number, end: number, res: ServerResponse, chunk: number): Promise<void> {
+  const size = Math.min(chunk, end - start + 1);
   const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
   const inFlight: Array<Promise<void> | undefined> = [undefined, undefined];
   let gone = false;

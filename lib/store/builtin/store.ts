@@ -53,6 +53,8 @@ export class BuiltinMediaStore implements MediaStore {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly queue = new NameQueue();
   private saving: Promise<void> = Promise.resolve();
+  /** A manifest save queued behind the one being written: later changes join it. */
+  private nextSave?: Promise<void>;
   private closed = false;
   private baseUrl = '';
 
@@ -287,10 +289,21 @@ export class BuiltinMediaStore implements MediaStore {
     this.timers.delete(r.name);
   }
 
+  /**
+   * Writes the manifest. Saves are serialised; every change made while one
+   * is being written joins the next, which snapshots the records when it
+   * starts (so many publishes at once cost a few writes, not one each).
+   */
   private persist(): Promise<void> {
-    const snapshot = [...this.byName.values()];
-    this.saving = this.saving.catch(() => undefined).then(() => this.state.save(snapshot));
-    return this.saving.catch((err) => {
+    if (!this.nextSave) {
+      const next = this.saving.catch(() => undefined).then(() => {
+        this.nextSave = undefined;
+        return this.state.save([...this.byName.values()]);
+      });
+      this.nextSave = next;
+      this.saving = next;
+    }
+    return this.nextSave.catch((err) => {
       throw backendError(err);
     });
   }

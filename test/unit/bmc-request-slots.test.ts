@@ -1,0 +1,69 @@
+/** The process-wide bound on iLO requests in flight. */
+import assert from 'node:assert/strict';
+import { afterEach, describe, test } from 'node:test';
+import { requestSlotUsage, setMaxIloRequestsInFlight } from '../../lib/bmc';
+import { withRequestSlot } from '../../lib/bmc/request-slots';
+
+function deferred(): { promise: Promise<void>; resolve(): void; reject(e: Error): void } {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('iLO requests in flight', () => {
+  const original = requestSlotUsage().limit;
+  afterEach(() => setMaxIloRequestsInFlight(original));
+
+  test('at most the bound run at once; the others start in order as slots free, also after a failure', async () => {
+    setMaxIloRequestsInFlight(2);
+    const gates = Array.from({ length: 5 }, deferred);
+    const started: number[] = [];
+    const runs = gates.map((g, i) =>
+      withRequestSlot(async () => {
+        started.push(i);
+        await g.promise;
+        return i;
+      }),
+    );
+    await tick();
+    assert.deepEqual(started, [0, 1]);
+    assert.deepEqual(requestSlotUsage(), { inFlight: 2, waiting: 3, limit: 2 });
+    gates[1]!.reject(new Error('iLO reset the connection'));
+    await assert.rejects(runs[1]!, /reset/);
+    await tick();
+    assert.deepEqual(started, [0, 1, 2], 'a failed request frees its slot');
+    gates[0]!.resolve();
+    gates[2]!.resolve();
+    await tick();
+    assert.deepEqual(started, [0, 1, 2, 3, 4]);
+    gates[3]!.resolve();
+    gates[4]!.resolve();
+    assert.deepEqual(await Promise.all([runs[0], runs[2], runs[3], runs[4]]), [0, 2, 3, 4]);
+    assert.deepEqual(requestSlotUsage(), { inFlight: 0, waiting: 0, limit: 2 });
+  });
+
+  test('raising the bound starts waiting requests at once', async () => {
+    setMaxIloRequestsInFlight(1);
+    const gate = deferred();
+    const started: number[] = [];
+    const runs = [0, 1, 2].map((i) => withRequestSlot(async () => (started.push(i), gate.promise)));
+    await tick();
+    assert.deepEqual(started, [0]);
+    setMaxIloRequestsInFlight(3);
+    await tick();
+    assert.deepEqual(started, [0, 1, 2]);
+    gate.resolve();
+    await Promise.all(runs);
+    assert.equal(requestSlotUsage().inFlight, 0);
+  });
+
+  test('the bound must be a whole number of at least 1, and the error names the setting', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => setMaxIloRequestsInFlight(bad), /maxIloRequestsInFlight: expected a whole number >= 1/);
+  });
+});
