@@ -187,7 +187,7 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
     // says they already exist; "Import copy" keeps the ones already in the workspace.
     const tab = page.locator('#red-ui-workspace-tabs li.red-ui-tab', { hasText: tabLabel });
     const importCopy = page.locator('.red-ui-notification button', { hasText: 'Import copy' });
-    await Promise.race([tab.waitFor(), importCopy.waitFor()]);
+    await tab.or(importCopy).first().waitFor();
     if (await importCopy.isVisible()) await importCopy.click();
     // The imported flow opens as a new tab beside the current one: the user clicks it.
     await tab.click();
@@ -242,8 +242,8 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
     await page.click('#red-ui-header-button-deploy');
     const ok = page.locator('.red-ui-notification', { hasText: 'Successfully deployed' });
     const confirm = page.locator('#node-dialog-confirm-deploy');
-    await Promise.race([ok.waitFor({ timeout: 30_000 }), confirm.waitFor({ timeout: 30_000 })]);
-    assert.equal(await confirm.isVisible(), false, `the editor asked before deploying: ${await confirm.textContent().catch(() => '')}`);
+    await ok.or(confirm).first().waitFor();
+    if (await confirm.isVisible()) assert.fail(`the editor asked before deploying: ${await confirm.textContent()}`);
     await red!.waitForLog(/Started (flows|modified)/, from, 30_000);
     const log = red!.output(from);
     assert.doesNotMatch(log, /Waiting for missing types/);
@@ -276,7 +276,9 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
   for (const ex of examples) {
     const tabLabel = `Deploy with ${ex.method}`;
     const nodeLabel = `${ex.method} ${ex.server}`;
-    test(`"${ex.title}": Import > Examples, the user's settings typed in, Deploy; POST /${ex.method}/deploy runs ${ex.server} to "active" while the node status counts the steps`, { skip: ex.skip }, async () => {
+    test(`"${ex.title}": Import > Examples, the user's settings typed in, Deploy; POST /${ex.method}/deploy runs ${ex.server} to "active" while the node status counts the steps`, { skip: ex.skip }, async (t) => {
+      const started = Date.now();
+      const secs = (): string => ((Date.now() - started) / 1000).toFixed(1);
       try {
         await importExample(ex.title, tabLabel);
         assertNoProblemNotifications(await notifications(page), 'after the import');
@@ -319,6 +321,7 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
         await red!.waitForLog(/media store ready/, 0, 15_000);
         assertNoProblemNotifications(await notifications(page), 'after Deploy');
 
+        t.diagnostic(`${ex.method}: imported, configured and deployed in ${secs()} s`);
         await watchStatus(node);
         const res = await fetch(`${red!.url}/${ex.method}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ server: ex.server }) });
         const accepted = (await res.json()) as { deployId: string; state: string; method: string; server: string };
@@ -339,9 +342,13 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
         const seen = await page.evaluate(() => (globalThis as unknown as StatusWindow).__iloStatuses ?? []);
         const texts = seen.map((s) => s.text);
         assert.deepEqual(seen.at(-1), { text: 'active', fill: 'green' }, `the status went: ${texts.join(' | ')}`);
-        const steps = texts.filter((t) => new RegExp(`^(step )?\\d+/${ex.stepCount}\\b`).test(t));
+        const steps = texts.filter((text) => new RegExp(`^(step )?\\d+/${ex.stepCount}\\b`).test(text));
         assert.ok(steps.length >= 2, `the status counted the steps of ${ex.stepCount}: ${texts.join(' | ')}`);
+        t.diagnostic(`${ex.method}: active at ${secs()} s; the status went ${texts.join(' | ')}`);
         await page.screenshot({ path: join(shots, `examples-${ex.method}-active.png`) });
+        // The node and its status, close up.
+        const box = await node.boundingBox();
+        if (box) await page.screenshot({ path: join(shots, `examples-${ex.method}-status.png`), clip: { x: box.x - 20, y: box.y - 20, width: box.width + 200, height: box.height + 40 } });
 
         const status = await fetch(`${red!.url}${location}`);
         const body = (await status.json()) as { state: string; deployId: string; lastError?: string };
