@@ -12,10 +12,12 @@
  * workspace counts the steps up to a green "active". Screenshots go to
  * .work/screenshots/examples-<method>-*.png.
  *
- * The fleet listens on the ports the examples expect (127.0.0.1:8443-8445),
- * the media store on 8089 and Node-RED on 1880 (the deploy nodes' callback
- * URL) when those are free; otherwise the test types the ports it got into
- * the same dialogs, as a user would, and says so on stderr.
+ * Node-RED listens on 1880 (the deploy nodes' callback URL as shipped) when
+ * it is free. The simulated iLOs and the media store always get free ports,
+ * typed into the ilo-config and store dialogs as a user whose servers are
+ * elsewhere would: other end-to-end files running at the same time (the
+ * demo, the shipped-examples test) try 8443-8445 and 8089 themselves, and a
+ * check-then-bind on those ports would race with them.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -119,19 +121,10 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
 
     // The demo's fleet, with short power timings (the steps still show: each waits for the simulated firmware).
     const fleetOpts = { servers: 3, models: ['gen9', 'gen10', 'gen8'] as Array<'gen9' | 'gen10' | 'gen8'>, timings: { powerOnMs: 300, postMs: 300, softOffMs: 300 } };
-    try {
-      fleet = await Fleet.start({ ...fleetOpts, basePort: 8443 });
-    } catch (err) {
-      loud(`127.0.0.1:8443-8445 are not all free (${(err as Error).message}): the simulated iLOs get free ports, typed into the ilo-config dialogs`);
-      fleet = await Fleet.start(fleetOpts);
-      iloPorts = new Map(fleet.ilos.map((i) => [i.name, i.port]));
-    }
+    fleet = await Fleet.start(fleetOpts);
+    iloPorts = new Map(fleet.ilos.map((i) => [i.name, i.port]));
     ramdisks = await attachRamdisks(fleet, files.tftpRoot, (line) => ramdiskLog.push(line));
-
-    if (!(await portFree(8089))) {
-      storePort = await freePort();
-      loud(`127.0.0.1:8089 is in use: the examples' media store gets port ${storePort}, typed into its dialog`);
-    }
+    storePort = await freePort();
 
     // The deploy nodes call back to http://127.0.0.1:1880/ilo-deploy as shipped.
     const deny = { denyModules: [DASHBOARD] };
