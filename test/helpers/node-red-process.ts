@@ -45,10 +45,13 @@ export class NodeRedProcess {
     child.stderr!.on('data', add);
   }
 
-  /** Start Node-RED with no flows; `denyModules` are installed modules it must not load. */
-  static async start(opts: { denyModules?: string[] } = {}): Promise<NodeRedProcess> {
+  /**
+   * Start Node-RED with no flows; `denyModules` are installed modules it must
+   * not load; `port` the editor port (default: a free one).
+   */
+  static async start(opts: { denyModules?: string[]; port?: number } = {}): Promise<NodeRedProcess> {
     const userDir = mkdtempSync(join(tmpdir(), 'ilo-nodered-'));
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string };
     writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows: [], credentials: {}, port, keepFlows: false, denyModules: opts.denyModules });
     const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
