@@ -52,8 +52,13 @@ async function main(): Promise<void> {
   // Stable credentials across runs, so kept flows still log in.
   const fleetFile = join(userDir, 'fleet-password');
   const password = existsSync(fleetFile) ? readFileSync(fleetFile, 'utf8').trim() : randomBytes(9).toString('base64url');
-  let basePort = 8443;
-  for (let i = 0; i < 3; i++) if (!(await portFree(basePort + i))) basePort = 0;
+  // ILO_DEMO_FLEET_PORT=0: any free ports (the tests, which start several demos at once).
+  let basePort = Number(process.env.ILO_DEMO_FLEET_PORT ?? 8443);
+  if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65533) {
+    console.error(`npm start: ILO_DEMO_FLEET_PORT: expected a port number (0 for any), got ${JSON.stringify(process.env.ILO_DEMO_FLEET_PORT)}`);
+    process.exit(1);
+  }
+  for (let i = 0; i < 3 && basePort !== 0; i++) if (!(await portFree(basePort + i))) basePort = 0;
   const fleet = await Fleet.start({
     servers: 3,
     basePort,

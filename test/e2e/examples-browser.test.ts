@@ -29,7 +29,7 @@ import { attachRamdisks, iscsiBlockers, prepareArtefacts, type DemoArtefacts } f
 import { Fleet } from '../../sim/fleet';
 import type { SimRamdisk } from '../../sim/ramdisk/boot';
 import { needTools, repoRoot } from '../helpers/env';
-import { freePort, NodeRedProcess, portFree } from '../helpers/node-red-process';
+import { freeFixedPort, NodeRedProcess, portFree } from '../helpers/node-red-process';
 
 const DASHBOARD = '@flowfuse/node-red-dashboard';
 const PACKAGE = 'node-red-contrib-ilo-deploy';
@@ -124,7 +124,7 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
     fleet = await Fleet.start(fleetOpts);
     iloPorts = new Map(fleet.ilos.map((i) => [i.name, i.port]));
     ramdisks = await attachRamdisks(fleet, files.tftpRoot, (line) => ramdiskLog.push(line));
-    storePort = await freePort();
+    storePort = await freeFixedPort();
 
     // The deploy nodes call back to http://127.0.0.1:1880/ilo-deploy as shipped.
     const deny = { denyModules: [DASHBOARD] };

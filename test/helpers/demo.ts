@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './env';
+import { freeFixedPort } from './node-red-process';
 
 export interface RunningDemo {
   port: number;
@@ -18,21 +18,13 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startDemo(extraEnv: Record<string, string> = {}): Promise<RunningDemo> {
-  const port = await freeTcpPort();
+  const port = await freeFixedPort();
   const dir = mkdtempSync(join(tmpdir(), 'ilo-demo-'));
   let out = '';
   const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'dist', 'scripts', 'start.js')], {
-    env: { ...process.env, PORT: String(port), ILO_DEMO_DIR: dir, ...extraEnv },
+    // Several demos may start at once (test files run in parallel): the fleet takes any free ports, not 8443-8445.
+    env: { ...process.env, PORT: String(port), ILO_DEMO_DIR: dir, ILO_DEMO_FLEET_PORT: '0', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -22,6 +22,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port for a server that binds it later (a Node-RED config node on
+ * Deploy): taken outside Linux's ephemeral range (32768-60999), where the
+ * client connections of tests running alongside would otherwise claim it
+ * in between.
+ */
+export async function freeFixedPort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await portFree(port)) return port;
+  }
+  throw new Error('no free port found in 20000-31999');
+}
+
 export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
@@ -51,7 +65,7 @@ export class NodeRedProcess {
    */
   static async start(opts: { denyModules?: string[]; port?: number } = {}): Promise<NodeRedProcess> {
     const userDir = mkdtempSync(join(tmpdir(), 'ilo-nodered-'));
-    const port = opts.port ?? (await freePort());
+    const port = opts.port ?? (await freeFixedPort());
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string };
     writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows: [], credentials: {}, port, keepFlows: false, denyModules: opts.denyModules });
     const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
