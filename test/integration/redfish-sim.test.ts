@@ -163,6 +163,23 @@ describe('Redfish client against the simulated iLO 5', () => {
     await assert.rejects(bmc.getPowerState(), { code: 'timeout' });
   });
 
+  test('power on and off are sent again when the answer is lost (as over RIBCL); a button press is not', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo, { requestTimeoutMs: 2000, retries: 1 });
+    const reset = 'POST /redfish/v1/systems/1/actions/computersystem.reset/';
+    await bmc.powerOn();
+    await bmc.waitForPowerState('on', { timeoutMs: 10_000, intervalMs: 50 });
+    const before = bmc.stats.retries;
+    ilo.server.faults.add({ kind: 'reset', times: 1, command: reset });
+    await bmc.powerOff();
+    await bmc.waitForPowerState('off', { timeoutMs: 10_000, intervalMs: 50 });
+    assert.equal(bmc.stats.retries, before + 1);
+    ilo.server.faults.add({ kind: 'reset', times: 1, command: reset });
+    await assert.rejects(bmc.softPowerOff(), { code: 'connection' });
+    assert.equal(ilo.server.powerState, 'off', 'the press was not sent again (it would have powered the server on)');
+    assert.equal(bmc.stats.retries, before + 1);
+  });
+
   test('auto: one unauthenticated probe picks Redfish for iLO 5 and RIBCL for iLO 4', async () => {
     const picked: Record<string, string> = {};
     for (const ilo of fleet.ilos) {

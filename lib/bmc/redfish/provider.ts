@@ -102,10 +102,14 @@ export class RedfishBmc implements Bmc {
     throw new BmcError('protocol', `iLO reported an unknown power state ${JSON.stringify(s)}`, { target: this.target, iloMessage: s });
   }
 
-  /** ComputerSystem.Reset; the iLO refuses a no-op with InvalidOperationForSystemState. */
+  /**
+   * ComputerSystem.Reset; the iLO refuses a no-op with InvalidOperationForSystemState.
+   * On and ForceOff (those with an `already` answer) are safe to send again
+   * when the answer was lost, as RIBCL's SET_HOST_POWER and HOLD_PWR_BTN are.
+   */
   private async resetAction(type: string, already?: string): Promise<PowerResult> {
     try {
-      await this.client.post(await this.links.resetTarget(), { ResetType: type }, `power action ${type}`);
+      await this.client.post(await this.links.resetTarget(), { ResetType: type }, `power action ${type}`, already !== undefined);
       return { warnings: [] };
     } catch (err) {
       if (already !== undefined && hasMessage(err, 'InvalidOperationForSystemState')) return { warnings: [already] };
