@@ -173,8 +173,21 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
     await page.click('#menu-item-import');
     await page.locator('#red-ui-clipboard-dialog-import-tabs li', { hasText: 'Examples' }).click();
     const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
-    // The tree also has Node-RED's own "flows"; this package's comes after it.
-    for (const label of [PACKAGE, 'flows', title]) await tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^${label}$`) }).last().click();
+    const label = (text: string): RegExp => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    // The package's own item (the innermost <li> holding its label): the tree has other "flows" folders.
+    const packageItem = tree.locator('li').filter({ has: page.locator('.red-ui-treeList-label', { hasText: label(PACKAGE) }) }).last();
+    const flowsFolder = packageItem.locator('.red-ui-treeList-label', { hasText: label('flows') }).first();
+    const example = packageItem.locator('.red-ui-treeList-label', { hasText: label(title) }).first();
+    // A folder label toggles: click until what it holds shows (it may still be open from the last import, or slow to render).
+    const openUntilShown = async (folder: Locator, shown: Locator): Promise<void> => {
+      for (let i = 0; i < 4 && !(await shown.isVisible()); i++) {
+        await folder.click();
+        await shown.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+      }
+    };
+    await openUntilShown(tree.locator('.red-ui-treeList-label', { hasText: label(PACKAGE) }).last(), flowsFolder);
+    await openUntilShown(flowsFolder, example);
+    await example.click();
     await page.locator('#red-ui-clipboard-dialog-ok').click();
     // The configuration nodes are shared between the examples: from the second one on, the editor
     // says they already exist; "Import copy" keeps the ones already in the workspace.

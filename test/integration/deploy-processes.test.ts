@@ -217,7 +217,7 @@ describe('deploy failures: every path cleans up', () => {
         const started = lab.deploy(lab.fleet.ilos[i]!, req);
         const done = await lab.engine.wait(started.deployId);
         assert.equal(done.state, 'deploy failed', `after ${step}`);
-        assert.equal(done.failedStep, step);
+        assert.equal(done.failedStep, step, `injected after ${step}, failed at ${done.failedStep}: ${done.lastError}`);
         assert.match(done.lastError ?? '', new RegExp(`injected failure after ${step}`));
         assert.deepEqual(done.cleanup, { done: true, errors: [] }, `clean-up after ${step}`);
         await assertCleanedUp(lab, i, started.deployId);
