@@ -1,6 +1,6 @@
 /**
- * Library entry point: `require('node-red-contrib-ilo-deploy/lib')`.
- * Plain TypeScript, no Node-RED: usable from any Node.js program.
+ * Library entry point: the package's `./lib` export (package.json `exports`).
+ * Plain TypeScript with no editor or runtime dependency: usable from any Node.js program.
  */
 export * as bmc from './bmc';
 export { createBmc, BmcError, isBmcError, RibclBmc } from './bmc';

@@ -100,8 +100,7 @@ function nodeTypesWithoutExample(check, pkg) {
  * ACCEPTED for exactly the listed names. Also checks P05 itself (node-red-dev
  * marks it passed even when the keyword is missing).
  */
-export function judge(scorecard, pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')), acceptedList = ACCEPTED) {
-  const ACCEPTED = acceptedList;
+export function judge(scorecard, pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')), acceptedFailures = ACCEPTED) {
   const problems = [];
   const accepted = [];
   const stale = [];
@@ -112,13 +111,13 @@ export function judge(scorecard, pkg = JSON.parse(readFileSync(join(root, 'packa
       continue;
     }
     if (check.test === true) {
-      if (ACCEPTED[id]) stale.push(`${id} passes now: remove it from ACCEPTED in scripts/scorecard.mjs and from the README`);
+      if (acceptedFailures[id]) stale.push(`${id} passes now: remove it from ACCEPTED in scripts/scorecard.mjs and from the README`);
       continue;
     }
     const names = namesOf(id, check, pkg);
-    const allowed = ACCEPTED[id]?.names ?? [];
+    const allowed = acceptedFailures[id]?.names ?? [];
     const unexpected = names.filter((n) => !allowed.includes(n));
-    if (ACCEPTED[id] && names.length > 0 && unexpected.length === 0) accepted.push(`${id} (${TITLES[id]}) fails for ${names.join(', ')}: accepted, ${ACCEPTED[id].why}`);
+    if (acceptedFailures[id] && names.length > 0 && unexpected.length === 0) accepted.push(`${id} (${TITLES[id]}) fails for ${names.join(', ')}: accepted, ${acceptedFailures[id].why}`);
     else problems.push(`${id} (${TITLES[id]}) FAILS${names.length ? ` for ${(unexpected.length ? unexpected : names).join(', ')}` : ''}: ${JSON.stringify(check)}`);
   }
   if (!Array.isArray(pkg.keywords) || !pkg.keywords.includes('node-red')) problems.push('P05: package.json keywords lack "node-red" (node-red-dev passes it anyway)');

@@ -108,8 +108,7 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
   const ramdiskLog: string[] = [];
   const pageErrors: string[] = [];
   /** Ports that differ from the examples' (typed into the dialogs); undefined where the shipped value works. */
-  let iloPorts: Map<string, number> | undefined;
-  let storePort: number | undefined;
+  let storePort = 0;
   let callbackUrl: string | undefined;
   /** Configuration nodes (shared by the examples) already given their settings in the editor. */
   const configured = new Set<string>();
@@ -122,7 +121,6 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
     // The demo's fleet, with short power timings (the steps still show: each waits for the simulated firmware).
     const fleetOpts = { servers: 3, models: ['gen9', 'gen10', 'gen8'] as Array<'gen9' | 'gen10' | 'gen8'>, timings: { powerOnMs: 300, postMs: 300, softOffMs: 300 } };
     fleet = await Fleet.start(fleetOpts);
-    iloPorts = new Map(fleet.ilos.map((i) => [i.name, i.port]));
     ramdisks = await attachRamdisks(fleet, files.tftpRoot, (line) => ramdiskLog.push(line));
     storePort = await freeFixedPort();
 
@@ -299,8 +297,7 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
             const ilo = fleet!.get(ex.server);
             await editConfig('server', async () => {
               assert.equal(await page.inputValue('#node-config-input-name'), ex.server);
-              const port = iloPorts?.get(ex.server);
-              if (port !== undefined) await page.fill('#node-config-input-port', String(port));
+              await page.fill('#node-config-input-port', String(ilo.port));
               await page.fill('#node-config-input-username', ilo.username);
               await page.fill('#node-config-input-password', ilo.password);
               await page.click('#ilo-config-test');
@@ -314,7 +311,7 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
             await editConfig('store', async () => {
               assert.equal(await page.inputValue('#node-config-input-fileRoots'), '/srv/ilo-deploy/images');
               await page.fill('#node-config-input-fileRoots', files.imagesDir);
-              if (storePort !== undefined) await page.fill('#node-config-input-port', String(storePort));
+              await page.fill('#node-config-input-port', String(storePort));
             });
             configured.add('media-store');
           }
