@@ -66,7 +66,13 @@ gen10 Redfish and RIBCL (iLO 5). --unlicensed: no iLO Advanced (virtual media re
     console.log('Press Ctrl-C to stop.');
   }
   const stop = (): void => {
-    void fleet.stop().then(() => process.exit(0));
+    fleet.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`stopping the fleet failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -337,7 +337,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       record.published = [...previous.published];
       previous.published = [];
       previous.state = 'available';
-      void this.persist(previous);
+      this.persist(previous).catch((err: unknown) => this.opts.log?.warn(`deploy ${previous.id}: saving its state failed: ${(err as Error).message}`));
     }
     this.records.set(record.id, record);
     this.latest.set(record.serverKey, record);

@@ -95,7 +95,7 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
         child.stdin.write(escapeSolInput(chunk, input), cb);
       },
       destroy(err, cb) {
-        void session.close().finally(() => cb(err));
+        session.close().then(() => cb(err), (closeErr: unknown) => cb(err ?? (closeErr as Error)));
       },
     });
 
@@ -103,7 +103,8 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
     // is a ChildProcess in execa 9 but not in execa 10).
     let exited = false;
     const ended = new Promise<SolEnd>((res) => {
-      void child.then((r) => {
+      // execa was told not to reject (reject: false): only the callback could throw.
+      child.then((r) => {
         exited = true;
         const end: SolEnd = { by: closing ? 'closed' : 'remote', exitCode: r.exitCode };
         if (!ready) {
@@ -113,7 +114,7 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
         }
         stream.push(null);
         res(end);
-      });
+      }, reject);
     });
 
     const timer = setTimeout(() => {

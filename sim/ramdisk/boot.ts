@@ -52,9 +52,11 @@ export class SimRamdisk extends EventEmitter {
   dib?: SimDib;
   instanceBoots: InstanceBoot[] = [];
   private readonly dir: string;
-  private readonly onBoot = (e: SimBootEvent): void => void this.boot(e).catch((err: unknown) => this.emit('error', err));
+  private readonly onBoot = (e: SimBootEvent): void => {
+    this.boot(e).catch((err: unknown) => this.emit('error', err));
+  };
   private readonly onPower = (p: string): void => {
-    if (p === 'off') void this.shutdown();
+    if (p === 'off') this.shutdown().catch((err: unknown) => this.emit('error', err));
   };
 
   constructor(
@@ -120,7 +122,7 @@ export class SimRamdisk extends EventEmitter {
         faults,
       );
       this.emit('ramdisk', { kind: 'dib', params: redact(params) });
-      void this.dib.start().catch((err: unknown) => this.emit('error', err));
+      this.dib.start().catch((err: unknown) => this.emit('error', err));
       return;
     }
     if (params['ipa-api-url'] && params['ipa-agent-token']) {
@@ -138,7 +140,7 @@ export class SimRamdisk extends EventEmitter {
         { apiUrl: params['ipa-api-url'], token: params['ipa-agent-token'], heartbeatIntervalMs: this.opts.heartbeatIntervalMs, faults, ca: this.opts.ca },
       );
       this.emit('ramdisk', { kind: 'ipa', params: redact(params) });
-      void this.ipa.start().catch((err: unknown) => this.emit('error', err));
+      this.ipa.start().catch((err: unknown) => this.emit('error', err));
       return;
     }
     this.emit('no-boot', 'the floppy holds neither IPA nor DIB parameters');

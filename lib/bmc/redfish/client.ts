@@ -88,11 +88,18 @@ export class RedfishClient {
         idempotent: opts.idempotent ?? method === 'GET',
       });
       const status = res.statusCode;
-      if ((status === 301 || status === 302 || status === 307 || status === 308) && hop < MAX_REDIRECTS) {
-        const loc = String(res.headers.location ?? '');
+      if (status === 301 || status === 302 || status === 307 || status === 308) {
+        if (hop >= MAX_REDIRECTS) {
+          throw new BmcError('protocol', `iLO ${this.target} redirected ${method} ${path} more than ${MAX_REDIRECTS} times (last to ${p})`, { target: this.target, status: String(status) });
+        }
+        const loc = headerValue(res.headers.location) ?? '';
         if (!loc) throw new BmcError('protocol', `iLO ${this.target} redirected ${method} ${p} without a Location`, { target: this.target });
         p = pathOf(loc);
         continue;
+      }
+      // Any other 3xx (303 See Other, 300, 304...) did not carry out the request: never a success.
+      if (status >= 300 && status < 400) {
+        throw new BmcError('protocol', `iLO ${this.target} answered ${method} ${p} with HTTP ${status} instead of doing it`, { target: this.target, status: String(status) });
       }
       if (status === 401 && this.auth === 'session' && this.token && !relogged) {
         // The session expired or the iLO was reset: log in again, once.

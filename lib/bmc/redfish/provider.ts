@@ -96,7 +96,11 @@ export class RedfishBmc implements Bmc {
   // ------------------------------------------------------------ power
 
   async getPowerState(): Promise<PowerState> {
-    const s = String((await this.system()).PowerState ?? '').toLowerCase();
+    const reported = (await this.system()).PowerState;
+    if (typeof reported !== 'string') {
+      throw new BmcError('protocol', `iLO reported a power state that is not a string (${reported === null ? 'null' : typeof reported})`, { target: this.target });
+    }
+    const s = reported.toLowerCase();
     if (ON_STATES.has(s)) return 'on';
     if (OFF_STATES.has(s)) return 'off';
     throw new BmcError('protocol', `iLO reported an unknown power state ${JSON.stringify(s)}`, { target: this.target, iloMessage: s });
@@ -278,7 +282,13 @@ export class RedfishBmc implements Bmc {
   }
 
   async getPersistentBootOrder(): Promise<BootOrderEntry[]> {
-    const [system, options] = await together(this.system(), this.client.get(`${await this.links.bootOptions()}?$expand=.`, 'read the boot options'));
+    // The boot-options read is started inside its own async function: were its
+    // URI awaited in the argument list, a failure there would leave the
+    // system read already started and unhandled.
+    const [system, options] = await together(
+      this.system(),
+      (async () => this.client.get(`${await this.links.bootOptions()}?$expand=.`, 'read the boot options'))(),
+    );
     const names = new Map<string, string>();
     for (const m of Array.isArray(options.Members) ? options.Members : []) {
       const o = obj(m);
