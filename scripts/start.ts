@@ -9,13 +9,13 @@
  *   npm start -- --keep-flows   keep the flows you edited in .demo/
  *   PORT=1881 npm start         another editor port
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Fleet } from '../sim/fleet';
 import { patternImage, startMediaServer } from '../sim/media-server';
+import { startChild } from './demo-child';
 import { attachRamdisks, iscsiBlockers, prepareArtefacts } from './demo-deploy';
 import { loadExampleFlows, wireDeploys, wireToFleet, writeUserDir } from './demo-files';
 
@@ -93,12 +93,13 @@ async function main(): Promise<void> {
   writeFileSync(caFile, fleet.ca.cert);
   writeFileSync(fleetFile, password, { mode: 0o600 });
 
-  const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+  // Node-RED ends when this process ends (exit-with-parent), however it ends.
+  const red = startChild('Node-RED', process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ILO_DEMO_MEDIA_URL: demoIso },
   });
   let announced = false;
-  red.stdout.on('data', (d: Buffer) => {
+  red.process.stdout?.on('data', (d: Buffer) => {
     process.stdout.write(d);
     if (!announced && d.toString().includes('Started flows')) {
       announced = true;
@@ -118,16 +119,29 @@ ${blockers.length ? `  NOT READY HERE:    iscsi_ilo and pxe_ilo cannot complete 
 `);
     }
   });
-  const shutdown = (): Promise<unknown> => Promise.allSettled([...ramdisks.map((r) => r.dispose()), fleet.stop(), media.close()]);
-  const stop = (code: number): void => {
-    red.kill('SIGINT');
-    void shutdown().finally(() => process.exit(code));
+  // Any part ending ends them all: Node-RED, the fleet, its ramdisks (and their tgtd), the image server.
+  let stopping = false;
+  const stopAll = (code: number, why?: string): void => {
+    if (stopping) return;
+    stopping = true;
+    if (why) console.error(`npm start: ${why}; stopping the demo`);
+    // Whatever hangs, the demo is gone in 20 s.
+    setTimeout(() => process.exit(code), 20_000).unref();
+    Promise.allSettled([red.stop(), ...ramdisks.map((r) => r.dispose()), fleet.stop(), media.close()])
+      .then(() => process.exit(code))
+      .catch(() => process.exit(code));
   };
-  red.on('exit', (code) => {
-    void shutdown().finally(() => process.exit(code ?? 0));
-  });
-  process.on('SIGINT', () => stop(0));
-  process.on('SIGTERM', () => stop(0));
+  red.ended
+    .then((end) => {
+      if (end.error) return stopAll(1, `Node-RED could not be started (${end.error.message})`);
+      if (!stopping) stopAll(end.code ?? 1, `Node-RED ended (${end.signal ?? `exit code ${end.code}`})`);
+    })
+    .catch(() => undefined);
+  process.on('SIGINT', () => stopAll(0));
+  process.on('SIGTERM', () => stopAll(0));
+  // A part of the demo running in this process failed: the rest goes with it.
+  process.on('uncaughtException', (err) => stopAll(1, `internal error: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => stopAll(1, `internal error: ${(err as Error)?.stack ?? String(err)}`));
 }
 
 function deployCurls(port: number): string {
