@@ -3,7 +3,7 @@
  * optionally wait until the server gets there.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { BmcError, parsePowerRequest, runPowerAction, type PowerRequest } from '../../lib/bmc';
+import { BmcError, parseBoolean, parsePowerRequest, runPowerAction, type PowerRequest } from '../../lib/bmc';
 import { STATUS, getIloConfig } from '../common/node-red';
 
 interface IloPowerDef extends NodeDef {
@@ -53,7 +53,7 @@ export = function register(RED: NodeAPI): void {
     const config = getIloConfig(RED, def.server);
     if (!config) throw new BmcError('invalid-input', 'server: no iLO configuration (ilo-config) is selected', { field: 'server' });
     const action = def.action && def.action !== 'msg' ? parsePowerRequest(def.action, 'action') : parsePowerRequest(msg.action, 'msg.action');
-    const wait = typeof msg.wait === 'boolean' ? msg.wait : !!def.wait;
+    const wait = parseBoolean(msg.wait, 'msg.wait') ?? !!def.wait;
     const bmc = await config.getBmc();
     node.status(STATUS.busy(action === 'status' ? 'reading…' : `${action}…`));
     const outcome = await runPowerAction(bmc, action, {

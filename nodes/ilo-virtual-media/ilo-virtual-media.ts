@@ -53,8 +53,8 @@ export = function register(RED: NodeAPI): void {
       let image = action.value === 'insert' ? await evaluateProperty(RED, def.url ?? '', urlType, this, msg) : undefined;
       // Everything but the image is checked before anything is published (the URL comes after).
       let request = checkVirtualMediaRequest(
-        { action: action.value, device: device.value, url: URL_NOT_YET_KNOWN, bootOnce: typeof msg.bootOnce === 'boolean' ? msg.bootOnce : !!def.bootOnce },
-        { action: action.field, device: device.field, url: urlField },
+        { action: action.value, device: device.value, url: URL_NOT_YET_KNOWN, bootOnce: msg.bootOnce === undefined ? !!def.bootOnce : msg.bootOnce },
+        { action: action.field, device: device.field, url: urlField, bootOnce: msg.bootOnce === undefined ? 'bootOnce' : 'msg.bootOnce' },
       );
       let published: Record<string, unknown> | undefined;
       if (request.action === 'insert' && needsPublishing(image, !!def.publish)) {
@@ -69,7 +69,7 @@ export = function register(RED: NodeAPI): void {
       }
       request = checkVirtualMediaRequest(
         { action: request.action, device: request.device, url: image, bootOnce: request.bootOnce },
-        { action: action.field, device: device.field, url: urlField },
+        { action: action.field, device: device.field, url: urlField, bootOnce: msg.bootOnce === undefined ? 'bootOnce' : 'msg.bootOnce' },
       );
       const bmc = await config.getBmc();
       this.status(STATUS.busy(request.action === 'status' ? 'reading…' : `${request.action} ${request.device}…`));
