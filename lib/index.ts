@@ -32,3 +32,5 @@ export type {
 } from './bmc';
 export { checkConnection, fetchIloCertificate } from './bmc';
 export type { ConnectionReport, IloCertificate } from './bmc';
+export * as http from './http';
+export { basicAuth, refuseCrossOrigin } from './http';

@@ -7,11 +7,12 @@
  * flows wired to them (the dashboard examples only when
  * @flowfuse/node-red-dashboard is installed).
  *   npm start -- --keep-flows   keep the flows you edited in .demo/
+ *   npm start -- --secure       editor login and basic auth on the HTTP API (README: "Securing the HTTP API")
  *   PORT=1881 npm start         another editor port
  */
 import { createServer } from 'node:net';
 import { existsSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Fleet } from '../sim/fleet';
 import { patternImage, startMediaServer } from '../sim/media-server';
@@ -87,7 +88,10 @@ async function main(): Promise<void> {
     store: { host: '127.0.0.1', port: 0, stateDir: join(userDir, 'ilo-media-store'), fileRoots: [files.imagesDir] },
     env: { IMAGE: files.image, DEPLOY_ISO: files.deployIso, DEPLOY_KERNEL: files.deployKernel, DEPLOY_RAMDISK: files.deployRamdisk },
   });
-  writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows, credentials, port, keepFlows });
+  // Only this origin may drive the demo (a web page elsewhere cannot deploy or probe ports through it).
+  const sameOrigin = { hosts: [`127.0.0.1:${port}`, `localhost:${port}`] };
+  const secure = process.argv.includes('--secure') || process.env.ILO_DEMO_SECURE === '1' ? secureSettings() : undefined;
+  writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows, credentials, port, keepFlows, sameOrigin, secure });
   const blockers = iscsiBlockers();
   if (blockers.length) console.warn(`npm start: iscsi_ilo and pxe_ilo deploys cannot complete on this machine: ${blockers.join('; ')}`);
   writeFileSync(caFile, fleet.ca.cert);
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
 ${deployCurls(port)}
                      curl http://127.0.0.1:${port}/agent_ilo/deploy/<deployId>              (progress; until "state": "active")
                      curl -i -X DELETE http://127.0.0.1:${port}/agent_ilo/deploy/<deployId>  (undeploy)
-${blockers.length ? `  NOT READY HERE:    iscsi_ilo and pxe_ilo cannot complete on this machine: ${blockers.join('; ')}.\n                     agent_ilo works.\n` : ''}  Dashboard:         ${withDashboard ? `http://127.0.0.1:${port}/dashboard` : 'not loaded (npm install @flowfuse/node-red-dashboard to see examples/dashboard)'}
+${secure ? `  Secured:           editor login admin, password in .demo/admin-password; every API call needs\n                     -u api:$(cat .demo/api-password) (curl), the ramdisk call-backs their deploy token\n` : ''}${blockers.length ? `  NOT READY HERE:    iscsi_ilo and pxe_ilo cannot complete on this machine: ${blockers.join('; ')}.\n                     agent_ilo works.\n` : ''}  Dashboard:         ${withDashboard ? `http://127.0.0.1:${port}/dashboard` : 'not loaded (npm install @flowfuse/node-red-dashboard to see examples/dashboard)'}
   Stop with Ctrl-C.
 `);
     }
@@ -142,6 +146,20 @@ ${blockers.length ? `  NOT READY HERE:    iscsi_ilo and pxe_ilo cannot complete 
   // A part of the demo running in this process failed: the rest goes with it.
   process.on('uncaughtException', (err) => stopAll(1, `internal error: ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => stopAll(1, `internal error: ${(err as Error)?.stack ?? String(err)}`));
+}
+
+/** Passwords for --secure (kept across runs, 0600 in .demo/) and the editor's as the bcrypt hash adminAuth wants. */
+function secureSettings(): { adminUser: string; adminPasswordHash: string; apiUser: string; apiPasswordFile: string } {
+  const stored = (name: string): string => {
+    const file = join(userDir, name);
+    if (!existsSync(file)) writeFileSync(file, randomBytes(12).toString('base64url'), { mode: 0o600 });
+    return readFileSync(file, 'utf8').trim();
+  };
+  // Node-RED's own bcrypt implementation (a dependency of node-red, found from node-red's folder: not one of ours).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bcrypt = require(require.resolve('bcryptjs', { paths: [dirname(require.resolve('node-red/package.json'))] })) as { hashSync(s: string, rounds: number): string };
+  stored('api-password');
+  return { adminUser: 'admin', adminPasswordHash: bcrypt.hashSync(stored('admin-password'), 10), apiUser: 'api', apiPasswordFile: join(userDir, 'api-password') };
 }
 
 function deployCurls(port: number): string {

@@ -8,6 +8,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { createBmc, setMaxIloRequestsInFlight, type Bmc } from '../../lib/bmc';
 import type { IloConfigNode } from '../common/node-red';
 import { registerIloConfigAdmin } from './admin';
+import { installJsonErrors } from './http-errors';
 import { bmcConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
 
 type IloConfigDef = NodeDef & IloConfigFields;
@@ -19,6 +20,7 @@ type Self = Node<IloConfigCredentials> &
   };
 
 export = function register(RED: NodeAPI): void {
+  installJsonErrors(RED);
   const bound = (RED.settings as unknown as { iloMaxRequestsInFlight?: unknown }).iloMaxRequestsInFlight;
   if (bound !== undefined) {
     try {
