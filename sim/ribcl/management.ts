@@ -151,6 +151,7 @@ registerRibclCommand('SET_VM_STATUS', 'RIB_INFO', true, (ctx) =>
 // ---------------------------------------------------------------- boot mode
 
 const MODE_NAME = { bios: 'LEGACY', uefi: 'UEFI' } as const;
+const SUPPORTED_BOOT_MODE = { 'bios-only': 'LEGACY_ONLY', 'bios-and-uefi': 'LEGACY_UEFI', 'uefi-only': 'UEFI_ONLY' } as const;
 
 registerRibclCommand('GET_CURRENT_BOOT_MODE', 'SERVER_INFO', false, ({ server }) => ({
   payload: { name: 'GET_CURRENT_BOOT_MODE', children: [value('BOOT_MODE', MODE_NAME[server.bootMode.current])] },
@@ -163,13 +164,14 @@ registerRibclCommand('GET_PENDING_BOOT_MODE', 'SERVER_INFO', false, ({ server })
 registerRibclCommand('GET_SUPPORTED_BOOT_MODE', 'SERVER_INFO', false, ({ server }) => ({
   payload: {
     name: 'GET_SUPPORTED_BOOT_MODE',
-    children: [value('SUPPORTED_BOOT_MODE', server.model.supportedBootModes === 'bios-only' ? 'LEGACY_ONLY' : 'LEGACY_UEFI')],
+    children: [value('SUPPORTED_BOOT_MODE', SUPPORTED_BOOT_MODE[server.model.supportedBootModes])],
   },
 }));
 
 registerRibclCommand('SET_PENDING_BOOT_MODE', 'SERVER_INFO', true, (ctx) =>
   guard('SET_PENDING_BOOT_MODE', () => {
     const v = (ctx.attr('VALUE') ?? '').trim().toUpperCase();
+    // A legacy-only ROM refuses the command whatever the value; a UEFI-only one refuses LEGACY (setPendingBootMode).
     if (ctx.server.model.supportedBootModes === 'bios-only') throw new SimRefusal('not-supported', 'legacy only');
     if (v === 'UEFI') ctx.server.setPendingBootMode('uefi');
     else if (v === 'LEGACY') ctx.server.setPendingBootMode('bios');

@@ -313,7 +313,7 @@ function behaviourSuite(v: Variant): void {
       const h = await bmc.getHostInfo();
       const s = ilo.server;
       assert.equal(h.productName, s.identity.productName);
-      assert.equal(h.generation, { gen8: 'Gen8', gen9: 'Gen9', gen10: 'Gen10' }[v.model]);
+      assert.equal(h.generation, { gen8: 'Gen8', gen9: 'Gen9', gen10: 'Gen10', gen11: 'Gen11' }[v.model]);
       assert.equal(h.serialNumber, s.identity.serialNumber);
       assert.equal(h.uuid, s.uuid);
       assert.equal(h.iloFirmware, s.identity.firmwareVersion);
