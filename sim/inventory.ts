@@ -17,13 +17,12 @@ export interface SimPciDevice {
   location: string;
 }
 
-/** One embedded NIC, the storage controller, the video chip (no GPU: `pci_gpu_devices` is 0). */
+/** One embedded NIC and the storage controller (no GPU: clients count display-class devices as GPUs). */
 export function pciDevices(model: SimModel): SimPciDevice[] {
   const nic = model.name === 'gen11' ? 'Broadcom NetXtreme E-Series Quad-port 10GBASE-T OCP3 Adapter' : model.name === 'gen8' ? 'HP Ethernet 1Gb 4-port 331FLR Adapter' : 'HPE Ethernet 1Gb 4-port 331i Adapter';
   return [
     { name: nic, structuredName: model.name === 'gen11' ? 'NIC.OCP.1.1' : 'NIC.LOM.1.1', classCode: 2, subclassCode: 0, vendorId: 0x14e4, deviceId: 0x1657, deviceType: 'Embedded LOM', location: 'Embedded' },
     { name: storageController(model).model, structuredName: 'RAID.Emb.1.1', classCode: 1, subclassCode: 4, vendorId: 0x9005, deviceId: 0x028f, deviceType: 'Embedded RAID', location: 'Embedded' },
-    { name: 'Embedded Video Controller', structuredName: 'PCI.Emb.1.1', classCode: 3, subclassCode: 0, vendorId: 0x102b, deviceId: 0x0538, deviceType: 'Embedded', location: 'Embedded' },
   ];
 }
 

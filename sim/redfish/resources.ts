@@ -377,8 +377,6 @@ export function dimm(server: SimServer, id: string): Record<string, unknown> {
   };
 }
 
-export const PCI_DEVICES = [0, 1, 2];
-
 export function pciDevice(server: SimServer, index: number): Record<string, unknown> {
   const d = pciDevices(server.model)[index]!;
   return {
@@ -488,7 +486,7 @@ export function ethernetInterface(server: SimServer, index: number): Record<stri
     Name: '',
     MACAddress: server.macs.host[index],
     LinkStatus: index === 0 && server.powerState === 'on' ? 'LinkUp' : null,
-    Status: { Health: null, State: null },
+    Status: { Health: 'OK', State: 'Enabled' },
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { registerIloRoute, type RouteContext } from '../ilo-endpoint';
+import { pciDevices } from '../inventory';
 import { SimRefusal, type SimServer, type SimSession } from '../server';
 import type { FetchOutcome, SimDriveName } from '../vmedia';
 import { applyBootPatch, systemReset } from './actions';
@@ -350,13 +351,13 @@ const routes: Array<[string, RegExp, Handler]> = [
   ],
   ['GET', /^\/redfish\/v1\/systems\/1\/memory\/$/, (c) => expand(c, R.P.memory, 'MemoryCollection', 'Memory DIMM Collection', R.dimmIds(c.server).map((id) => [`${R.P.memory}${id}/`, () => R.dimm(c.server, id)]))],
   ['GET', /^\/redfish\/v1\/systems\/1\/memory\/([a-z0-9]+)\/$/, (c) => (R.dimmIds(c.server).includes(c.match[1]!) ? resource(R.dimm(c.server, c.match[1]!), 'GET, HEAD') : missing(c))],
-  ['GET', /^\/redfish\/v1\/systems\/1\/pcidevices\/$/, (c) => expand(c, R.P.pci, 'HpeServerPciDeviceCollection', 'PCI Devices', R.PCI_DEVICES.map((_, i) => [`${R.P.pci}${i + 1}/`, () => R.pciDevice(c.server, i)]))],
+  ['GET', /^\/redfish\/v1\/systems\/1\/pcidevices\/$/, (c) => expand(c, R.P.pci, 'HpeServerPciDeviceCollection', 'PCI Devices', pciDevices(c.server.model).map((_, i) => [`${R.P.pci}${i + 1}/`, () => R.pciDevice(c.server, i)]))],
   [
     'GET',
     /^\/redfish\/v1\/systems\/1\/pcidevices\/(\d+)\/$/,
     (c) => {
       const i = Number(c.match[1]) - 1;
-      return i >= 0 && i < R.PCI_DEVICES.length ? resource(R.pciDevice(c.server, i), 'GET, HEAD') : missing(c);
+      return i >= 0 && i < pciDevices(c.server.model).length ? resource(R.pciDevice(c.server, i), 'GET, HEAD') : missing(c);
     },
   ],
   ['GET', new RegExp(`^${S}smartstorage/$`), (c) => resource(R.smartStorage(c.server), 'GET, HEAD')],

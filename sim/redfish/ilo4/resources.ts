@@ -142,6 +142,7 @@ export function system(server: SimServer): Doc {
         UefiTargetBootSourceOverrideSupported: uefi ? server.uefiOrder.map((e, i) => uefiDevicePath(e, i)) : [],
       },
       Description: 'Computer System View',
+      EthernetInterfaces: odata('/Systems/1/EthernetInterfaces'),
       HostCorrelation: { HostMACAddress: server.macs.host, HostName: '' },
       Id: '1',
       IndicatorLED: 'Off',
