@@ -133,6 +133,8 @@ export class SimServer extends EventEmitter {
 
   /** RIBCL can be switched off on iLO 5 ("RIBCLI is disabled"). */
   ribclEnabled = true;
+  /** Redfish honours `$expand` (false: collections list links only, as a service without it answers). */
+  redfishExpand = true;
   /** The local disk holds a bootable OS. */
   diskBootable = true;
   readonly drives: Record<SimDriveName, VirtualDrive> = { cdrom: new VirtualDrive('cdrom'), floppy: new VirtualDrive('floppy') };
@@ -525,6 +527,7 @@ export class SimServer extends EventEmitter {
     this.bios.reset();
     this.diskBootable = true;
     this.ribclEnabled = true;
+    this.redfishExpand = true;
     this.osHonoursShutdown = true;
     if (opts.licensed !== undefined) this.licensed = opts.licensed;
     this.faults.clear();

@@ -85,7 +85,11 @@ export function serviceRoot(server: SimServer): Record<string, unknown> {
     SessionService: link(P.sessionService),
     Systems: link(P.systems),
     Links: { Sessions: link(P.sessions) },
-    ProtocolFeaturesSupported: { ExpandQuery: { ExpandAll: false, Levels: true, Links: false, MaxLevels: 1, NoLinks: true }, FilterQuery: true, SelectQuery: false },
+    ProtocolFeaturesSupported: {
+      ...(server.redfishExpand ? { ExpandQuery: { ExpandAll: false, Levels: true, Links: false, MaxLevels: 1, NoLinks: true } } : {}),
+      FilterQuery: true,
+      SelectQuery: false,
+    },
     Oem: {
       [oem]: {
         '@odata.type': `#${oem}iLOServiceExt.v2_3_0.${oem}iLOServiceExt`,

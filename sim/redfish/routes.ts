@@ -43,7 +43,7 @@ function json(c: Call): Record<string, unknown> {
 function expand(c: Call, id: string, type: string, name: string, members: Array<[string, () => Record<string, unknown>]>): RedfishReply {
   const doc = R.collection(id, type, name, members.map(([m]) => m));
   const $expand = c.url.searchParams.get('$expand');
-  if ($expand === '.' || $expand === '*') doc.Members = members.map(([, render]) => render());
+  if (c.server.redfishExpand && ($expand === '.' || $expand === '*')) doc.Members = members.map(([, render]) => render());
   return resource(doc, 'GET, HEAD');
 }
 

@@ -129,13 +129,63 @@ describe('Redfish client against the simulated iLO 5', () => {
     assert.equal((await bmc.getBootMode()).pending, 'uefi');
   });
 
-  test('a path without a trailing slash is redirected (308) and followed', async () => {
+  test('a path without its trailing slash is answered directly (no 308 round trip); /rest/v1 is redirected (308) and followed', async () => {
     const ilo = fleet.ilos[0]!;
     const bmc = redfish(ilo);
+    await bmc.getPowerState(); // logged in, URIs known
+    const before = ilo.server.requests.redfish;
     const doc = await bmc.redfish.get('/redfish/v1/Systems/1');
     assert.equal(doc['@odata.id'], '/redfish/v1/Systems/1/');
+    assert.equal(ilo.server.requests.redfish - before, 1, 'one request, no redirect');
     const legacy = await bmc.redfish.get('/rest/v1/Managers/1');
     assert.equal(legacy['@odata.id'], '/redfish/v1/Managers/1/');
+    assert.equal(ilo.server.requests.redfish - before, 3, 'the /rest/v1 path cost a 308 and the request it points to');
+  });
+
+  test('an iLO that ignores $expand: the boot options are read member by member, and the order can still be set', async () => {
+    const ilo = fleet.ilos[0]!;
+    ilo.server.redfishExpand = false;
+    const bmc = redfish(ilo);
+    const order = await bmc.getPersistentBootOrder();
+    assert.deepEqual(
+      order.map((e) => e.device),
+      ['hdd', 'network', 'usb'],
+      'every entry classed from its display name, none left "other"',
+    );
+    await bmc.setPersistentBootOrder(['network']);
+    assert.equal(ilo.server.activeOrder()[0]?.device, 'network');
+  });
+
+  for (const status of [405, 501]) {
+    test(`a session login answered ${status}: no session service, so Basic authentication, and it works`, async () => {
+      const ilo = fleet.ilos[0]!;
+      ilo.server.faults.add({ kind: 'error', status, message: 'Base.1.4.OperationNotAllowed', command: 'POST /redfish/v1/sessionservice/sessions/' });
+      const bmc = redfish(ilo);
+      assert.equal(await bmc.getPowerState(), 'off');
+      await bmc.setOneTimeBoot('cdrom');
+      assert.equal(ilo.server.oneTimeBoot?.device, 'cdrom');
+      assert.equal(bmc.redfish.authMode, 'basic');
+      assert.equal(ilo.server.sessions.size, 0, 'no session was opened');
+    });
+  }
+
+  test('a session login answered 405 and Basic refused: a login error that says both, without the password', async () => {
+    const ilo = fleet.ilos[0]!;
+    ilo.server.faults.add({ kind: 'error', status: 405, message: 'Base.1.4.OperationNotAllowed', command: 'POST /redfish/v1/sessionservice/sessions/' });
+    const bmc = redfish(ilo, { password: 'N0t-the-password' });
+    await assert.rejects(bmc.getPowerState(), (err: unknown) => {
+      const e = err as { code: string; message: string };
+      assert.equal(e.code, 'login');
+      assert.match(e.message, /no session login \(HTTP 405\) and refused Basic authentication/);
+      assert.ok(!e.message.includes('N0t-the-password'));
+      return true;
+    });
+  });
+
+  test('a 405 to anything but the login is "not supported", not "other"', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo);
+    await assert.rejects(bmc.redfish.call('DELETE', '/redfish/v1/Systems/1/', undefined, { what: 'delete the system' }), { code: 'not-supported', status: '405' });
   });
 
   test('iLO errors arrive typed by MessageId: POST refusal, licence, power no-ops', async () => {
