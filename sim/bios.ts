@@ -12,6 +12,7 @@ export type SimBiosValue = string | number | boolean;
 function defaults(model: SimModel): Record<string, SimBiosValue> {
   const attrs: Record<string, SimBiosValue> = {
     AdminName: '',
+    CustomPostMessage: '',
     ProcVirtualization: 'Enabled',
     Sriov: 'Enabled',
     TpmState: model.name === 'gen8' ? 'NotPresent' : 'PresentEnabled',

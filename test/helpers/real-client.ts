@@ -69,9 +69,9 @@ export class RealClient {
   private stderr = '';
   private failure?: Error;
 
-  /** Start test/helpers/real-clients/<driver>. */
-  constructor(driver: string) {
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
+  /** Start test/helpers/real-clients/<driver>; `env` is added to (and overrides) this process's environment. */
+  constructor(driver: string, extraEnv: NodeJS.ProcessEnv = {}) {
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', ...extraEnv };
     // requests ignores verify= when these are set (they would replace the fleet CA).
     delete env.REQUESTS_CA_BUNDLE;
     delete env.CURL_CA_BUNDLE;

@@ -24,7 +24,9 @@ client.redfish = types.SimpleNamespace(RedfishOperations=_at_port(redfish.Redfis
 
 def connect(t):
     _port['next'] = t['port']
-    return client.IloClient(t['host'], t['user'], t['password'], port=t['port'], cacert=t['ca'],
+    # IloClient memoises one client per (address, user, password); .cls is the class itself, so that
+    # the same iLO can be driven with and without use_redfish_only.
+    return client.IloClient.cls(t['host'], t['user'], t['password'], port=t['port'], cacert=t['ca'],
                             use_redfish_only=t.get('redfishOnly', False))
 
 
