@@ -101,6 +101,29 @@ describe('Redfish client against the simulated iLO 5', () => {
     ilo.server.sessions.clear();
   });
 
+  test("the session limit behaves like iLO's: Basic waits for a free session too; a logout or the idle timeout (SessionService.SessionTimeout) frees one", async () => {
+    const ilo = fleet.ilos[1]!;
+    const clients = Array.from({ length: 16 }, () => redfish(ilo));
+    for (const c of clients) await c.getPowerState();
+    assert.equal(ilo.server.sessions.size, 16, 'every client holds its own session');
+    const service = await clients[0]!.redfish.get('/redfish/v1/SessionService/');
+    assert.equal(service.SessionTimeout, 1800, 'iLO closes a session idle for 30 minutes');
+    assert.equal((service.Oem as { Hpe: { MaxSessions: number } }).Hpe.MaxSessions, 16);
+    // A Basic request holds a session while it runs: with none free it is refused as a login is.
+    await assert.rejects(redfish(ilo, { redfishAuth: 'basic' }).getPowerState(), { code: 'busy', reason: 'rate-limited' });
+    await assert.rejects(redfish(ilo).getPowerState(), { code: 'busy', reason: 'rate-limited' });
+    await clients[0]!.close();
+    assert.equal(await redfish(ilo, { redfishAuth: 'basic' }).getPowerState(), 'off', 'a logout freed a session');
+    assert.equal(ilo.server.sessions.size, 15, 'Basic held its session only for the request');
+    // The timeout is the iLO's setting; a session idle for longer is gone (and its client logs in again).
+    await clients[1]!.redfish.patch('/redfish/v1/SessionService/', { SessionTimeout: 30 }, 'set the session timeout');
+    for (const sess of ilo.server.sessions.values()) sess.lastUsed -= 31_000;
+    assert.equal(await clients[2]!.getPowerState(), 'off');
+    assert.equal(ilo.server.sessions.size, 1, 'the idle sessions were closed; one new login');
+    await assert.rejects(clients[3]!.redfish.patch('/redfish/v1/SessionService/', { SessionTimeout: 10 }, 'set the session timeout'), { code: 'other', status: '400' });
+    await clients[3]!.redfish.patch('/redfish/v1/SessionService/', { SessionTimeout: 1800 }, 'set the session timeout');
+  });
+
   test('URIs are discovered once: later calls cost one request each', async () => {
     const ilo = fleet.ilos[0]!;
     const bmc = redfish(ilo);
