@@ -32,6 +32,8 @@ export interface SimModel {
    * and `/redfish/v1` with its pre-Redfish and its Redfish 1.0 properties.
    */
   rest: 'redfish' | 'ilo4';
+  /** RIBCL answers as delivered (iLO 6 ships with it switched off: "RIBCLI is disabled" until an admin enables it). */
+  ribclByDefault: boolean;
   /**
    * The system ROM publishes its settings (BIOS, boot order, secure boot)
    * to iLO's REST service. A Gen8 ROM predates that: its iLO 4 serves power,
@@ -80,6 +82,7 @@ export const MODELS: Record<SimModelName, SimModel> = {
     firmwareDate: 'Feb 06 2023',
     ribclVersion: '2.23',
     rest: 'ilo4',
+    ribclByDefault: true,
     romOverRest: false,
     supportedBootModes: 'bios-only',
     defaultBootMode: 'bios',
@@ -103,6 +106,7 @@ export const MODELS: Record<SimModelName, SimModel> = {
     firmwareDate: 'Jan 25 2022',
     ribclVersion: '2.23',
     rest: 'ilo4',
+    ribclByDefault: true,
     romOverRest: true,
     supportedBootModes: 'bios-and-uefi',
     defaultBootMode: 'uefi',
@@ -130,6 +134,7 @@ export const MODELS: Record<SimModelName, SimModel> = {
     firmwareDate: 'Sep 04 2022',
     ribclVersion: '2.23',
     rest: 'redfish',
+    ribclByDefault: true,
     romOverRest: true,
     supportedBootModes: 'bios-and-uefi',
     defaultBootMode: 'uefi',
@@ -157,6 +162,7 @@ export const MODELS: Record<SimModelName, SimModel> = {
     firmwareDate: 'Apr 03 2024',
     ribclVersion: '2.23',
     rest: 'redfish',
+    ribclByDefault: false,
     romOverRest: true,
     supportedBootModes: 'uefi-only',
     defaultBootMode: 'uefi',

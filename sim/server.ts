@@ -131,8 +131,8 @@ export class SimServer extends EventEmitter {
   /** Requests received by this iLO, by endpoint. */
   readonly requests = { ribcl: 0, redfish: 0, total: 0 };
 
-  /** RIBCL can be switched off on iLO 5 ("RIBCLI is disabled"). */
-  ribclEnabled = true;
+  /** RIBCL can be switched off on iLO 5 ("RIBCLI is disabled"); iLO 6 ships with it off. */
+  ribclEnabled: boolean;
   /** Redfish honours `$expand` (false: collections list links only, as a service without it answers). */
   redfishExpand = true;
   /** The local disk holds a bootable OS. */
@@ -181,6 +181,7 @@ export class SimServer extends EventEmitter {
       ...opts.identity,
     };
     this.osHonoursShutdown = opts.osHonoursShutdown ?? true;
+    this.ribclEnabled = this.model.ribclByDefault;
     this.power = opts.initialPower ?? 'off';
     this.post = this.power === 'on' ? 'FinishedPost' : 'PowerOff';
     this.bootMode = { current: this.model.defaultBootMode, pending: this.model.defaultBootMode };
@@ -526,7 +527,7 @@ export class SimServer extends EventEmitter {
     this.health.reset();
     this.bios.reset();
     this.diskBootable = true;
-    this.ribclEnabled = true;
+    this.ribclEnabled = this.model.ribclByDefault;
     this.redfishExpand = true;
     this.osHonoursShutdown = true;
     if (opts.licensed !== undefined) this.licensed = opts.licensed;

@@ -22,6 +22,8 @@ export interface ClientTarget {
   ca: string;
   /** proliantutils: use_redfish_only (the only way it treats a Gen11 as Redfish). */
   redfishOnly?: boolean;
+  /** Tells two clients of the same iLO apart (a driver keeps one client per distinct target). */
+  label?: string;
 }
 
 export function targetOf(ilo: SimIlo, caFile: string, extra: Partial<ClientTarget> = {}): ClientTarget {

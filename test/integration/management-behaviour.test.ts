@@ -31,7 +31,7 @@ const VARIANTS: Variant[] = [
   { label: 'RIBCL, simulated Gen9 (iLO 4, UEFI capable)', model: 'gen9', protocol: 'ribcl' },
   { label: 'Redfish, simulated Gen10 (iLO 5)', model: 'gen10', protocol: 'redfish' },
   { label: 'Redfish, simulated Gen11 (iLO 6, UEFI only)', model: 'gen11', protocol: 'redfish' },
-  { label: 'RIBCL, simulated Gen11 (iLO 6, UEFI only)', model: 'gen11', protocol: 'ribcl' },
+  { label: 'RIBCL, simulated Gen11 (iLO 6, UEFI only, RIBCL switched on)', model: 'gen11', protocol: 'ribcl' },
 ];
 
 const nextBoot = (server: SimServer): Promise<SimBootEvent> => once(server, 'boot').then(([e]) => e as SimBootEvent);
@@ -82,7 +82,11 @@ function behaviourSuite(v: Variant): void {
       untrusted.put('secure.iso', patternImage(256 * 1024, 4));
     });
     beforeEach(() => {
-      for (const i of fleet.ilos) i.server.resetState({ licensed: i === ilo });
+      for (const i of fleet.ilos) {
+        i.server.resetState({ licensed: i === ilo });
+        // iLO 6 ships with RIBCL off: the RIBCL variant is a Gen11 whose admin switched it on.
+        if (v.protocol === 'ribcl') i.server.ribclEnabled = true;
+      }
       bmc = connect(ilo);
     });
     afterEach(async () => {

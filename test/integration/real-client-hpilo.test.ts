@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { Fleet, type SimIlo } from '../../sim/fleet';
 import { patternImage, startMediaServer, type MediaServer } from '../../sim/media-server';
 import type { SimModelName } from '../../sim/models';
@@ -53,6 +53,18 @@ describe('python-hpilo against every simulated model', { skip }, () => {
         ilo = fleet.ilos[index]!;
         t = targetOf(ilo, ca);
       });
+
+      if (model === 'gen11') {
+        test('as delivered, RIBCL is refused ("RIBCLI is disabled": iLO 6 ships with it off); the tests below switch it on, as an admin would', async () => {
+          ilo.server.ribclEnabled = ilo.server.model.ribclByDefault;
+          assert.equal(ilo.server.ribclEnabled, false);
+          const e = await hpilo.refused(t, 'get_host_power_status');
+          assert.match(e.message, /RIBCLI is disabled/);
+        });
+        beforeEach(() => {
+          ilo.server.ribclEnabled = true;
+        });
+      }
 
       test('identity: product name, firmware and management processor, server name', async () => {
         assert.equal(await hpilo.ok(t, 'get_product_name'), ilo.server.identity.productName);

@@ -274,15 +274,21 @@ describe('proliantutils against every simulated model', { skip }, () => {
     });
   }
 
-  describe('gen11 without use_redfish_only: proliantutils knows no Gen11 and sends everything to RIBCL (which iLO 6 still has)', () => {
+  describe('gen11 without use_redfish_only: proliantutils knows no Gen11 and sends everything to RIBCL', () => {
     let ilo: SimIlo;
-    let t: ClientTarget;
     before(() => {
       ilo = fleet.ilos[MODELS.indexOf('gen11')]!;
-      t = targetOf(ilo, ca);
     });
 
-    test('boot mode, virtual media status and licences over RIBCL', async () => {
+    test('as delivered (RIBCL off on iLO 6): refused, "RIBCLI is disabled" (proliantutils reads the model over Redfish, then still routes every call to RIBCL)', async () => {
+      const t = targetOf(ilo, ca, { label: 'as delivered' });
+      assert.equal(await pu.ok(t, 'backend', 'get_host_power_status'), 'ribcl');
+      for (const op of ['get_host_power_status', 'get_product_name']) assert.match((await pu.refused(t, op)).message, /RIBCLI is disabled/);
+    });
+
+    test('with RIBCL switched on by an admin: boot mode, virtual media status and licences over RIBCL', async () => {
+      ilo.server.ribclEnabled = true;
+      const t = targetOf(ilo, ca, { label: 'RIBCL on' });
       assert.equal(await pu.ok(t, 'backend', 'set_host_power'), 'ribcl');
       assert.equal(await pu.ok(t, 'get_supported_boot_mode'), 'uefi only');
       assert.equal(await pu.ok(t, 'get_current_boot_mode'), 'UEFI');
