@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Fleet } from './fleet';
 import { parseModel } from './models';
+import type { SimTimings } from './server';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       password: { type: 'string' },
       'power-on-ms': { type: 'string' },
+      'post-ms': { type: 'string' },
+      'soft-off-ms': { type: 'string' },
+      'hard-off-ms': { type: 'string' },
       models: { type: 'string' },
       unlicensed: { type: 'boolean', default: false },
       'share-cert': { type: 'boolean', default: false },
@@ -26,10 +30,14 @@ async function main(): Promise<void> {
   if (values.help) {
     console.log(`usage: npm run sim -- [--servers N] [--port FIRST_PORT] [--host ADDR] [--password PW]
                      [--models gen9,gen10,gen8] [--unlicensed] [--share-cert]
-                     [--power-on-ms MS] [--ca-out FILE] [--json]
+                     [--power-on-ms MS] [--post-ms MS] [--soft-off-ms MS] [--hard-off-ms MS]
+                     [--ca-out FILE] [--json]
 Starts N simulated ProLiant iLOs on FIRST_PORT, FIRST_PORT+1, ... (0 = any free port).
---models assigns models in turn (default gen9); gen8 and gen9 speak RIBCL (iLO 4),
-gen10 Redfish and RIBCL (iLO 5). --unlicensed: no iLO Advanced (virtual media refused).
+--models assigns models in turn (default gen9): gen8 and gen9 speak RIBCL and iLO 4's
+RESTful API, gen10 (iLO 5) and gen11 (iLO 6, UEFI only) Redfish and RIBCL.
+--unlicensed: no iLO Advanced (virtual media refused).
+--power-on-ms, --post-ms, --soft-off-ms, --hard-off-ms: how long power-on, POST (the
+InPost state clients wait to see), an OS shutdown and a held power button take.
 --share-cert: one certificate for every iLO (fast start for large fleets).`);
     return;
   }
@@ -37,7 +45,7 @@ gen10 Redfish and RIBCL (iLO 5). --unlicensed: no iLO Advanced (virtual media re
   const port = Number(values.port);
   if (!Number.isInteger(servers) || servers < 1 || servers > 5000) throw new Error('--servers: expected a whole number from 1 to 5000');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port: expected a TCP port (0 for any free port)');
-  const powerOnMs = values['power-on-ms'] === undefined ? undefined : Number(values['power-on-ms']);
+  const timings = parseTimings(values);
   const models = values.models ? values.models.split(',').map(parseModel) : undefined;
   const fleet = await Fleet.start({
     models,
@@ -47,7 +55,7 @@ gen10 Redfish and RIBCL (iLO 5). --unlicensed: no iLO Advanced (virtual media re
     basePort: port,
     host: values.host,
     password: values.password,
-    timings: powerOnMs === undefined ? undefined : { powerOnMs },
+    timings,
   });
   if (values['ca-out']) writeFileSync(values['ca-out'], fleet.ca.cert);
   if (values.json) {
@@ -76,6 +84,25 @@ gen10 Redfish and RIBCL (iLO 5). --unlicensed: no iLO Advanced (virtual media re
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The --*-ms options, each a whole number of milliseconds (0 to one hour). */
+function parseTimings(values: Record<string, string | boolean | undefined>): Partial<SimTimings> | undefined {
+  const names: Array<[string, keyof SimTimings]> = [
+    ['power-on-ms', 'powerOnMs'],
+    ['post-ms', 'postMs'],
+    ['soft-off-ms', 'softOffMs'],
+    ['hard-off-ms', 'hardOffMs'],
+  ];
+  const timings: Partial<SimTimings> = {};
+  for (const [option, key] of names) {
+    const raw = values[option];
+    if (typeof raw !== 'string') continue;
+    const ms = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || ms > 3_600_000) throw new Error(`--${option}: expected a whole number of milliseconds from 0 to 3600000, got "${raw}"`);
+    timings[key] = ms;
+  }
+  return Object.keys(timings).length > 0 ? timings : undefined;
 }
 
 main().catch((err: unknown) => {

@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { SimBios } from './bios';
 import { FaultQueue } from './faults';
 import { SimHealth } from './health';
 import { MODELS, type SimBootEntry, type SimModel, type SimModelName } from './models';
@@ -130,8 +131,10 @@ export class SimServer extends EventEmitter {
   /** Requests received by this iLO, by endpoint. */
   readonly requests = { ribcl: 0, redfish: 0, total: 0 };
 
-  /** RIBCL can be switched off on iLO 5 ("RIBCLI is disabled"). */
-  ribclEnabled = true;
+  /** RIBCL can be switched off on iLO 5 ("RIBCLI is disabled"); iLO 6 ships with it off. */
+  ribclEnabled: boolean;
+  /** Redfish honours `$expand` (false: collections list links only, as a service without it answers). */
+  redfishExpand = true;
   /** The local disk holds a bootable OS. */
   diskBootable = true;
   readonly drives: Record<SimDriveName, VirtualDrive> = { cdrom: new VirtualDrive('cdrom'), floppy: new VirtualDrive('floppy') };
@@ -140,6 +143,8 @@ export class SimServer extends EventEmitter {
   legacyOrder: SimBootEntry[];
   uefiOrder: SimBootEntry[];
   readonly health: SimHealth;
+  /** ROM settings other than the boot mode, and secure boot (read over REST). */
+  readonly bios: SimBios;
   readonly mediaTrust: MediaTrust;
   /** Redfish sessions by token. */
   readonly sessions = new Map<string, SimSession>();
@@ -176,12 +181,14 @@ export class SimServer extends EventEmitter {
       ...opts.identity,
     };
     this.osHonoursShutdown = opts.osHonoursShutdown ?? true;
+    this.ribclEnabled = this.model.ribclByDefault;
     this.power = opts.initialPower ?? 'off';
     this.post = this.power === 'on' ? 'FinishedPost' : 'PowerOff';
     this.bootMode = { current: this.model.defaultBootMode, pending: this.model.defaultBootMode };
     this.legacyOrder = [...this.model.legacyOrder];
     this.uefiOrder = [...this.model.uefiOrder];
     this.health = new SimHealth(seed);
+    this.bios = new SimBios(this.model);
     this.mediaTrust = opts.mediaTrust ?? { ca: [] };
     // HPE's OUI, then 21 bits for the server and 3 for the port (7: the iLO's own NIC).
     const id = opts.index ?? createHash('sha256').update(`mac:${opts.name}`).digest().readUIntBE(0, 3) >>> 3;
@@ -379,7 +386,8 @@ export class SimServer extends EventEmitter {
   }
 
   setPendingBootMode(mode: SimBootMode): void {
-    if (this.model.supportedBootModes === 'bios-only') throw new SimRefusal('not-supported', 'this platform supports legacy BIOS only');
+    if (this.model.supportedBootModes === 'bios-only' && mode === 'uefi') throw new SimRefusal('not-supported', 'this platform supports legacy BIOS only');
+    if (this.model.supportedBootModes === 'uefi-only' && mode === 'bios') throw new SimRefusal('not-supported', 'this platform supports UEFI only');
     this.bootMode.pending = mode;
   }
 
@@ -388,6 +396,7 @@ export class SimServer extends EventEmitter {
   /** A reset begins: pending settings take effect, boot-once images used last time are ejected. */
   private onPostStart(): void {
     this.bootMode.current = this.bootMode.pending;
+    this.bios.apply(this.bootMode.current === 'uefi');
     for (const drive of Object.values(this.drives)) {
       if (drive.bootOnceUsed) {
         const url = drive.url;
@@ -516,8 +525,10 @@ export class SimServer extends EventEmitter {
     this.legacyOrder = [...this.model.legacyOrder];
     this.uefiOrder = [...this.model.uefiOrder];
     this.health.reset();
+    this.bios.reset();
     this.diskBootable = true;
-    this.ribclEnabled = true;
+    this.ribclEnabled = this.model.ribclByDefault;
+    this.redfishExpand = true;
     this.osHonoursShutdown = true;
     if (opts.licensed !== undefined) this.licensed = opts.licensed;
     this.faults.clear();

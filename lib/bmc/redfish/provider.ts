@@ -238,6 +238,8 @@ export class RedfishBmc implements Bmc {
   // ------------------------------------------------------------ boot
 
   async getBootMode(): Promise<BootModeStatus> {
+    // UEFI class 3 (iLO 6 on Gen11): UEFI only, and the ROM has no BootMode attribute to read.
+    if ((await this.links.uefiClass()) === 3) return { current: 'uefi', pending: 'uefi', supported: 'uefi-only' };
     const bios = await this.links.bios();
     const [current, pending, uefiClass] = await together(
       this.client.get(bios.current, 'read the BIOS boot mode'),
@@ -260,6 +262,10 @@ export class RedfishBmc implements Bmc {
     if (uefiClass === 0) {
       if (want === 'bios') return;
       throw new BmcError('not-supported', 'this server cannot boot UEFI (its BIOS is legacy only)', { target: this.target });
+    }
+    if (uefiClass === 3) {
+      if (want === 'uefi') return;
+      throw new BmcError('not-supported', 'this server cannot boot legacy BIOS (it is UEFI only: UEFI class 3, as every Gen11)', { target: this.target, field: 'mode' });
     }
     const { pending } = await this.links.bios();
     // proliantutils always adds UefiOptimizedBoot when going UEFI.
@@ -290,8 +296,15 @@ export class RedfishBmc implements Bmc {
       (async () => this.client.get(`${await this.links.bootOptions()}?$expand=.`, 'read the boot options'))(),
     );
     const names = new Map<string, string>();
-    for (const m of Array.isArray(options.Members) ? options.Members : []) {
-      const o = obj(m);
+    // An iLO that ignores $expand lists only links: read the members (in parallel), as getHostInfo does.
+    const members = await Promise.all(
+      (Array.isArray(options.Members) ? options.Members : []).map((m) => {
+        const o = obj(m);
+        const id = odataId(o);
+        return Object.keys(o).length <= 1 && id ? this.client.get(id, 'read a boot option') : Promise.resolve(o);
+      }),
+    );
+    for (const o of members) {
       if (typeof o.BootOptionReference === 'string') names.set(o.BootOptionReference, String(o.DisplayName ?? ''));
     }
     const order = obj(system.Boot).BootOrder;

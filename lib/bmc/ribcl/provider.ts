@@ -209,8 +209,18 @@ export class RibclBmc implements Bmc {
       await this.client.send([m.setPendingBootMode(want)]);
     } catch (err) {
       if (!isBmcError(err, 'not-supported')) throw err;
-      // A platform without boot-mode control boots legacy BIOS: asking for it is a no-op.
-      if (want === 'bios') return;
+      if (want === 'bios') {
+        // A platform without boot-mode control boots legacy BIOS (asking for it is a no-op), unless it is UEFI only (Gen11).
+        const supported = await this.getBootMode().then((s) => s.supported, () => 'bios-only' as const);
+        if (supported !== 'uefi-only') return;
+        throw new BmcError('not-supported', `this server cannot boot legacy BIOS (it is UEFI only, as every Gen11): ${err.iloMessage ?? err.message}`, {
+          target: this.target,
+          field: 'mode',
+          iloMessage: err.iloMessage,
+          status: err.status,
+          cause: err,
+        });
+      }
       throw new BmcError('not-supported', `this server cannot boot UEFI (a BIOS-only platform such as Gen8): ${err.iloMessage ?? err.message}`, {
         target: this.target,
         iloMessage: err.iloMessage,
