@@ -7,6 +7,7 @@
  * `ssh-keyscan <ilo> | ssh-keygen -lf -`) before pinning it.
  */
 import { createHash } from 'node:crypto';
+import { Client } from 'ssh2';
 import { BmcError, invalidInput } from '../bmc/errors';
 import { targetOf } from './config';
 import { legacyAlgorithms } from './ssh-algorithms';
@@ -56,7 +57,6 @@ function keyAlgorithm(blob: Buffer): string {
  * server answers.
  */
 export async function fetchHostKey(o: { host: string; port?: number; timeoutMs?: number }): Promise<HostKeyInfo> {
-  const { Client } = await import('ssh2');
   const port = o.port ?? 22;
   const target = targetOf(o.host, port);
   return new Promise<HostKeyInfo>((resolve, reject) => {

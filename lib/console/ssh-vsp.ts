@@ -7,7 +7,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import type { ClientChannel } from 'ssh2';
+import { Client, type ClientChannel } from 'ssh2';
 import { BmcError, invalidInput } from '../bmc/errors';
 import type { ConsoleChannel, ConsoleEnd } from './channel';
 import { targetOf, type ResolvedConsoleConfig } from './config';
@@ -41,7 +41,6 @@ export function filterVspInput(chunk: Buffer, state: { lastWasEsc: boolean }): B
 export async function openSshConsole(c: ResolvedConsoleConfig, opts: { cols?: number; rows?: number } = {}): Promise<ConsoleChannel> {
   const pinned = c.sshHostKey;
   if (!pinned) throw invalidInput('sshHostKey', "the SHA-256 fingerprint of the iLO's SSH host key (none is pinned, so SSH is not used)");
-  const { Client } = await import('ssh2');
   const target = targetOf(c.host, c.sshPort);
   const client = new Client();
   let offered: HostKeyInfo | undefined;
