@@ -45,6 +45,7 @@ export class SimHostConsole {
 
   /** Follow a simulated ramdisk (sim/ramdisk/boot.ts): its kernel, agent log and the instance it boots. */
   follow(ramdisk: EventEmitter): void {
+    this.followed = true;
     this.on(ramdisk, 'ramdisk', (r: { kind: 'ipa' | 'dib' }) => this.ramdiskBoot(r.kind));
     this.on(ramdisk, 'log', (m: string) => {
       if (this.os === 'ramdisk') this.kernel(`${this.agentName()}: ${m}`);
@@ -107,6 +108,7 @@ export class SimHostConsole {
     };
     this.state = 'booting';
     this.write(`Booting ${what[e.device] ?? e.device} (${e.mode === 'uefi' ? 'UEFI' : 'Legacy BIOS'}, ${e.source})...${NL}`);
+    if (!this.followed && e.device === 'hdd' && this.server.diskBootable) this.instanceBoot('disk');
   }
 
   private agentName(): string {
@@ -114,6 +116,8 @@ export class SimHostConsole {
   }
 
   private lastKind: 'ipa' | 'dib' = 'ipa';
+  /** A simulated ramdisk reports what boots; without one, a bootable disk boots its OS here. */
+  private followed = false;
 
   private ramdiskBoot(kind: 'ipa' | 'dib'): void {
     this.lastKind = kind;
