@@ -28,8 +28,8 @@ export function consoleHints(err: unknown, via?: ConsoleVia): string[] {
   if (/serial-over-LAN is disabled|SOL payload disabled|Payload type 1 not enabled/i.test(m)) out.push(HINTS.solDisabled);
   if (/ipmitool|"script"/.test(m) && err.code === 'not-supported' && /not found|ENOENT/i.test(m)) out.push(HINTS.ipmitool);
   const ipmiPart = via === 'ipmi' || /IPMI:|ipmitool/.test(m);
-  const sshPart = via === 'ssh' || /SSH /.test(m) || err.field === 'sshHostKey';
+  const sshPart = via === 'ssh' || /SSH[: ]/.test(m) || err.field === 'sshHostKey';
   if (ipmiPart && (err.code === 'timeout' || err.code === 'connection' || /no answer|Unable to establish|Get Session Challenge/i.test(m))) out.push(HINTS.ipmiOverLan);
-  if (sshPart && (err.code === 'connection' || err.code === 'timeout' || err.field === 'sshHostKey' || /refused "vsp"/.test(m))) out.push(HINTS.ssh);
+  if (sshPart && (err.code === 'connection' || err.code === 'timeout' || err.field === 'sshHostKey' || /refused "vsp"|no host key is pinned|SSH[^;]*(ECONNREFUSED|connection refused|timed out)/.test(m))) out.push(HINTS.ssh);
   return [...new Set(out)];
 }

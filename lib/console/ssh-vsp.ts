@@ -45,6 +45,7 @@ export async function openSshConsole(c: ResolvedConsoleConfig, opts: { cols?: nu
   const client = new Client();
   let offered: HostKeyInfo | undefined;
   let keyRefused = false;
+  let triedAuth = false;
 
   return new Promise<ConsoleChannel>((resolve, reject) => {
     let settled = false;
@@ -69,7 +70,6 @@ export async function openSshConsole(c: ResolvedConsoleConfig, opts: { cols?: nu
       } else fail(sshError(err, target));
     });
     client.on('close', () => fail(new BmcError('connection', `SSH ${target}: the connection closed before the virtual serial port opened${before ? `: ${lastLines(before)}` : ''}`, { target })));
-    client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => c.password)));
     client.on('ready', () => {
       client.shell({ term: 'vt100', cols: opts.cols ?? 80, rows: opts.rows ?? 24 }, (err, channel) => {
         if (err) return fail(sshError(err, target));
@@ -114,7 +114,18 @@ export async function openSshConsole(c: ResolvedConsoleConfig, opts: { cols?: nu
       port: c.sshPort,
       username: c.username,
       password: c.password,
-      tryKeyboard: true,
+      // One password attempt per connection (iLOs lock accounts after repeated failures): ask which
+      // methods the iLO takes, then use password, or keyboard-interactive where only that is offered.
+      authHandler: (methodsLeft, _partial, next) => {
+        if (methodsLeft === null) return next({ type: 'none', username: c.username });
+        if (triedAuth) return next(false as never);
+        triedAuth = true;
+        if (methodsLeft.includes('password')) return next({ type: 'password', username: c.username, password: c.password });
+        if (methodsLeft.includes('keyboard-interactive')) {
+          return next({ type: 'keyboard-interactive', username: c.username, prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => c.password)) });
+        }
+        return next(false as never);
+      },
       readyTimeout: c.openTimeoutMs,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,
@@ -154,6 +165,8 @@ export async function openSshConsole(c: ResolvedConsoleConfig, opts: { cols?: nu
       channel.on('data', (d: Buffer) => {
         if (!stream.push(d)) channel.pause();
       });
+      // The CLI session is over (exit, or the iLO ended it): so is the connection.
+      channel.once('close', () => client.end());
       if (first.length > 0) stream.push(first);
       let closePromise: Promise<ConsoleEnd> | undefined;
       const close = (): Promise<ConsoleEnd> => {
