@@ -23,6 +23,8 @@ export interface ConsoleTarget {
   /** Unique per server: the same key is the same session. */
   key: string;
   label: string;
+  /** Changes when the configuration behind the key changes (e.g. a redeployed config node). */
+  revision?: unknown;
   open(opts: OpenConsoleOptions): Promise<ConsoleChannel>;
 }
 
@@ -84,6 +86,10 @@ export class ServerConsole extends EventEmitter {
   private retryTimer?: NodeJS.Timeout;
   private lingerTimer?: NodeJS.Timeout;
   private disposed = false;
+  /** The open in progress (settles to its channel, or undefined when it failed). */
+  private inFlight?: Promise<ConsoleChannel | undefined>;
+  /** Which revision of the target the session was opened with (see ConsoleTarget.revision). */
+  private openedRevision: unknown;
 
   constructor(
     readonly key: string,
@@ -185,8 +191,12 @@ export class ServerConsole extends EventEmitter {
     this.restart(force);
   }
 
-  /** The configuration changed: reopen with the new one while anyone is attached. */
-  reset(): void {
+  /**
+   * The configuration changed: reopen with the new one while anyone is
+   * attached. With `revision`, nothing happens when the session already uses it.
+   */
+  reset(revision?: unknown): void {
+    if (revision !== undefined && revision === this.openedRevision) return;
     if (this.holders.size === 0) return void this.dispose();
     this.attempt = 0;
     this.preferred = undefined;
@@ -196,12 +206,19 @@ export class ServerConsole extends EventEmitter {
   private restart(force: boolean): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.generation++;
+    const gen = ++this.generation;
     const ch = this.channel;
     this.channel = undefined;
-    this.opening = false;
-    if (ch) void ch.close().catch(() => undefined);
-    void this.connect(force);
+    // Our own session must be gone before the next opens: the iLO takes one at a time.
+    this.opening = true;
+    this.setStatus({ state: 'connecting' });
+    const pending = this.inFlight ?? Promise.resolve(undefined);
+    const closeAll = Promise.all([ch?.close().catch(() => undefined), pending.then((c) => c?.close().catch(() => undefined))]);
+    void closeAll.then(() => {
+      if (gen !== this.generation || this.disposed) return;
+      this.opening = false;
+      void this.connect(force);
+    });
   }
 
   private setStatus(s: ConsoleStatus): void {
@@ -218,7 +235,13 @@ export class ServerConsole extends EventEmitter {
     let ch: ConsoleChannel;
     try {
       if (!target) throw new BmcError('invalid-input', `no server ${this.key} is configured (deployed) for the console`);
-      ch = await target.open({ force, ...(this.preferred ? { prefer: this.preferred } : {}) });
+      this.openedRevision = target.revision;
+      const opening = target.open({ force, ...(this.preferred ? { prefer: this.preferred } : {}) });
+      this.inFlight = opening.then(
+        (c) => c,
+        () => undefined,
+      );
+      ch = await opening;
     } catch (err) {
       if (gen !== this.generation || this.disposed) return;
       this.opening = false;
@@ -368,9 +391,13 @@ export class ConsoleHub {
     };
   }
 
-  /** A server's configuration changed (or went away): sessions reopen with the new one. */
-  reset(key: string): void {
-    this.consoles.get(key)?.reset();
+  /**
+   * A server's configuration changed (or went away): its session reopens
+   * with the new one. `revision`: the new target's, to skip a session that
+   * already uses it.
+   */
+  reset(key: string, revision?: unknown): void {
+    this.consoles.get(key)?.reset(revision);
   }
 
   /** @internal called by a console that closed for good. */

@@ -51,11 +51,12 @@ export = function register(RED: NodeAPI): void {
     };
 
     // The serial console of this server (shared through the runtime's console hub).
+    const revision = {}; // this deployment of the configuration
     this.consoleTarget = () =>
-      closed ? undefined : { key: this.id, label, open: (o) => openConsole(consoleConfigFromFields(def, this.credentials ?? {}), o) };
+      closed ? undefined : { key: this.id, label, revision, open: (o) => openConsole(consoleConfigFromFields(def, this.credentials ?? {}), o) };
     // A redeployed configuration: a console session still open with the old one reopens with this one.
     setImmediate(() => {
-      if (!closed && consoleHub(RED).get(this.id)) consoleHub(RED).reset(this.id);
+      if (!closed) consoleHub(RED).reset(this.id, revision);
     });
 
     this.on('close', (removed: boolean, done: () => void) => {
