@@ -41,7 +41,10 @@ function statusOf(s: ConsoleStatus) {
 export = function register(RED: NodeAPI): void {
   function IloConsole(this: Node, def: IloConsoleDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setUp(this, def);
+  }
+
+  function setUp(node: Node, def: IloConsoleDef): void {
     const key = consoleKeyOf(def.server);
     const enterByDefault = def.enter !== false && (def.enter as unknown) !== 'false';
     let attachment: ConsoleAttachment | undefined;

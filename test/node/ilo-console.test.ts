@@ -117,7 +117,7 @@ describe('ilo-console node', () => {
     const con = helper.getNode('con') as Node;
     await statusIs(con, 'open (ssh)');
     const out = helper.getNode('out') as Node;
-    const clear = messageMatching(out, /\x1b\[2J/);
+    const clear = messageMatching(out, new RegExp(String.fromCharCode(27) + '\\[2J'));
     ilo.server.powerOn();
     await clear;
   });
