@@ -32,3 +32,4 @@ export type {
 } from './bmc';
 export { checkConnection, fetchIloCertificate } from './bmc';
 export type { ConnectionReport, IloCertificate } from './bmc';
+export * as console from './console';
