@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 import noAwaitWhilePromiseUnhandled from './eslint/no-await-while-promise-unhandled.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.demo/**', '.work/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.demo/**', '.work/**', 'coverage/**', 'resources/xterm/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -34,3 +34,4 @@ export { checkConnection, fetchIloCertificate } from './bmc';
 export type { ConnectionReport, IloCertificate } from './bmc';
 export * as http from './http';
 export { basicAuth, refuseCrossOrigin } from './http';
+export * as console from './console';

@@ -10,6 +10,7 @@
  *   npm start -- --secure       editor login and basic auth on the HTTP API (README: "Securing the HTTP API")
  *   PORT=1881 npm start         another editor port
  */
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
     password,
     timings: { powerOnMs: 4000, postMs: 3000, softOffMs: 3000 },
     models: ['gen9', 'gen10', 'gen8'],
+    // Serial consoles (the editor's "iLO console" tab): SSH vsp always, IPMI serial-over-LAN where ipmi_sim and ipmitool are installed.
+    console: { ssh: true, ipmi: spawnSync('sh', ['-c', 'command -v ipmi_sim && command -v ipmitool && command -v script']).status === 0 },
   });
   fleet.get('server-3').server.health.set('Power Supply 2', 'Failed');
   // What the "Manual operations" flow mounts (a stand-in image; the iLO reads it with Range requests).
@@ -82,6 +85,10 @@ async function main(): Promise<void> {
   const withDashboard = dashboardInstalled();
   const flows = loadExampleFlows(join(repoRoot, 'examples'), (dir) => dir === 'dashboard' && !withDashboard);
   const credentials = wireToFleet(flows, servers, caFile);
+  for (const n of flows) {
+    const c = n.type === 'ilo-config' ? fleet.ilos.find((i) => i.name === n.name)?.console : undefined;
+    if (c?.ssh) Object.assign(n, { consoleMethod: c.ipmi ? 'auto' : 'ssh', ipmiPort: c.ipmi ? String(c.ipmi.port) : '', sshPort: String(c.ssh.port), sshHostKey: c.ssh.openssh });
+  }
   wireDeploys(flows, {
     apiUrl: `http://127.0.0.1:${port}/ilo-deploy`,
     tftpRoot: files.tftpRoot,
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
   Node-RED editor:   http://127.0.0.1:${port}/
   Simulated iLOs:    ${fleet.ilos.map((i) => `${i.name} https://${i.host}:${i.port}`).join(', ')}
                      (Gen9 iLO 4, Gen10 iLO 5, Gen8 iLO 4; user admin, password in .demo/fleet-password, CA in .demo/fleet-ca.pem)
+  Serial consoles:   the editor's "iLO console" sidebar tab (the servers' POST, ramdisk and instance boot)
   Demo image:        ${demoIso}
   Try:               curl -X POST -H 'Content-Type: application/json' -d '{"action":"on","wait":true}' \\
                        http://127.0.0.1:${port}/servers/server-1/power

@@ -23,22 +23,26 @@ async function main(): Promise<void> {
       unlicensed: { type: 'boolean', default: false },
       'share-cert': { type: 'boolean', default: false },
       'ca-out': { type: 'string' },
+      console: { type: 'boolean', default: false },
+      ipmi: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(`usage: npm run sim -- [--servers N] [--port FIRST_PORT] [--host ADDR] [--password PW]
-                     [--models gen9,gen10,gen8] [--unlicensed] [--share-cert]
+                     [--models gen9,gen10,gen8,gen11] [--unlicensed] [--share-cert]
                      [--power-on-ms MS] [--post-ms MS] [--soft-off-ms MS] [--hard-off-ms MS]
-                     [--ca-out FILE] [--json]
+                     [--ca-out FILE] [--console] [--ipmi] [--json]
 Starts N simulated ProLiant iLOs on FIRST_PORT, FIRST_PORT+1, ... (0 = any free port).
 --models assigns models in turn (default gen9): gen8 and gen9 speak RIBCL and iLO 4's
 RESTful API, gen10 (iLO 5) and gen11 (iLO 6, UEFI only) Redfish and RIBCL.
 --unlicensed: no iLO Advanced (virtual media refused).
 --power-on-ms, --post-ms, --soft-off-ms, --hard-off-ms: how long power-on, POST (the
 InPost state clients wait to see), an OS shutdown and a held power button take.
---share-cert: one certificate for every iLO (fast start for large fleets).`);
+--share-cert: one certificate for every iLO (fast start for large fleets).
+--console: each iLO also answers SSH (iLO CLI, \`vsp\` for the serial console); --ipmi: and
+IPMI serial-over-LAN through OpenIPMI's ipmi_sim (Debian package openipmi).`);
     return;
   }
   const servers = Number(values.servers);
@@ -56,12 +60,23 @@ InPost state clients wait to see), an OS shutdown and a held power button take.
     host: values.host,
     password: values.password,
     timings,
+    ...(values.console || values.ipmi ? { console: { ssh: values.console, ipmi: values.ipmi } } : {}),
   });
   if (values['ca-out']) writeFileSync(values['ca-out'], fleet.ca.cert);
   if (values.json) {
     console.log(
       JSON.stringify(
-        fleet.ilos.map(({ name, host, port: p, username, password, fingerprint, server }) => ({ name, host, port: p, username, password, fingerprint, model: server.model.name })),
+        fleet.ilos.map(({ name, host, port: p, username, password, fingerprint, server, console: c }) => ({
+          name,
+          host,
+          port: p,
+          username,
+          password,
+          fingerprint,
+          model: server.model.name,
+          ...(c?.ssh ? { sshPort: c.ssh.port, sshHostKey: c.ssh.fingerprint256 } : {}),
+          ...(c?.ipmi ? { ipmiPort: c.ipmi.port } : {}),
+        })),
       ),
     );
   } else {
@@ -69,6 +84,8 @@ InPost state clients wait to see), an OS shutdown and a held power button take.
     for (const i of fleet.ilos) {
       console.log(`  ${i.name.padEnd(12)} https://${i.host}:${i.port}  ${i.server.identity.productName} (${i.server.model.managerType})  user ${i.username}  password ${i.password}`);
       console.log(`  ${''.padEnd(12)} certificate SHA-256 ${i.fingerprint}`);
+      if (i.console?.ssh) console.log(`  ${''.padEnd(12)} SSH ${i.host}:${i.console.ssh.port} (vsp: serial console), host key ${i.console.ssh.openssh}`);
+      if (i.console?.ipmi) console.log(`  ${''.padEnd(12)} IPMI ${i.host}:${i.console.ipmi.port}/udp (sol activate)`);
     }
     console.log('Fleet CA (trust it with TLS mode "ca"):' + (values['ca-out'] ? ` written to ${values['ca-out']}` : `\n${fleet.ca.cert.trim()}`));
     console.log('Press Ctrl-C to stop.');

@@ -15,6 +15,8 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { SimBios } from './bios';
+import type { SimHostConsole } from './console/host-console';
+import { SimSerialPort } from './console/serial-port';
 import { FaultQueue } from './faults';
 import { SimHealth } from './health';
 import { MODELS, type SimBootEntry, type SimModel, type SimModelName } from './models';
@@ -153,6 +155,10 @@ export class SimServer extends EventEmitter {
   /** Canonical SMBIOS UUID (upper-case). */
   readonly uuid: string;
   lastBoot?: SimBootEvent;
+  /** The host's serial port (the iLO's virtual serial port: SSH `vsp`, IPMI serial-over-LAN). */
+  readonly serial = new SimSerialPort();
+  /** What the host writes to it over its life, when the fleet runs consoles (a simulated ramdisk reports to it). */
+  hostConsole?: SimHostConsole;
 
   private licensedFlag: boolean;
   private power: 'on' | 'off';
@@ -538,6 +544,8 @@ export class SimServer extends EventEmitter {
   /** Stop every pending transition (when the fleet stops). */
   dispose(): void {
     this.cancelTimers();
+    this.hostConsole?.dispose();
+    void this.serial.close();
     this.removeAllListeners();
   }
 }

@@ -6,15 +6,18 @@
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { createBmc, setMaxIloRequestsInFlight, type Bmc } from '../../lib/bmc';
+import { openConsole } from '../../lib/console';
+import { consoleHub, type ConsoleCapableNode } from '../common/console';
 import type { IloConfigNode } from '../common/node-red';
-import { registerIloConfigAdmin } from './admin';
+import { registerConsoleKeyAdmin, registerIloConfigAdmin } from './admin';
 import { installJsonErrors } from './http-errors';
-import { bmcConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
+import { bmcConfigFromFields, consoleConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
 
 type IloConfigDef = NodeDef & IloConfigFields;
 
 type Self = Node<IloConfigCredentials> &
-  Pick<IloConfigNode, 'getBmc' | 'label'> & {
+  Pick<IloConfigNode, 'getBmc' | 'label'> &
+  Pick<ConsoleCapableNode, 'consoleTarget'> & {
     /** Where the stored password may be sent by the dialog's test button (see admin.ts). */
     deployedTarget: { host: string; port: number };
   };
@@ -49,8 +52,18 @@ export = function register(RED: NodeAPI): void {
       return client;
     };
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    // The serial console of this server (shared through the runtime's console hub).
+    const revision = {}; // this deployment of the configuration
+    this.consoleTarget = () =>
+      closed ? undefined : { key: this.id, label, revision, open: (o) => openConsole(consoleConfigFromFields(def, this.credentials ?? {}), o) };
+    // A redeployed configuration: a console session still open with the old one reopens with this one.
+    setImmediate(() => {
+      if (!closed) consoleHub(RED).reset(this.id, revision);
+    });
+
+    this.on('close', (removed: boolean, done: () => void) => {
       closed = true;
+      if (removed) consoleHub(RED).reset(this.id);
       const pending = client;
       client = undefined;
       if (!pending) return done();
@@ -68,4 +81,5 @@ export = function register(RED: NodeAPI): void {
     },
   });
   registerIloConfigAdmin(RED);
+  registerConsoleKeyAdmin(RED);
 };

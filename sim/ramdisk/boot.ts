@@ -40,7 +40,7 @@ export interface InstanceBoot {
 
 /**
  * Events: 'ramdisk' ({ kind: 'ipa' | 'dib', params }), 'instance' (InstanceBoot),
- * 'no-boot' (why), 'error' (Error).
+ * 'no-boot' (why), 'log' (a line of what the ramdisk does), 'error' (Error).
  */
 export class SimRamdisk extends EventEmitter {
   /** Faults for the next ramdisk boot; cleared with `faults = {}`. */
@@ -70,6 +70,7 @@ export class SimRamdisk extends EventEmitter {
     truncateSync(this.diskFile, opts.diskSizeBytes ?? 64 * 1024 * 1024);
     server.on('boot', this.onBoot);
     server.on('power', this.onPower);
+    server.hostConsole?.follow(this);
     // A fresh server has nothing on its disk.
     server.diskBootable = false;
   }
@@ -86,6 +87,7 @@ export class SimRamdisk extends EventEmitter {
   }
 
   private log(m: string): void {
+    this.emit('log', m);
     this.opts.log?.(`${this.server.name}: ${m}`);
   }
 
