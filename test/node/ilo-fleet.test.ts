@@ -21,6 +21,8 @@ const iloConfig = require('../../nodes/ilo-config/ilo-config');
 const iloFleet = require('../../nodes/ilo-fleet/ilo-fleet');
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
 const iloPower = require('../../nodes/ilo-power/ilo-power');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+const iloInventory = require('../../nodes/ilo-inventory/ilo-inventory');
 
 const SERVERS = 12;
 let sim: Fleet;
@@ -185,6 +187,53 @@ describe('ilo-fleet with ilo-power (simulated fleet)', () => {
       assert.equal(x.server.powerState, 'on');
       const exported = fleet.exportInventory('csv');
       assert.ok(exported.includes('late-1') && !exported.includes(x.password), 'export lists the server, not its password');
+    } finally {
+      await extra.stop();
+    }
+  });
+
+  test('ilo-inventory: import from msg.payload (the file goes no further, a bad one names its line), export, list, discover', async () => {
+    const { flow: f, credentials } = flow({ action: 'msg' });
+    f.push({ id: 'inv', type: 'ilo-inventory', z: 'tab', fleet: 'fleet', action: 'msg', format: 'auto', mode: 'merge', range: '', timeout: 5, concurrency: 4, wires: [['invOut']] } as never, { id: 'invOut', type: 'helper', z: 'tab' } as never);
+    await helper.load([iloConfig, iloFleet, iloPower, iloInventory], f, credentials);
+    const extra = await Fleet.start({ servers: 1, prefix: 'msg-' });
+    try {
+      const x = extra.ilos[0]!;
+      const good = `name,ilo_address,client_port,ilo_username,ilo_password,ilo_tls_fingerprint,pool\nmsg-1,${x.host},${x.port},${x.username},${x.password},${x.fingerprint},imported\n`;
+      const caught = nextMessage<{ error: { message: string; code: string }; payload?: unknown }>(helper.getNode('caught') as Node);
+      helper.getNode('inv').receive({ action: 'import', payload: `${good}broken,${x.host},99999,,,\n` } as never);
+      const err = await caught;
+      assert.equal(err.error.code, 'invalid-input');
+      assert.match(err.error.message, /line 3, client_port: expected a TCP port between 1 and 65535 \(got "99999"\)$/);
+      assert.equal(err.payload, undefined, 'the file (and its passwords) is not passed to Catch nodes');
+      assert.equal((helper.getNode('fleet') as unknown as IloFleetNode).lookup('msg-1'), undefined, 'nothing applied');
+
+      const summary = nextMessage<{ payload: { added: string[]; servers: number } }>(helper.getNode('invOut') as Node);
+      helper.getNode('inv').receive({ action: 'import', payload: Buffer.from(good) } as never);
+      assert.deepEqual((await summary).payload, { fleet: 'lab', servers: SERVERS + 1, added: ['msg-1'], updated: [], removed: [] });
+      const on = nextMessage<Out>(helper.getNode('out') as Node);
+      helper.getNode('p').receive({ server: 'msg-1', action: 'on' } as never);
+      assert.equal((await on).payload.powerState, 'on');
+
+      const exported = nextMessage<{ payload: string; filename: string }>(helper.getNode('invOut') as Node);
+      helper.getNode('inv').receive({ action: 'export', format: 'yaml' } as never);
+      const e = await exported;
+      assert.equal(e.filename, 'lab.yaml');
+      assert.match(e.payload, /msg-1:\n\s+name: msg-1\n\s+driver: ilo/);
+      assert.ok(!e.payload.includes(x.password) && !e.payload.includes(sim.ilos[0]!.password), 'no password exported');
+
+      const listed = nextMessage<{ payload: Array<{ name: string; pool?: string; id?: string }> }>(helper.getNode('invOut') as Node);
+      helper.getNode('inv').receive({ action: 'list' } as never);
+      const l = (await listed).payload;
+      assert.equal(l.length, SERVERS + 1);
+      assert.equal(l.find((s) => s.name === 'msg-1')?.pool, 'imported');
+      assert.equal(l[0]!.id, undefined, 'internal ids stay inside');
+
+      const found = nextMessage<{ payload: Array<{ status: string; name?: string; inFleet?: boolean; serialNumber?: string }> }>(helper.getNode('invOut') as Node);
+      helper.getNode('inv').receive({ action: 'discover', range: `${x.host}:${x.port}` } as never);
+      const d = (await found).payload;
+      assert.equal(d.length, 1);
+      assert.deepEqual({ status: d[0]!.status, inFleet: d[0]!.inFleet, serial: d[0]!.serialNumber }, { status: 'ilo', inFleet: true, serial: x.server.identity.serialNumber });
     } finally {
       await extra.stop();
     }
