@@ -14,14 +14,23 @@ export class InventoryError extends Error {
   /** The server (entry name) the field belongs to, when known. */
   readonly server?: string;
   readonly statusCode = 400;
+  /** The bad value as the message quotes it (" (got "x")"), so it can be left out where the file must not be echoed. */
+  readonly got?: string;
 
-  constructor(field: string, message: string, where: { line?: number; server?: string } = {}) {
+  constructor(field: string, message: string, where: { line?: number; server?: string; got?: string } = {}) {
     const at = where.line !== undefined ? `line ${where.line}, ` : '';
-    super(`${at}${field}: ${message}`);
+    super(`${at}${field}: ${message}${where.got ?? ''}`);
     this.name = 'InventoryError';
     this.field = field;
     this.line = where.line;
     this.server = where.server;
+    this.got = where.got;
+  }
+
+  /** The same error without the quoted value (for messages that travel on, to logs and Catch nodes). */
+  withoutValue(): InventoryError {
+    if (!this.got) return this;
+    return new InventoryError(this.field, this.message.slice(`${this.line !== undefined ? `line ${this.line}, ` : ''}${this.field}: `.length, this.message.length - this.got.length), { line: this.line, server: this.server });
   }
 
   toJSON(): Record<string, unknown> {

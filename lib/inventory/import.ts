@@ -53,7 +53,15 @@ export function parseFormat(v: unknown, field = 'format'): InventoryFormat | 'au
  * Reads and checks a whole inventory file. Throws an InventoryError (with
  * line and field) at the first problem.
  */
-export function parseInventory(input: string | Buffer, opts: { format?: InventoryFormat | 'auto'; maxBytes?: number; maxServers?: number } = {}): ParsedInventory {
+export function parseInventory(input: string | Buffer, opts: { format?: InventoryFormat | 'auto'; maxBytes?: number; maxServers?: number; quoteValues?: boolean } = {}): ParsedInventory {
+  if (opts.quoteValues === false) {
+    // Where the error travels on (logs, Catch nodes), the file's values stay out of it: a shifted CSV row can put a password under any column.
+    try {
+      return parseInventory(input, { ...opts, quoteValues: true });
+    } catch (err) {
+      throw err instanceof InventoryError ? err.withoutValue() : err;
+    }
+  }
   const maxBytes = opts.maxBytes ?? IMPORT_LIMITS.bytes;
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > maxBytes) throw new InventoryError('file', `expected at most ${maxBytes} bytes (got ${size})`);
@@ -66,8 +74,18 @@ export function parseInventory(input: string | Buffer, opts: { format?: Inventor
   const servers: CheckedServer[] = [];
   const names = new Map<string, CheckedServer>();
   const addresses = new Map<string, CheckedServer>();
+  // A row with a value too few or too many puts a password under another column, whose error shows the value: never the password.
+  const passwords = drafts.map((d) => d.fields.password?.value).filter((p): p is string => typeof p === 'string' && p.length >= 3);
+  const check = (d: ServerDraft): CheckedServer => {
+    try {
+      return checkServer(d);
+    } catch (err) {
+      if (err instanceof InventoryError) for (const p of passwords) if (err.message.includes(p)) err.message = err.message.split(p).join('***');
+      throw err;
+    }
+  };
   for (const d of drafts) {
-    const c = checkServer(d);
+    const c = check(d);
     const sameName = names.get(c.server.name);
     if (sameName) {
       throw new InventoryError(d.fields.name?.field ?? 'name', `"${c.server.name}" is already the name of the server at line ${sameName.line ?? '?'} (names must be unique)`, { line: d.fields.name?.line ?? d.line, server: c.server.name });

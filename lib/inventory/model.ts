@@ -115,7 +115,7 @@ export function newServerId(): string {
 function fail(s: Sourced, expected: string, server?: string): never {
   const v = s.value;
   const shown = typeof v === 'string' ? (v.length > 40 ? ` (got "${v.slice(0, 40)}…")` : ` (got "${v}")`) : typeof v === 'number' || typeof v === 'boolean' ? ` (got ${String(v)})` : v === null ? ' (got null)' : ` (got ${typeof v})`;
-  throw new InventoryError(s.field, `expected ${expected}${shown}`, { line: s.line, server });
+  throw new InventoryError(s.field, `expected ${expected}`, { line: s.line, server, got: shown });
 }
 
 /** A text value: strings trimmed, numbers as their text; empty is undefined. */

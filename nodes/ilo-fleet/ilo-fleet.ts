@@ -51,7 +51,7 @@ export = function register(RED: NodeAPI): void {
     this.bmcFor = (server: InventoryServer): Promise<Bmc> => fleet.bmc(server);
     this.exportInventory = (format: InventoryFormat) => exportInventory(fleet.servers, format);
     this.importInventory = (text, opts) => {
-      const parsed = parseInventory(text, { format: opts.format ?? 'auto' });
+      const parsed = parseInventory(text, { format: opts.format ?? 'auto', quoteValues: false });
       const plan = planImport(fleet.servers, parsed, opts.mode ?? 'merge');
       fleet.apply(plan);
       // Kept in the credential store too, so that loading the running inventory into the editor and deploying keeps them.
