@@ -212,10 +212,43 @@ describe('ilo-fleet dialog with 1,002 servers (Chromium)', { skip }, () => {
     assert.equal(saved.simB?.tlsMode, 'pinned');
     assert.equal(saved.simB?.fingerprint, sim.ilos[1]!.fingerprint.toUpperCase());
     assert.ok(!saved.creds.includes('fleet-pw'), 'the editor never holds the stored password');
+
+    // A server's own password, typed in the table: written once (write-only), stored by the runtime at Deploy.
+    await page.evaluate(() => (globalThis as unknown as Win).RED.editor.editConfig('', 'ilo-fleet', 'fleet'));
+    await page.waitForSelector('#ilo-fleet-viewport', { state: 'visible' });
+    await page.fill('#ilo-fleet-filter', 'sim-b');
+    await (await row(page, 'sim-b')).click();
+    await page.fill('#ilo-fleet-row-password', 'own-pw-of-sim-b');
+    await page.waitForFunction(() => /typed/.test(document.querySelector('#ilo-fleet-rows .c-password')?.textContent ?? ''));
+    await page.click('#node-config-dialog-ok');
+    await page.waitForSelector('#ilo-fleet-viewport', { state: 'detached' });
+    await page.click('#red-ui-header-button-deploy');
+    await page.waitForFunction(() => !(globalThis as unknown as { RED: { nodes: { dirty(): boolean } } }).RED.nodes.dirty(), undefined, { timeout: 30_000 });
+    const state = await page.waitForFunction(
+      async () => {
+        const r = (await (await fetch('ilo-fleet/fleet/state')).json()) as { passwords: string[] };
+        return r.passwords.includes('sb') ? r : null;
+      },
+      undefined,
+      { timeout: 30_000, polling: 500 },
+    );
+    assert.deepEqual(((await state.jsonValue()) as { passwords: string[] }).passwords, ['sb']);
+    const flowFile = readFileSync(join(dir, 'flows.json'), 'utf8');
+    assert.ok(!flowFile.includes('own-pw-of-sim-b') && !flowFile.includes('fleet-pw'), 'no password in the flow file');
+    const credFile = JSON.parse(readFileSync(join(dir, 'flows_cred.json'), 'utf8')) as { fleet: { secrets?: string; staged?: string } };
+    assert.deepEqual(JSON.parse(credFile.fleet.secrets ?? staged(credFile)), { sb: 'own-pw-of-sim-b' }, 'kept in the credentials file');
+    const credsSeenByEditor = await page.evaluate(async () => (await fetch('credentials/ilo-fleet/fleet')).text());
+    assert.ok(!credsSeenByEditor.includes('own-pw-of-sim-b') && !credsSeenByEditor.includes('fleet-pw'), credsSeenByEditor);
+    assert.match(credsSeenByEditor, /"has_secrets":true|"has_staged":true/);
     assert.deepEqual(errors, [], 'no script errors in the editor');
     await page.close();
   });
 });
+
+/** Before the runtime rewrote the credentials (a restart), the editor's staged change is what the file holds. */
+function staged(creds: { fleet: { staged?: string } }): string {
+  return creds.fleet.staged ?? '{}';
+}
 
 function inventoryHostsSorted(): string[] {
   const flows = JSON.parse(readFileSync(join(dir, 'flows.json'), 'utf8')) as Array<{ id: string; servers?: Array<{ host: string; port: number }> }>;
