@@ -16,6 +16,9 @@ export { createMediaStore, BuiltinMediaStore, SwiftMediaStore, StoreError } from
 export type { MediaStore, Published, PublishOptions, MediaStoreConfig } from './store';
 export { publishImage } from './images';
 export * as ipmi from './ipmi';
+export * as inventory from './inventory';
+export { parseInventory, planImport, exportInventory, discoverIlos, parseTargets, InventoryError, ServerNotFoundError } from './inventory';
+export type { InventoryServer, ServerSecret, InventoryFormat, DiscoveredAddress } from './inventory';
 export { RedfishBmc } from './bmc';
 export type {
   BmcManagement,

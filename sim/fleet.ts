@@ -10,6 +10,8 @@ import { createHostKey, SimSshCli } from './console/ssh-cli';
 import { IloEndpoint } from './ilo-endpoint';
 // Every simulated iLO also answers Redfish (iLO 5 models fully, iLO 4 the service root).
 import './redfish/routes';
+// and the unauthenticated /xmldata identity document discovery tools read.
+import './ribcl/xmldata';
 import type { SimModelName } from './models';
 import { SimServer, type SimIdentity, type SimTimings } from './server';
 import type { MediaTrust } from './vmedia';

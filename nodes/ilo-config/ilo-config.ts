@@ -5,8 +5,9 @@
  * buttons (admin.ts).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { createBmc, setMaxIloRequestsInFlight, type Bmc } from '../../lib/bmc';
+import { setMaxIloRequestsInFlight, type Bmc } from '../../lib/bmc';
 import { openConsole } from '../../lib/console';
+import { sharedBmcClients, type BmcLease } from '../../lib/inventory';
 import { consoleHub, type ConsoleCapableNode } from '../common/console';
 import type { IloConfigNode } from '../common/node-red';
 import { registerConsoleKeyAdmin, registerIloConfigAdmin } from './admin';
@@ -37,20 +38,17 @@ export = function register(RED: NodeAPI): void {
     const label = def.name || def.host || 'iLO';
     Object.defineProperty(this, 'label', { value: label });
     this.deployedTarget = { host: String(def.host ?? '').trim(), port: portOf(def.port) };
-    let client: Promise<Bmc> | undefined;
-    let closed = false;
     const logger = { warn: (m: string) => this.warn(m), debug: (m: string) => this.debug(m) };
-
-    this.getBmc = (): Promise<Bmc> => {
-      if (closed) return Promise.reject(new Error(`iLO configuration "${label}" is being redeployed`));
-      client ??= Promise.resolve()
-        .then(() => createBmc(bmcConfigFromFields(def, this.credentials ?? {}, { logger })))
-        .catch((err: unknown) => {
-          client = undefined; // a bad config is reported on every use until fixed
-          throw err;
-        });
-      return client;
-    };
+    let closed = false;
+    // One client per iLO, shared with every other node (and fleet) that reaches it the same way.
+    let lease: BmcLease | undefined;
+    let configError: unknown;
+    try {
+      lease = sharedBmcClients.lease(bmcConfigFromFields(def, this.credentials ?? {}, { logger }), label);
+    } catch (err) {
+      configError = err; // a bad config is reported on every use until fixed
+    }
+    this.getBmc = (): Promise<Bmc> => (lease ? lease.bmc() : Promise.reject(configError));
 
     // The serial console of this server (shared through the runtime's console hub).
     const revision = {}; // this deployment of the configuration
@@ -64,11 +62,12 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (removed: boolean, done: () => void) => {
       closed = true;
       if (removed) consoleHub(RED).reset(this.id);
-      const pending = client;
-      client = undefined;
-      if (!pending) return done();
-      pending
-        .then((bmc) => bmc.close())
+      const held = lease;
+      lease = undefined;
+      configError = new Error(`iLO configuration "${label}" is being redeployed`);
+      if (!held) return done();
+      held
+        .release()
         .catch(() => undefined)
         .finally(() => done());
     });
