@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       models: { type: 'string' },
       unlicensed: { type: 'boolean', default: false },
       'share-cert': { type: 'boolean', default: false },
+      'no-tls-resumption': { type: 'boolean', default: false },
       'ca-out': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -26,11 +27,12 @@ async function main(): Promise<void> {
   if (values.help) {
     console.log(`usage: npm run sim -- [--servers N] [--port FIRST_PORT] [--host ADDR] [--password PW]
                      [--models gen9,gen10,gen8] [--unlicensed] [--share-cert]
-                     [--power-on-ms MS] [--ca-out FILE] [--json]
+                     [--power-on-ms MS] [--ca-out FILE] [--no-tls-resumption] [--json]
 Starts N simulated ProLiant iLOs on FIRST_PORT, FIRST_PORT+1, ... (0 = any free port).
 --models assigns models in turn (default gen9); gen8 and gen9 speak RIBCL (iLO 4),
 gen10 Redfish and RIBCL (iLO 5). --unlicensed: no iLO Advanced (virtual media refused).
---share-cert: one certificate for every iLO (fast start for large fleets).`);
+--share-cert: one certificate for every iLO (fast start for large fleets).
+--no-tls-resumption: the iLOs resume no TLS session (every connection a full handshake).`);
     return;
   }
   const servers = Number(values.servers);
@@ -43,6 +45,7 @@ gen10 Redfish and RIBCL (iLO 5). --unlicensed: no iLO Advanced (virtual media re
     models,
     licensed: !values.unlicensed,
     shareCertificate: values['share-cert'],
+    tlsResumption: !values['no-tls-resumption'],
     servers,
     basePort: port,
     host: values.host,

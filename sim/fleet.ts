@@ -38,6 +38,8 @@ export interface FleetOptions {
    * generation for very large fleets; each iLO then has the same fingerprint).
    */
   shareCertificate?: boolean;
+  /** TLS session resumption by every iLO (default true). */
+  tlsResumption?: boolean;
 }
 
 export interface SimIlo {
@@ -100,7 +102,7 @@ export class Fleet {
     const cert = o.shareCertificate
       ? (this.shared ??= await this.ca.issue('ILO-SIM-FLEET.sim', [o.host, 'localhost']))
       : await this.ca.issue(`ILO${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}.sim`, [o.host, 'localhost']);
-    const endpoint = new IloEndpoint(server, cert);
+    const endpoint = new IloEndpoint(server, cert, { tlsResumption: o.tlsResumption });
     await endpoint.listen(o.port, o.host);
     const ilo: SimIlo = { name, server, endpoint, host: o.host, port: endpoint.port, username, password, fingerprint: cert.fingerprint256 };
     this.ilos.push(ilo);

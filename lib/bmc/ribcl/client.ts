@@ -16,10 +16,10 @@ export class RibclClient {
   async send(commands: RibclCommand[]): Promise<RibclReply> {
     const ep = this.http.endpoint;
     const body = buildRibclRequest({ username: ep.username, password: ep.password }, commands);
-    const res = await this.http.request({
+    const res = await this.http.exchange({
       method: 'POST',
       path: '/ribcl',
-      headers: { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(body)) },
+      headers: { 'content-type': 'text/xml' },
       body,
       idempotent: commands.every((c) => c.idempotent),
     });
