@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { RedfishBmc } from '../lib/bmc/redfish/provider';
 import { RibclBmc } from '../lib/bmc/ribcl/provider';
 import { compare, cpuPerOp, fmt, heading, measure, percentile, perSecond, reference, runWithInput, type Measurement } from './harness';
 import type { BenchSuite } from './suite';
@@ -180,6 +181,47 @@ async function compareAt(label: string, ilo: SimInfo, ops: number, concurrency: 
   compare(`${label}, ${mode} client CPU per op`, cpu, bCpu, 'ms', { atMost: 1 });
 }
 
+/** Sequential Redfish power reads, ours against sushy (what Ironic's redfish driver uses), interleaved, medians. */
+async function redfishVsSushy(rounds: number): Promise<void> {
+  heading('power status over Redfish (Gen10): ours vs sushy (simulator in its own process)');
+  const sim = await startSimProcess(1, ['--models', 'gen10']);
+  try {
+    const ilo = sim.ilos[0]!;
+    const ops = Number(process.env.BENCH_REDFISH_OPS ?? 1000);
+    const sushyOps = Number(process.env.BENCH_SUSHY_OPS ?? 150);
+    const o: Measurement[] = [];
+    const b: Measurement[] = [];
+    let perRead = 0;
+    for (let r = 0; r < rounds; r++) {
+      const bmc = new RedfishBmc({ host: ilo.host, port: ilo.port, username: ilo.username, password: ilo.password, tls: { mode: 'pinned', fingerprint: ilo.fingerprint } });
+      for (let i = 0; i < 200; i++) await bmc.getPowerState(); // session, discovery, JIT
+      const before = bmc.stats.requests;
+      o.push(
+        await measure('ours redfish', ops, async () => {
+          for (let i = 0; i < ops; i++) await bmc.getPowerState();
+        }),
+      );
+      perRead = (bmc.stats.requests - before) / ops;
+      await bmc.close();
+      try {
+        const out = await runWithInput('/usr/bin/python3', [join(repoRoot, 'bench', 'sushy-baseline.py'), `https://${ilo.host}:${ilo.port}`, ilo.username, '-', String(sushyOps)], `${ilo.password}\n`);
+        const j = JSON.parse(out) as { ops: number; wall_ms: number; cpu_ms: number };
+        b.push({ label: 'sushy', ops: j.ops, wallMs: j.wall_ms, cpuMs: j.cpu_ms });
+      } catch (err) {
+        console.log(`sushy baseline could not run (${(err as Error).message.split('\n')[0]}); install python3-sushy`);
+        break;
+      }
+    }
+    const cpu = median(o.map(cpuPerOp));
+    console.log(`ours: ${fmt(median(o.map(perSecond)))} reads/s, ${fmt(cpu)} ms CPU/read, ${fmt(perRead)} HTTPS requests/read (keep-alive, one session)`);
+    if (b.length === 0) return;
+    console.log(`sushy: ${fmt(median(b.map(perSecond)))} reads/s, ${fmt(median(b.map(cpuPerOp)))} ms CPU/read (Connection: close on every request, as sushy sends it)`);
+    compare('Redfish client CPU per sequential power read', cpu, median(b.map(cpuPerOp)), 'ms', { atMost: 0.1 });
+  } finally {
+    await sim.stop();
+  }
+}
+
 export const powerBench: BenchSuite = {
   name: 'power',
   async run() {
@@ -201,5 +243,6 @@ export const powerBench: BenchSuite = {
         await sim.stop();
       }
     }
+    await redfishVsSushy(rounds);
   },
 };

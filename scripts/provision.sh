@@ -9,6 +9,8 @@ set -u
 PACKAGES=(
   # issue 2/3: a real RIBCL client to check the simulator
   python3-hpilo
+  # issue 17: sushy (Ironic's Redfish library), the Redfish baseline of `npm run bench -- power`
+  python3-sushy
   # issue 3: ipmitool against OpenIPMI's simulator
   ipmitool openipmi
   # issue 4: read back the media we build, and boot it

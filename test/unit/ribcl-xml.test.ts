@@ -124,5 +124,12 @@ describe('tolerant XML reader on hostile input: linear work, bounded depth', () 
     assert.equal(attr(el, '__proto__'), 'p');
     assert.equal(attr(el, 'constructor'), 'c');
     assert.equal(attr(el, 'toString'), undefined);
+    assert.equal(Object.getPrototypeOf(el?.attrs), Object.prototype, 'the prototype is untouched');
+  });
+
+  test('indentation between elements is not kept as text; text with words is', () => {
+    const [root] = parseXmlLenient('<RIBCL>\r\n  <INFORM>\r\n  Scripting utility  \r\n</INFORM>\r\n  <X/>\r\n</RIBCL>');
+    assert.equal(root?.text, '');
+    assert.equal(root?.children[0]?.text, '\r\n  Scripting utility  \r\n');
   });
 });

@@ -18,8 +18,7 @@ export interface XmlElement {
 /** Attribute lookup ignoring the name's case (VALUE / value). */
 export function attr(el: XmlElement | undefined, name: string): string | undefined {
   if (!el) return undefined;
-  const direct = el.attrs[name];
-  if (direct !== undefined) return direct;
+  if (Object.hasOwn(el.attrs, name)) return el.attrs[name];
   const lower = name.toLowerCase();
   for (const k in el.attrs) if (k.toLowerCase() === lower) return el.attrs[k];
   return undefined;
@@ -179,9 +178,15 @@ export function parseXmlDocuments(input: string, options: XmlParseOptions & { sp
   const n = input.length;
   let i = 0;
 
+  // Text runs that are only whitespace (the indentation between elements)
+  // are not kept: RIBCL has no mixed content, and a reply's indentation
+  // would otherwise be most of its parsed size.
   const appendText = (from: number, to: number): void => {
     const top = stack[stack.length - 1];
-    if (top && to > from) top.text += decodeEntities(input.slice(from, to));
+    if (!top || to <= from) return;
+    let k = from;
+    while (k < to && isSpace(input.charCodeAt(k))) k++;
+    if (k < to) top.text += decodeEntities(input.slice(from, to));
   };
   const closeTop = (): XmlElement => {
     const el = stack.pop() as XmlElement;
@@ -252,7 +257,7 @@ export function parseXmlDocuments(input: string, options: XmlParseOptions & { sp
     appendText(textStart, lt);
     stats.tokens++;
     const name = input.slice(i + 1, j);
-    const el: XmlElement = { name, attrs: Object.create(null) as Record<string, string>, children: [], text: '' };
+    const el: XmlElement = { name, attrs: {}, children: [], text: '' };
     stats.elements++;
     let selfClosing = false;
     // Attributes.
@@ -278,7 +283,7 @@ export function parseXmlDocuments(input: string, options: XmlParseOptions & { sp
       const attrName = input.slice(ns, j);
       while (j < n && isSpace(input.charCodeAt(j))) j++;
       if (input.charCodeAt(j) !== EQ) {
-        el.attrs[attrName] = '';
+        setAttr(el.attrs, attrName, '');
         continue;
       }
       j++;
@@ -310,7 +315,7 @@ export function parseXmlDocuments(input: string, options: XmlParseOptions & { sp
         }
         value = input.slice(vs, j);
       }
-      el.attrs[attrName] = decodeEntities(value);
+      setAttr(el.attrs, attrName, decodeEntities(value));
     }
     i = textStart = j;
     const parent = stack[stack.length - 1];
@@ -328,6 +333,16 @@ export function parseXmlDocuments(input: string, options: XmlParseOptions & { sp
   }
   appendText(textStart, n);
   return documents;
+}
+
+/**
+ * Plain objects stay compact (a prototype-less one is a hash table from the
+ * start, and a parsed reply holds one per element); the one name that would
+ * reach the prototype becomes an own property instead.
+ */
+function setAttr(attrs: Record<string, string>, name: string, value: string): void {
+  if (name === '__proto__') Object.defineProperty(attrs, name, { value, enumerable: true, writable: true, configurable: true });
+  else attrs[name] = value;
 }
 
 /** After a quote at `pos - 1`: does the attribute end here (whitespace then `>`, `/>`, name=, or end)? */
