@@ -34,6 +34,8 @@ export interface HttpRequest {
    * are always safe to repeat.
    */
   idempotent: boolean;
+  /** Called each time the request is about to go out (its slots are held): it is no longer queued. */
+  onSend?: () => void;
 }
 
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -151,6 +153,7 @@ export class IloHttpClient {
   }
 
   private async pooled(req: HttpRequest): Promise<HttpReply> {
+    req.onSend?.();
     this.stats.requests++;
     const signal = AbortSignal.timeout(this.endpoint.requestTimeoutMs + this.endpoint.connectTimeoutMs);
     const res = await this.pool().request({
@@ -166,6 +169,7 @@ export class IloHttpClient {
   }
 
   private async oneShot(req: HttpRequest): Promise<HttpReply> {
+    req.onSend?.();
     this.stats.requests++;
     const message = this.serialise(req);
     let socket: TLSSocket;

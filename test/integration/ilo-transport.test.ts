@@ -136,13 +136,63 @@ describe('iLO transport', () => {
     try {
       const bmc = client(ilo, { maxConnections: 2 });
       ilo.server.faults.add({ kind: 'latency', ms: 300, times: 6 });
-      const calls = Array.from({ length: 6 }, () => bmc.getPowerState());
+      // Six different reads (identical ones waiting would share a request).
+      const calls = [bmc.getPowerState(), bmc.getLicence(), bmc.getBootMode(), bmc.getOneTimeBoot(), bmc.getPersistentBootOrder(), bmc.getVirtualMediaStatus('cdrom')];
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(requestSlotUsage().inFlight, 2, 'two calls hold process-wide slots, four wait for the iLO');
-      assert.deepEqual(await Promise.all(calls), Array(6).fill('off'));
+      await Promise.all(calls);
+      assert.equal(bmc.stats.requests, 6);
       await bmc.close();
     } finally {
       setMaxIloRequestsInFlight(original);
     }
+  });
+});
+
+describe('RIBCL reads waiting for a connection', () => {
+  let fleet: Fleet;
+  before(async () => {
+    fleet = await Fleet.start({ servers: 1, models: ['gen9'] });
+  });
+  after(async () => {
+    await fleet.stop();
+  });
+
+  const sentTo = (ilo: SimIlo): number => ilo.server.requests.ribcl;
+  const until = async (cond: () => boolean): Promise<void> => {
+    while (!cond()) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  test('identical reads queued behind a busy iLO share one request, sent after they all asked', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = client(ilo, { maxConnections: 1 });
+    const before = sentTo(ilo);
+    ilo.server.faults.add({ kind: 'latency', ms: 200, times: 1 });
+    const first = bmc.getPowerState();
+    await until(() => sentTo(ilo) === before + 1); // the first is at the iLO
+    const queued = Array.from({ length: 8 }, () => bmc.getPowerState());
+    const other = bmc.getLicence(); // a different read queues on its own
+    assert.deepEqual(await Promise.all([first, ...queued]), Array(9).fill('off'));
+    await other;
+    assert.equal(sentTo(ilo) - before, 3, 'the first, one for the eight power reads, one for the licence');
+    assert.equal(bmc.stats.requests, 3);
+    await bmc.close();
+  });
+
+  test('a read never shares a request already sent, and writes are never shared', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = client(ilo, { maxConnections: 4 });
+    const before = sentTo(ilo);
+    ilo.server.faults.add({ kind: 'latency', ms: 200, times: 1 });
+    const first = bmc.getPowerState();
+    await until(() => sentTo(ilo) === before + 1);
+    const second = bmc.getPowerState(); // a free connection: its own request, not the one in flight
+    await Promise.all([first, second]);
+    assert.equal(sentTo(ilo) - before, 2);
+
+    const writes = await Promise.all([bmc.setOneTimeBoot('cdrom'), bmc.setOneTimeBoot('cdrom'), bmc.setOneTimeBoot('cdrom')]);
+    assert.equal(writes.length, 3);
+    assert.equal(sentTo(ilo) - before, 5, 'each write is its own request');
+    await bmc.close();
   });
 });
