@@ -31,14 +31,14 @@ export class RibclClient {
     const waiting = this.queued.get(body);
     if (waiting) return waiting;
     // `sent` may run before transmit() returns (a free slot is taken at once).
-    let gone = false;
-    let reply: Promise<RibclReply> | undefined;
+    const entry: { gone: boolean; reply?: Promise<RibclReply> } = { gone: false };
     const sent = (): void => {
-      gone = true;
-      if (reply && this.queued.get(body) === reply) this.queued.delete(body);
+      entry.gone = true;
+      if (entry.reply && this.queued.get(body) === entry.reply) this.queued.delete(body);
     };
-    reply = this.transmit(body, commands, sent).finally(sent);
-    if (!gone) this.queued.set(body, reply);
+    const reply = this.transmit(body, commands, sent).finally(sent);
+    entry.reply = reply;
+    if (!entry.gone) this.queued.set(body, reply);
     return reply;
   }
 
