@@ -56,12 +56,6 @@ export function compare(what: string, ours: number, baseline: number, unit: stri
   console.log(`${what.padEnd(44)} ours ${fmt(ours)} ${unit}  baseline ${fmt(baseline)} ${unit}  ratio ${fmt(ratio)}x  (${goal}: ${ok ? 'MET' : 'NOT MET'})`);
 }
 
-/** One line: ours, baseline and ratio, for a figure the issue sets no target for. */
-export function reference(what: string, ours: number, baseline: number, unit: string): void {
-  const ratio = baseline === 0 ? Infinity : ours / baseline;
-  console.log(`${what.padEnd(44)} ours ${fmt(ours)} ${unit}  baseline ${fmt(baseline)} ${unit}  ratio ${fmt(ratio)}x  (no target)`);
-}
-
 /**
  * One line for a figure with no baseline to compare against: the value and
  * whether it meets an absolute target.
