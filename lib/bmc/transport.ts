@@ -64,7 +64,8 @@ export class IloHttpClient {
   /** Connections to this iLO, whichever way they are made. */
   private readonly connections: Slots;
   private keepAlive?: Pool;
-  private readonly open = new Set<TLSSocket>();
+  /** Sockets of exchanges in flight (destroyed on close). An array: a Set reallocates as it shrinks. */
+  private readonly open: TLSSocket[] = [];
   private closed = false;
 
   constructor(endpoint: IloEndpoint | ResolvedEndpoint) {
@@ -182,11 +183,15 @@ export class IloHttpClient {
       socket.destroy();
       throw new NotSent(new Error('client closed'));
     }
-    this.open.add(socket);
+    this.open.push(socket);
     try {
       return await readAnswer(socket, message, new HttpResponseReader(MAX_RESPONSE_BYTES, req.method === 'HEAD'), this.endpoint.requestTimeoutMs);
     } finally {
-      this.open.delete(socket);
+      const at = this.open.indexOf(socket);
+      if (at >= 0) {
+        this.open[at] = this.open[this.open.length - 1] as TLSSocket;
+        this.open.pop();
+      }
       socket.destroy();
     }
   }

@@ -168,7 +168,8 @@ export function parseXmlDocuments(input: string, options: XmlParseOptions & { sp
   const maxDepth = options.maxDepth ?? MAX_XML_DEPTH;
   const split = options.splitOnDeclaration !== false;
   const stats: XmlParseStats = options.stats ?? { chars: 0, tokens: 0, elements: 0, stackSteps: 0, maxDepth: 0 };
-  Object.assign(stats, { chars: input.length, tokens: 0, elements: 0, stackSteps: 0, maxDepth: 0 });
+  stats.chars = input.length;
+  stats.tokens = stats.elements = stats.stackSteps = stats.maxDepth = 0;
   const documents: XmlElement[][] = [];
   let roots: XmlElement[] | undefined;
   const stack: XmlElement[] = [];
@@ -190,9 +191,8 @@ export function parseXmlDocuments(input: string, options: XmlParseOptions & { sp
   };
   const closeTop = (): XmlElement => {
     const el = stack.pop() as XmlElement;
-    const left = (openByName.get(el.name) as number) - 1;
-    if (left === 0) openByName.delete(el.name);
-    else openByName.set(el.name, left);
+    // Counts drop to zero rather than being deleted: a shrinking map reallocates.
+    openByName.set(el.name, (openByName.get(el.name) as number) - 1);
     stats.stackSteps++;
     return el;
   };
@@ -238,7 +238,7 @@ export function parseXmlDocuments(input: string, options: XmlParseOptions & { sp
       const end = input.indexOf('>', i + 2);
       const name = input.slice(i + 2, end < 0 ? n : end).trim();
       i = textStart = end < 0 ? n : end + 1;
-      if (openByName.has(name)) {
+      if ((openByName.get(name) ?? 0) > 0) {
         // Close up to and including the innermost element of that name.
         let closed: XmlElement;
         do closed = closeTop();
