@@ -7,14 +7,13 @@
  * polling the same fleet from a thread pool.
  */
 import { join } from 'node:path';
-import { createBmc } from '../lib/bmc/connect';
 import { RedfishBmc } from '../lib/bmc/redfish/provider';
 import { ribclManagement } from '../lib/bmc/ribcl/management';
 import { analyzeRibclReply, buildRibclRequest } from '../lib/bmc/ribcl/protocol';
 import { RibclBmc } from '../lib/bmc/ribcl/provider';
 import type { IloHttpClient } from '../lib/bmc/transport';
 import type { Bmc } from '../lib/bmc/types';
-import { compare, cpuPerOp, fmt, heading, measure, peakRss, percentile, perSecond, rssMb, runWithInput, type Measurement } from './harness';
+import { compare, cpuPerOp, fmt, heading, measure, perSecond, runWithInput, type Measurement } from './harness';
 import { startSimProcess } from './power';
 import type { BenchSuite } from './suite';
 
@@ -125,42 +124,25 @@ async function fleetPoll(): Promise<void> {
   console.log(`simulator: ${size} iLOs (Gen9/Gen10/Gen8 in turn) listening after ${fmt((performance.now() - t0) / 1000)} s, in their own process`);
   const ilos = sim.ilos as SimInfo[];
   try {
-    // Ours: one client per iLO, protocol "auto" (one probe each), then rounds.
-    const rss = peakRss();
-    const c0 = process.cpuUsage();
-    const tc = performance.now();
-    const clients = await Promise.all(
-      ilos.map((i) => createBmc({ host: i.host, port: i.port, username: i.username, password: i.password, tls: { mode: 'pinned', fingerprint: i.fingerprint }, maxConnections: 2, requestTimeoutMs: 120_000 })),
-    );
-    const probeMs = performance.now() - tc;
-    const byProtocol = clients.reduce<Record<string, number>>((acc, c) => ((acc[c.protocol] = (acc[c.protocol] ?? 0) + 1), acc), {});
-    console.log(`ours: ${size} clients created with protocol auto in ${fmt(probeMs)} ms (${Object.entries(byProtocol).map(([p, n]) => `${n} ${p}`).join(', ')})`);
-    const round = async (): Promise<FleetRound> => {
-      const t = performance.now();
-      const lat = await Promise.all(
-        clients.map(async (b) => {
-          const s = performance.now();
-          await b.getPowerState();
-          await b.getHealth();
-          return performance.now() - s;
-        }),
-      );
-      return { wallMs: performance.now() - t, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+    // Ours in a process of its own (as python-hpilo is): one client per iLO, protocol "auto" (one probe each), then rounds.
+    const o = JSON.parse(await runWithInput(process.execPath, [join(__dirname, 'fleet-worker.js'), String(rounds)], JSON.stringify(ilos), 1_800_000)) as {
+      createMs: number;
+      protocols: Record<string, number>;
+      cold: FleetRound;
+      warm: FleetRound[];
+      cpuPerReadMs: number;
+      cpuTotalMs: number;
+      tls: { connections: number; resumed: number };
+      peakRssMb: number;
     };
-    const cold = await round();
-    const cw = process.cpuUsage();
-    const warm: FleetRound[] = [];
-    for (let r = 0; r < rounds; r++) warm.push(await round());
-    const warmCpu = process.cpuUsage(cw);
-    const allCpu = process.cpuUsage(c0);
-    await Promise.all(clients.map((c) => c.close()));
-    const peak = rss.stop();
-    const oursCpuPerRead = (warmCpu.user + warmCpu.system) / 1000 / (2 * size * rounds);
-    const oursWall = warm.reduce((a, r) => a + r.wallMs, 0) / warm.length;
-    console.log(`ours first round (sessions, discovery): ${fmt(cold.wallMs)} ms, p50 ${fmt(cold.p50)} ms, p99 ${fmt(cold.p99)} ms`);
-    for (const [i, r] of warm.entries()) console.log(`ours round ${i + 2}: ${fmt(r.wallMs)} ms for ${size} iLOs, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms`);
+    const peak = o.peakRssMb;
+    const oursCpuPerRead = o.cpuPerReadMs;
+    const oursWall = o.warm.reduce((a, r) => a + r.wallMs, 0) / o.warm.length;
+    console.log(`ours (a process of its own): ${size} clients created with protocol auto in ${fmt(o.createMs)} ms (${Object.entries(o.protocols).map(([p, n]) => `${n} ${p}`).join(', ')})`);
+    console.log(`ours first round (sessions, discovery): ${fmt(o.cold.wallMs)} ms, p50 ${fmt(o.cold.p50)} ms, p99 ${fmt(o.cold.p99)} ms`);
+    for (const [i, r] of o.warm.entries()) console.log(`ours round ${i + 2}: ${fmt(r.wallMs)} ms for ${size} iLOs, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms`);
     console.log(
-      `ours: client CPU ${fmt(oursCpuPerRead)} ms per read (warm rounds), ${fmt((allCpu.user + allCpu.system) / 1000)} ms in total; peak RSS ${fmt(peak)} MB (${fmt(rssMb())} MB after closing)`,
+      `ours: client CPU ${fmt(oursCpuPerRead)} ms per read (warm rounds), ${fmt(o.cpuTotalMs)} ms in total; TLS ${o.tls.resumed} of ${o.tls.connections} connections resumed; peak RSS ${fmt(peak)} MB`,
     );
 
     // python-hpilo polling the same fleet (RIBCL for every model) from a thread pool.
