@@ -9,7 +9,8 @@ set -u
 PACKAGES=(
   # issue 2/3: a real RIBCL client to check the simulator
   python3-hpilo
-  # issue 16: the real clients operators use (Ironic's ilo and redfish drivers) drive the simulator
+  # issue 16: the real clients operators use (Ironic's ilo and redfish drivers) drive the simulator;
+  # sushy is also the Redfish baseline of `npm run bench -- power` (issue 17)
   python3-proliantutils python3-sushy
   # issue 3: ipmitool against OpenIPMI's simulator
   ipmitool openipmi

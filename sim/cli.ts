@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       models: { type: 'string' },
       unlicensed: { type: 'boolean', default: false },
       'share-cert': { type: 'boolean', default: false },
+      'no-tls-resumption': { type: 'boolean', default: false },
       'ca-out': { type: 'string' },
       console: { type: 'boolean', default: false },
       ipmi: { type: 'boolean', default: false },
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     console.log(`usage: npm run sim -- [--servers N] [--port FIRST_PORT] [--host ADDR] [--password PW]
                      [--models gen9,gen10,gen8,gen11] [--unlicensed] [--share-cert]
                      [--power-on-ms MS] [--post-ms MS] [--soft-off-ms MS] [--hard-off-ms MS]
-                     [--ca-out FILE] [--console] [--ipmi] [--json]
+                     [--ca-out FILE] [--console] [--ipmi] [--no-tls-resumption] [--json]
 Starts N simulated ProLiant iLOs on FIRST_PORT, FIRST_PORT+1, ... (0 = any free port).
 --models assigns models in turn (default gen9): gen8 and gen9 speak RIBCL and iLO 4's
 RESTful API, gen10 (iLO 5) and gen11 (iLO 6, UEFI only) Redfish and RIBCL.
@@ -42,7 +43,8 @@ RESTful API, gen10 (iLO 5) and gen11 (iLO 6, UEFI only) Redfish and RIBCL.
 InPost state clients wait to see), an OS shutdown and a held power button take.
 --share-cert: one certificate for every iLO (fast start for large fleets).
 --console: each iLO also answers SSH (iLO CLI, \`vsp\` for the serial console); --ipmi: and
-IPMI serial-over-LAN through OpenIPMI's ipmi_sim (Debian package openipmi).`);
+IPMI serial-over-LAN through OpenIPMI's ipmi_sim (Debian package openipmi).
+--no-tls-resumption: the iLOs resume no TLS session (every connection a full handshake).`);
     return;
   }
   const servers = Number(values.servers);
@@ -55,6 +57,7 @@ IPMI serial-over-LAN through OpenIPMI's ipmi_sim (Debian package openipmi).`);
     models,
     licensed: !values.unlicensed,
     shareCertificate: values['share-cert'],
+    tlsResumption: !values['no-tls-resumption'],
     servers,
     basePort: port,
     host: values.host,

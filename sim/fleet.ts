@@ -49,6 +49,8 @@ export interface FleetOptions {
    * serial-over-LAN (needs the Debian package openipmi). Default: none.
    */
   console?: { ssh?: boolean; ipmi?: boolean };
+  /** TLS session resumption by every iLO (default true). */
+  tlsResumption?: boolean;
 }
 
 /** How to reach a simulated iLO's console, when the fleet runs consoles. */
@@ -119,7 +121,7 @@ export class Fleet {
     const cert = o.shareCertificate
       ? (this.shared ??= await this.ca.issue('ILO-SIM-FLEET.sim', [o.host, 'localhost']))
       : await this.ca.issue(`ILO${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}.sim`, [o.host, 'localhost']);
-    const endpoint = new IloEndpoint(server, cert);
+    const endpoint = new IloEndpoint(server, cert, { tlsResumption: o.tlsResumption });
     await endpoint.listen(o.port, o.host);
     const ilo: SimIlo = { name, server, endpoint, host: o.host, port: endpoint.port, username, password, fingerprint: cert.fingerprint256 };
     this.ilos.push(ilo);
