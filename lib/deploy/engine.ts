@@ -12,50 +12,10 @@ import { EventEmitter } from 'node:events';
 import { DeployError, badInput } from './errors';
 import { DeployStateStore } from './state-store';
 import { newDeployId, newToken, tokenMatches } from './tokens';
-import type { DeployMethod, DeployProgress, DeployRecord, DeployRequest, DeployStatus, ProvisionState, PublishedObject } from './types';
+import type { CallbackKind, DeployProcess, Step, StepContext } from './step';
+import type { DeployMethod, DeployProgress, DeployRecord, DeployRequest, DeployStatus, ProvisionState } from './types';
 
-export type CallbackKind = 'heartbeat' | 'pass_deploy_info' | 'pass_bootloader_install_info';
-
-export interface StepContext<TDeps> {
-  readonly record: DeployRecord;
-  readonly deps: TDeps;
-  /** Aborted when the step times out, the deploy is cancelled, or the engine stops. */
-  readonly signal: AbortSignal;
-  /** Values later steps need, persisted with the record. */
-  readonly data: Record<string, unknown>;
-  save(): Promise<void>;
-  progress(message: string, transfer?: DeployProgress['transfer']): void;
-  setState(state: ProvisionState): Promise<void>;
-  /** Record an object published for the iLO (removed by clean-up). */
-  published(obj: PublishedObject): Promise<void>;
-  forgetPublished(name: string): Promise<void>;
-  /** Wait for the ramdisk's callback of this kind (accepted only with the deploy's token). */
-  waitForCallback(kind: CallbackKind, timeoutMs: number): Promise<Record<string, unknown>>;
-}
-
-export interface Step<TDeps> {
-  name: string;
-  /** What the operator sees, e.g. "Power off". */
-  title: string;
-  run(ctx: StepContext<TDeps>): Promise<void>;
-  /** Reverse what `run` did (called on failure, also for the step that failed). Must not throw for "nothing to undo". */
-  undo?(ctx: StepContext<TDeps>): Promise<void>;
-  /** Upper bound for `run`. */
-  timeoutMs?: number | ((ctx: StepContext<TDeps>) => number);
-  /** May be run again from the start after a restart interrupted it. */
-  resumable?: boolean;
-}
-
-export interface DeployProcess<TDeps> {
-  method: DeployMethod;
-  /** Check the request before anything starts; throw a DeployError naming the field. */
-  validate(request: DeployRequest): void;
-  deploySteps: Step<TDeps>[];
-  /** Tear-down of an active (or failed) deploy: every step idempotent. */
-  teardownSteps: Step<TDeps>[];
-  /** Guaranteed clean-up after a failure: eject media, unpublish, power off. Idempotent. */
-  cleanup(ctx: StepContext<TDeps>): Promise<string[]>;
-}
+export type { CallbackKind, DeployProcess, Step, StepContext } from './step';
 
 export interface EngineOptions<TDeps> {
   stateDir: string;
@@ -249,9 +209,8 @@ export class DeployEngine<TDeps> extends EventEmitter {
     }
     if (kind === 'heartbeat') {
       const url = body.callback_url;
-      const known = r.data.agentUrl as string | undefined;
+      const known = r.data.agentUrl;
       if (known && url && url !== known) return { status: 409, message: 'callback_url changed during the deploy' };
-      r.data.lastHeartbeat = new Date().toISOString();
     }
     const waiter = this.waiters.get(r.id);
     if (waiter && waiter.kind === kind) {
@@ -282,7 +241,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   /** Keep the MAC index in step with the record: only deploys in progress are found by a ramdisk. */
   private indexMacs(r: DeployRecord): void {
-    const reported = inProgress(r) && Array.isArray(r.data.macs) ? (r.data.macs as unknown[]) : [];
+    const reported = inProgress(r) && Array.isArray(r.data.macs) ? r.data.macs : [];
     const macs = [...new Set(reported.map((m) => normaliseMac(String(m))).filter(Boolean))];
     const old = this.macsOf.get(r.id) ?? [];
     if (old.length === macs.length && old.every((m, i) => m === macs[i])) return;
@@ -643,7 +602,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       lastError: r.lastError,
       failedStep: r.failedStep,
       cleanup: r.cleanup,
-      result: (r.data.result as Record<string, unknown> | undefined) ?? undefined,
+      result: r.data.result,
       createdAt: r.createdAt,
       updatedAt: r.updatedAt,
       finishedAt: r.finishedAt,

@@ -15,7 +15,7 @@
  * changes. Lookup needs no token (IPA sends none) and reveals only the node id.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CallbackKind } from './engine';
+import type { CallbackKind } from './step';
 
 /** What the API needs from the engine. */
 export interface RamdiskApiEngine {

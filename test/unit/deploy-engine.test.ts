@@ -16,6 +16,8 @@ interface FakeDeps {
   floppy: Map<string, string>;
   failAt?: string;
   hangAt?: string;
+  /** The agent wait, as a step would read a configured timeout. */
+  callbackTimeoutMs?: number;
 }
 
 const deps: FakeDeps = { log: [], floppy: new Map() };
@@ -62,8 +64,8 @@ const fakeProcess: DeployProcess<FakeDeps> = {
       undo: undefined,
       async run(ctx) {
         ctx.deps.log.push('run wait-agent');
-        const body = await ctx.waitForCallback('heartbeat', (ctx.data.callbackTimeoutMs as number | undefined) ?? 5000);
-        ctx.data.agentUrl = body.callback_url;
+        const body = await ctx.waitForCallback('heartbeat', ctx.deps.callbackTimeoutMs ?? 5000);
+        ctx.data.agentUrl = String(body.callback_url);
         if (ctx.deps.failAt === 'wait-agent') throw new Error('wait-agent broke');
       },
     }),
@@ -129,6 +131,7 @@ describe('deploy engine', () => {
     deps.floppy.clear();
     deps.failAt = undefined;
     deps.hangAt = undefined;
+    deps.callbackTimeoutMs = undefined;
     engine = newEngine();
     await engine.start();
     await startApi(engine);
@@ -238,11 +241,10 @@ describe('deploy engine', () => {
   test('no callback in time: deploy failed with a timeout, cleaned up', async () => {
     const e = newEngine({ stateDir: join(dir, 'state-timeout') });
     await e.start();
+    deps.callbackTimeoutMs = 150;
     const started = e.deploy({ ...request, request: { ...request.request } });
     const rec = e.status(started.deployId)!;
     assert.equal(rec.state, 'deploying');
-    // Shorten this deploy's wait through its data, as a step would read a configured timeout.
-    (e as unknown as { records: Map<string, { data: Record<string, unknown> }> }).records.get(started.deployId)!.data.callbackTimeoutMs = 150;
     const done = await e.wait(started.deployId);
     assert.equal(done.state, 'deploy failed');
     assert.match(done.lastError ?? '', /no callback from the ramdisk within/);

@@ -10,13 +10,15 @@ import { buildDeployIso, buildInstanceBootIso } from '../../media/boot-iso';
 import { buildFloppy } from '../../media/floppy';
 import type { DeployParameters } from '../../media/parameters';
 import type { ImageInput } from '../../images/reference';
-import type { Step, StepContext } from '../engine';
+import type { Step, StepContext } from '../step';
 import { DeployError } from '../errors';
-import type { DeployRequest } from '../types';
+import type { DeployRequest, StepData } from '../types';
+import type { IscsiIloData, ServerData, VirtualMediaData } from './data';
 import type { DeployDeps } from './deps';
 import { retryTransient } from './retry';
 
-export type Ctx = StepContext<DeployDeps>;
+/** A step's context, with the step data of the processes it is part of. */
+export type Ctx<TData extends StepData = StepData> = StepContext<DeployDeps, TData>;
 
 /** An image reference with the request's checksum attached, as lib/images takes it. */
 export function imageInput(ref: string, checksum?: DeployRequest['imageChecksum']): ImageInput {
@@ -106,7 +108,7 @@ export async function whenNotInPost<T>(ctx: Ctx, what: string, fn: () => Promise
 // ------------------------------------------------------------------ steps
 
 /** Who the server is (MACs for the ramdisk lookup) and, for virtual media, whether it is licensed. */
-export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps> {
+export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps, ServerData> {
   return {
     name: 'inspect',
     title: needsVirtualMedia ? 'Check the server and its virtual media licence' : 'Check the server',
@@ -140,7 +142,7 @@ export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps> {
  * Ironic's update_boot_mode (§10): the requested mode, or keep the current
  * one ("unknown" pending means UEFI; no boot-mode support means BIOS).
  */
-export function bootModeStep(): Step<DeployDeps> {
+export function bootModeStep(): Step<DeployDeps, ServerData> {
   return {
     name: 'boot-mode',
     title: 'Set the boot mode',
@@ -190,7 +192,7 @@ export function powerOffStep(): Step<DeployDeps> {
 }
 
 /** Build the floppy with the ramdisk's parameters and publish it and the deploy ISO. */
-export function publishDeployMediaStep(parameters: (ctx: Ctx) => DeployParameters): Step<DeployDeps> {
+export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) => DeployParameters): Step<DeployDeps, VirtualMediaData> {
   return {
     name: 'publish-media',
     title: 'Build and publish the deploy media',
@@ -225,7 +227,7 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx) => DeployParameter
           kernel,
           ramdisk,
           kernelParams: ctx.deps.settings.deployKernelParams,
-          bootModes: (ctx.data.bootMode as BootMode | undefined) ?? 'both',
+          bootModes: ctx.data.bootMode ?? 'both',
           bootLoaders: ctx.deps.settings.bootLoaders,
         });
         const name = objectName(ctx, 'deploy.iso');
@@ -235,8 +237,8 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx) => DeployParameter
       await ctx.save();
     },
     async undo(ctx) {
-      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.floppyObject as string | undefined));
-      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.deployIsoObject as string | undefined));
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.floppyObject));
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.deployIsoObject));
     },
   };
 }
@@ -254,11 +256,17 @@ export async function stageKernelAndRamdisk(ctx: Ctx, kernelRef: string | undefi
   return { kernel, ramdisk };
 }
 
+/** A value an earlier step must have saved; its absence means the record was damaged. */
+export function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new DeployError('failed', `${what} is missing from the deploy's saved state`);
+  return value;
+}
+
 export async function removeWorkDir(ctx: Ctx): Promise<void> {
   await rm(join(ctx.deps.settings.workDir, ctx.record.id), { recursive: true, force: true });
 }
 
-export function attachMediaStep(): Step<DeployDeps> {
+export function attachMediaStep(): Step<DeployDeps, VirtualMediaData> {
   return {
     name: 'attach-media',
     title: 'Insert the virtual media, boot once from CD',
@@ -267,7 +275,7 @@ export function attachMediaStep(): Step<DeployDeps> {
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
       await whenNotInPost(ctx, 'Insert the virtual media', () =>
-        bmc.attachDeployMedia({ cdrom: ctx.data.deployIsoUrl as string, floppy: ctx.data.floppyUrl as string, oneTimeBootCdrom: true }),
+        bmc.attachDeployMedia({ cdrom: required(ctx.data.deployIsoUrl, 'the deploy ISO URL'), floppy: required(ctx.data.floppyUrl, 'the floppy URL'), oneTimeBootCdrom: true }),
       );
     },
     async undo(ctx) {
@@ -294,7 +302,7 @@ export function powerOnStep(title = 'Power on into the deploy ramdisk'): Step<De
 }
 
 /** Eject the deploy media and remove the floppy as soon as the ramdisk is up (Ironic left them until tear-down). */
-export function detachDeployMediaStep(): Step<DeployDeps> {
+export function detachDeployMediaStep(): Step<DeployDeps, VirtualMediaData> {
   return {
     name: 'detach-media',
     title: 'Eject the deploy media',
@@ -302,14 +310,14 @@ export function detachDeployMediaStep(): Step<DeployDeps> {
     timeoutMs: 300_000,
     async run(ctx) {
       await (await ctx.deps.bmc()).detachDeployMedia();
-      await unpublish(ctx, ctx.data.floppyObject as string | undefined);
-      await unpublish(ctx, ctx.data.deployIsoObject as string | undefined);
+      await unpublish(ctx, ctx.data.floppyObject);
+      await unpublish(ctx, ctx.data.deployIsoObject);
     },
   };
 }
 
 /** Persistent boot from disk, and the boot mode asserted again (Ironic does both after the write). */
-export function bootFromDiskStep(): Step<DeployDeps> {
+export function bootFromDiskStep(): Step<DeployDeps, ServerData> {
   return {
     name: 'boot-device',
     title: 'Boot from the disk from now on',
@@ -323,8 +331,8 @@ export function bootFromDiskStep(): Step<DeployDeps> {
   };
 }
 
-async function reassertBootMode(ctx: Ctx, bmc: Bmc): Promise<void> {
-  const mode = ctx.data.bootMode as BootMode | undefined;
+async function reassertBootMode(ctx: Ctx<ServerData>, bmc: Bmc): Promise<void> {
+  const mode = ctx.data.bootMode;
   if (!mode) return;
   try {
     const s = await bmc.getBootMode();
@@ -339,7 +347,7 @@ async function reassertBootMode(ctx: Ctx, bmc: Bmc): Promise<void> {
  * (kernel, ramdisk, root=UUID=…), publish it, insert it, boot from CD from
  * now on. Kilo could not build a UEFI one; this builds BIOS and UEFI.
  */
-export function bootIsoStep(): Step<DeployDeps> {
+export function bootIsoStep(): Step<DeployDeps, IscsiIloData> {
   return {
     name: 'boot-device',
     title: 'Build the boot ISO and boot from it from now on',
@@ -347,7 +355,7 @@ export function bootIsoStep(): Step<DeployDeps> {
     timeoutMs: 1_800_000,
     async run(ctx) {
       const req = ctx.record.request;
-      const rootUuid = ctx.data.rootUuid as string | undefined;
+      const rootUuid = ctx.data.rootUuid;
       if (!rootUuid) throw new DeployError('failed', 'the image was written but its root filesystem UUID is unknown: cannot build the boot ISO');
       const { kernel, ramdisk } = await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance');
       const iso = await buildInstanceBootIso({
@@ -355,7 +363,7 @@ export function bootIsoStep(): Step<DeployDeps> {
         ramdisk,
         rootUuid,
         kernelParams: req.kernelParams ?? 'nofb nomodeset vga=normal',
-        bootModes: (ctx.data.bootMode as BootMode | undefined) ?? 'both',
+        bootModes: ctx.data.bootMode ?? 'both',
         bootLoaders: ctx.deps.settings.bootLoaders,
       });
       const name = objectName(ctx, 'boot.iso');
@@ -368,7 +376,7 @@ export function bootIsoStep(): Step<DeployDeps> {
       await removeWorkDir(ctx);
     },
     async undo(ctx) {
-      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.bootIsoObject as string | undefined));
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.bootIsoObject));
     },
   };
 }
