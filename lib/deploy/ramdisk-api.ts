@@ -19,8 +19,8 @@ import type { CallbackKind } from './step';
 
 /** What the API needs from the engine. */
 export interface RamdiskApiEngine {
-  findForRamdisk(nodeId: string | undefined, macs: string[]): { id: string } | undefined;
-  callback(nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>): { status: number; message: string };
+  findForRamdisk(nodeId: string | undefined, macs: string[]): Promise<{ id: string } | undefined>;
+  callback(nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>): Promise<{ status: number; message: string }>;
 }
 
 export interface RamdiskApiOptions {
@@ -65,7 +65,7 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
       const macs = (url.searchParams.get('addresses') ?? '').split(',').filter(Boolean);
       const nodeId = url.searchParams.get('node_uuid') ?? undefined;
       if (macs.length === 0 && !nodeId) return send(res, 400, fault('lookup needs addresses or node_uuid'));
-      const found = engine.findForRamdisk(nodeId, macs);
+      const found = await engine.findForRamdisk(nodeId, macs);
       if (!found) return send(res, 404, fault('no node matches, or it is not being deployed'));
       return send(res, 200, {
         node: { uuid: found.id, properties: {}, instance_info: {}, driver_internal_info: {} },
@@ -84,7 +84,7 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
       if (typeof body.callback_url !== 'string' || !/^https?:\/\//.test(body.callback_url)) {
         return send(res, 400, fault('"callback_url" must be specified as an http(s) URL'));
       }
-      return reply(res, engine.callback(m[1] as string, 'heartbeat', body.agent_token, body));
+      return reply(res, await engine.callback(m[1] as string, 'heartbeat', body.agent_token, body));
     }
     m = /^(?:\/v1)?\/nodes\/([A-Za-z0-9-]{1,64})\/vendor_passthru(?:\/(pass_deploy_info|pass_bootloader_install_info))?$/.exec(path);
     if (method === 'POST' && m) {
@@ -95,7 +95,7 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
       const required = which === 'pass_deploy_info' ? ['address', 'key', 'iqn'] : ['address', 'key', 'status'];
       const missing = required.filter((k) => body[k] === undefined || body[k] === '');
       if (missing.length) return send(res, 400, fault(`Parameters ${JSON.stringify(missing)} were not passed to ironic for deploy.`));
-      return reply(res, engine.callback(m[1] as string, which, body.key, body));
+      return reply(res, await engine.callback(m[1] as string, which, body.key, body));
     }
     send(res, 404, fault(`no route for ${method} ${path}`));
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { DeployEngine } from '../../lib/deploy/engine';
 import { DeployError } from '../../lib/deploy/errors';
+import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
 import { deployProcesses, type DeployDeps, type DeploySettings, type MediaPort } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployRecord } from '../../lib/deploy/types';
@@ -39,10 +40,11 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
   if (engine) return engine;
   const dir = baseDir(RED);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const log = { info: (m: string) => RED.log.info(`[ilo-deploy] ${m}`), warn: (m: string) => RED.log.warn(`[ilo-deploy] ${m}`) };
   engine = new DeployEngine<DeployDeps>({
-    stateDir: join(dir, 'state'),
+    store: new FileDeployStore({ dir: join(dir, 'state'), log }),
     processes: deployProcesses(),
-    log: { info: (m) => RED.log.info(`[ilo-deploy] ${m}`), warn: (m) => RED.log.warn(`[ilo-deploy] ${m}`) },
+    log,
     async resolveDeps(record: DeployRecord): Promise<DeployDeps> {
       const settings = JSON.parse(record.refs.settings ?? '{}') as DeploySettings;
       return {

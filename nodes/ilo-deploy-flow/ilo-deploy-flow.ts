@@ -68,10 +68,10 @@ export = function register(RED: NodeAPI): void {
     const pending = new Map<string, Pending>();
     const lastTransfer = new Map<string, number>();
 
-    const owned = (id: string): boolean => engine.refs(id)?.node === node.id;
+    const owned = (refs: Readonly<Record<string, string>> | undefined): boolean => refs?.node === node.id;
 
-    const onProgress = (p: DeployProgress): void => {
-      if (!owned(p.deployId)) return;
+    const onProgress = (p: DeployProgress, refs?: Readonly<Record<string, string>>): void => {
+      if (!owned(refs)) return;
       if (p.transfer) {
         const last = lastTransfer.get(p.deployId) ?? 0;
         if (Date.now() - last < 1000 && (p.transfer.percent ?? 0) < 100) return;
@@ -81,8 +81,8 @@ export = function register(RED: NodeAPI): void {
       node.send([null, { topic: p.server, deployId: p.deployId, payload: p } as NodeMessage]);
     };
 
-    const onFinished = (s: DeployStatus): void => {
-      if (!owned(s.deployId)) return;
+    const onFinished = (s: DeployStatus, refs?: Readonly<Record<string, string>>): void => {
+      if (!owned(refs)) return;
       lastTransfer.delete(s.deployId);
       node.status(finalStatus(s));
       const p = pending.get(s.deployId);
@@ -126,7 +126,7 @@ export = function register(RED: NodeAPI): void {
       if (msg.topic === undefined || msg.topic === '') msg.topic = config.label;
       const byId = action === 'status' || action === 'undeploy';
       const wanted = byId && typeof msg.deployId === 'string' && msg.deployId ? msg.deployId : undefined;
-      const known = wanted === undefined ? undefined : eng.status(wanted);
+      const known = wanted === undefined ? undefined : await eng.status(wanted);
       // A deploy asked for by id must exist (an HTTP flow answers 404 otherwise); looking it up needs no iLO.
       if (wanted !== undefined && known?.deployId !== wanted) throw new DeployError('not-found', `no deploy ${wanted}`);
       if (action === 'status' && known) {
@@ -137,14 +137,14 @@ export = function register(RED: NodeAPI): void {
       const serverKey = (await config.getBmc()).target;
 
       if (action === 'status') {
-        msg.payload = eng.status(serverKey) ?? { server: config.label, state: 'available' };
+        msg.payload = (await eng.status(serverKey)) ?? { server: config.label, state: 'available' };
         send([msg, null]);
         return done();
       }
 
       let started: DeployStatus;
       if (action === 'undeploy') {
-        const current = eng.status(serverKey);
+        const current = await eng.status(serverKey);
         if (known && current?.deployId !== known.deployId) {
           throw new DeployError('busy', `${config.label}: deploy ${known.deployId} is not its current deploy (${current?.deployId ?? 'none'} is); undeploy that one`);
         }
@@ -153,7 +153,7 @@ export = function register(RED: NodeAPI): void {
         if (!def.store || !RED.nodes.getNode(def.store)) throw badInput('store', 'an ilo-media-store configuration (where the deploy media and images are published)');
         const request = await buildRequest(msg);
         const run = { serverKey, serverName: config.label, refs: { server: def.server, store: def.store, node: node.id, settings: JSON.stringify(buildSettings(request.method)) }, request };
-        started = action === 'rebuild' ? eng.rebuild(run) : eng.deploy(run);
+        started = action === 'rebuild' ? await eng.rebuild(run) : await eng.deploy(run);
       }
       node.status(STATUS.busy(`${action}: started`));
       if (def.respond === 'started') {

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBmc } from '../../lib/bmc/connect';
 import type { Bmc } from '../../lib/bmc/types';
-import { DeployEngine, type DeployProcess } from '../../lib/deploy/engine';
+import { DeployEngine } from '../../lib/deploy/engine';
+import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
+import type { DeployProcess } from '../../lib/deploy/step';
 import { deployProcesses, type DeployDeps, type DeploySettings } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployMethod, DeployRequest, DeployStatus } from '../../lib/deploy/types';
@@ -44,8 +46,8 @@ export interface Lab {
   settings: DeploySettings;
   /** Everything ever published through the store (to check clean-up). */
   publishedNames: Set<string>;
-  deploy(ilo: SimIlo, request: DeployRequest): DeployStatus;
-  rebuild(ilo: SimIlo, request: DeployRequest): DeployStatus;
+  deploy(ilo: SimIlo, request: DeployRequest): Promise<DeployStatus>;
+  rebuild(ilo: SimIlo, request: DeployRequest): Promise<DeployStatus>;
   /** Our own client for server i (to check what the iLO says). */
   bmc(i: number): Promise<Bmc>;
   /** A new engine on the same state directory, as after a Node-RED restart. */
@@ -125,7 +127,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const makeEngine = (): DeployEngine<DeployDeps> => {
     const processes = deployProcesses();
     return new DeployEngine<DeployDeps>({
-      stateDir,
+      store: new FileDeployStore({ dir: stateDir }),
       processes: o.processes ? o.processes(processes) : processes,
       callbackTimeoutMs: settings.callbackTimeoutMs,
       resolveDeps: async (record) => {
