@@ -7,79 +7,11 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { DeployEngine, type EngineOptions } from '../../lib/deploy/engine';
 import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
-import type { DeployProcess, Step } from '../../lib/deploy/step';
+import type { DeployProcess } from '../../lib/deploy/step';
 import { DeployError } from '../../lib/deploy/errors';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployProgress, DeployStatus } from '../../lib/deploy/types';
-
-/** A fake server: records what the steps did, and hands the token over as a floppy would. */
-interface FakeDeps {
-  log: string[];
-  floppy: Map<string, string>;
-  failAt?: string;
-  hangAt?: string;
-  /** The agent wait, as a step would read a configured timeout. */
-  callbackTimeoutMs?: number;
-}
-
-const deps: FakeDeps = { log: [], floppy: new Map() };
-
-function step(name: string, extra: Partial<Step<FakeDeps>> = {}): Step<FakeDeps> {
-  return {
-    name,
-    title: `Step ${name}`,
-    resumable: true,
-    async run(ctx) {
-      ctx.deps.log.push(`run ${name}`);
-      if (ctx.deps.hangAt === name) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
-      if (ctx.deps.failAt === name) throw new Error(`${name} broke`);
-    },
-    async undo(ctx) {
-      ctx.deps.log.push(`undo ${name}`);
-    },
-    ...extra,
-  };
-}
-
-const fakeProcess: DeployProcess<FakeDeps> = {
-  method: 'agent_ilo',
-  validate(req) {
-    if (!req.image) throw new DeployError('invalid-input', 'image: expected an image reference', { field: 'image' });
-  },
-  deploySteps: [
-    step('power-off'),
-    step('floppy', {
-      async run(ctx) {
-        ctx.deps.log.push('run floppy');
-        ctx.deps.floppy.set(ctx.record.id, ctx.record.token);
-        await ctx.published({ name: `floppy-${ctx.record.id}`, url: 'https://store/x' });
-        ctx.data.macs = ['AA:BB:CC:00:11:22'];
-        if (ctx.deps.failAt === 'floppy') throw new Error('floppy broke');
-      },
-      async undo(ctx) {
-        ctx.deps.log.push('undo floppy');
-        await ctx.forgetPublished(`floppy-${ctx.record.id}`);
-      },
-    }),
-    step('power-on'),
-    step('wait-agent', {
-      undo: undefined,
-      async run(ctx) {
-        ctx.deps.log.push('run wait-agent');
-        const body = await ctx.waitForCallback('heartbeat', ctx.deps.callbackTimeoutMs ?? 5000);
-        ctx.data.agentUrl = String(body.callback_url);
-        if (ctx.deps.failAt === 'wait-agent') throw new Error('wait-agent broke');
-      },
-    }),
-    step('write-image', { resumable: false }),
-    step('boot-device'),
-  ],
-  teardownSteps: [step('td-power-off', { undo: undefined }), step('td-eject', { undo: undefined })],
-  async cleanup(ctx) {
-    ctx.deps.log.push('cleanup');
-    return [];
-  },
-};
+import { deps, fakeProcess, resetFakeDeps, type FakeDeps } from '../helpers/fake-process';
 
 let dir: string;
 let engine: DeployEngine<FakeDeps>;
@@ -129,11 +61,7 @@ describe('deploy engine', () => {
   });
   beforeEach(async () => {
     rmSync(join(dir, 'state'), { recursive: true, force: true });
-    deps.log = [];
-    deps.floppy.clear();
-    deps.failAt = undefined;
-    deps.hangAt = undefined;
-    deps.callbackTimeoutMs = undefined;
+    resetFakeDeps();
     engine = newEngine();
     await engine.start();
     await startApi(engine);
