@@ -81,6 +81,17 @@ export interface StepData {
   result?: DeployResult;
 }
 
+/** How the clean-up (after a failure) or the tear-down went. */
+export interface CleanupState {
+  done: boolean;
+  /** What could not be done, step by step. */
+  errors: string[];
+  /** A tear-down left incomplete is tried again by itself from then on (ISO time); absent: not retried. */
+  retryAt?: string;
+  /** Tear-down attempts so far (the pause between them doubles, up to 30 min). */
+  attempts?: number;
+}
+
 export interface DeployRecord {
   /** Deploy id; also the "node uuid" the ramdisk uses in its callbacks. */
   id: string;
@@ -107,7 +118,7 @@ export interface DeployRecord {
   callbackDeadline?: string;
   lastError?: string;
   failedStep?: string;
-  cleanup?: { done: boolean; errors: string[] };
+  cleanup?: CleanupState;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -141,7 +152,7 @@ export interface DeployStatus {
   stepCount: number;
   lastError?: string;
   failedStep?: string;
-  cleanup?: { done: boolean; errors: string[] };
+  cleanup?: CleanupState;
   result?: DeployResult;
   createdAt: string;
   updatedAt: string;

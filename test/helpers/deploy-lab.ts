@@ -76,6 +76,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const ramdisks = fleet.ilos.map(
     (ilo, i) => new SimRamdisk(ilo.server, { address: addresses[i], heartbeatIntervalMs: o.ramdisk?.heartbeatIntervalMs ?? 500, tftpRoot, diskSizeBytes: o.ramdisk?.diskSizeBytes ?? 64 * 1024 * 1024, log: o.ramdisk?.log }),
   );
+  // A boot the server cannot finish (clean-up ejected the CD while it booted from it) is a failed boot, as on real hardware.
+  for (const rd of ramdisks) rd.on('error', (err: Error) => o.ramdisk?.log?.(`${rd.server.name}: boot failed: ${err.message}`));
   const bmcs = new Map<string, Promise<Bmc>>();
   // One API server for the lab's lifetime: it always talks to the current engine.
   const api: Server = createServer((req, res) => void createRamdiskApi(lab.engine)(req, res));
@@ -101,6 +103,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     },
     unpublish: (n: string) => media.unpublish(n),
     download: (...a: Parameters<MediaService['download']>) => media.download(...a),
+    checkImage: (...a: Parameters<MediaService['checkImage']>) => media.checkImage(...a),
   };
   const bmcFor = (ilo: SimIlo): Promise<Bmc> => {
     let b = bmcs.get(ilo.name);

@@ -27,6 +27,7 @@ import {
   unpublish,
   type Ctx,
 } from './steps';
+import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk } from './validate';
 
 type AgentStep = Step<DeployDeps, AgentIloData>;
@@ -129,6 +130,7 @@ function rebootIntoInstance(): AgentStep {
 export function agentIloProcess(): DeployProcess<DeployDeps, AgentIloData> {
   return {
     method: 'agent_ilo',
+    preflight: preflightFor('agent_ilo'),
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);

@@ -23,12 +23,14 @@ import {
   teardownMedia,
   teardownPowerOff,
 } from './steps';
+import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk, validatePartition } from './validate';
 
 export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
   const netboot = (r: { imageType?: string }) => (r.imageType ?? 'whole-disk') === 'partition';
   return {
     method: 'iscsi_ilo',
+    preflight: preflightFor('iscsi_ilo'),
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);

@@ -12,6 +12,7 @@ import type { PxeIloData } from './data';
 import type { DeployDeps } from './deps';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
 import { bootModeStep, cleanUp, inspectServer, powerOffStep, powerOnStep, required, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
+import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk, validatePartition } from './validate';
 
 type PxeStep = Step<DeployDeps, PxeIloData>;
@@ -102,6 +103,7 @@ export function pxeIloProcess(): DeployProcess<DeployDeps, PxeIloData> {
   };
   return {
     method: 'pxe_ilo',
+    preflight: preflightFor('pxe_ilo'),
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, true);
