@@ -34,6 +34,28 @@ export function checkCallback(r: DeployRecord | undefined, kind: CallbackKind, t
   return { status: 202, message: 'accepted', post: !r.completed.includes(`callback:${kind}`) };
 }
 
+type Log = { warn(m: string): void } | undefined;
+
+/** A ramdisk's lookup, on any instance. MACs matching two deploys find none (and are reported). */
+export async function lookupRamdisk(store: DeployStore, nodeId: string | undefined, macs: string[], log: Log): Promise<{ id: string } | undefined> {
+  const found = await store.findForRamdisk(nodeId, macs);
+  if ('ambiguous' in found) {
+    const servers = await Promise.all(found.ambiguous.map(async (id) => (await store.get(id))?.serverName ?? id));
+    log?.warn(`ramdisk lookup: MACs ${macs.join(', ')} match deploys on ${servers.join(' and ')}; refused (two servers report the same MAC)`);
+    return undefined;
+  }
+  return 'deployId' in found ? { id: found.deployId } : undefined;
+}
+
+/** A ramdisk's call-back, on any instance: checked against the record, then posted for the instance running the deploy. */
+export async function receiveCallback(store: DeployStore, nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>, log: Log): Promise<{ status: number; message: string }> {
+  const r = await store.get(nodeId);
+  const verdict = checkCallback(r, kind, token, body);
+  if (verdict.status === 401 && r) log?.warn(`deploy ${r.id} (${r.serverName}): ${kind} refused: missing or wrong token`);
+  if (verdict.post) await store.postCallback(nodeId, kind, body);
+  return { status: verdict.status, message: verdict.message };
+}
+
 /** The waits of the steps running on this instance, woken by the store's `callback` events. */
 export class CallbackRendezvous {
   private readonly waiters = new Map<string, { kind: CallbackKind; wake(): void }>();

@@ -12,11 +12,11 @@
  * processes and `resolveDeps(record)`), nor which DeployStore it has.
  */
 import { EventEmitter } from 'node:events';
-import { checkCallback, awaitCallback, CallbackRendezvous } from './callbacks';
+import { awaitCallback, CallbackRendezvous, lookupRamdisk, receiveCallback } from './callbacks';
 import { isInProgress, type DeployStore, type DeployStoreEvent } from './deploy-store';
 import { DeployError, badInput, isDeployError } from './errors';
 import { newRecord, progressOf, statusOf, type StartRequest } from './records';
-import type { CallbackKind, DeployProcess, StepContext } from './step';
+import type { CallbackKind, DeployProcess } from './step';
 import { StepRunner, describe, type RunOutcome } from './step-runner';
 import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from './types';
 
@@ -33,8 +33,10 @@ export interface EngineOptions<TDeps> {
   stepTimeoutMs?: number;
   /** Terminal records older than this are pruned at start (default 30 days). */
   retentionMs?: number;
-  /** How often leases are renewed and orphans adopted (default a third of the store's lease, at most 20 s). */
+  /** How often leases are renewed, orphans adopted and due tear-downs tried again (default a third of the store's lease, at most 20 s). */
   maintenanceMs?: number;
+  /** A tear-down left incomplete (the iLO did not answer) is tried again after `firstMs` (default 60 s), the pause doubling up to `maxMs` (30 min). */
+  cleanupRetry?: { firstMs?: number; maxMs?: number };
   log?: { info(m: string): void; warn(m: string): void };
 }
 
@@ -44,6 +46,8 @@ interface Run {
   done: Promise<DeployRecord>;
   /** An undeploy asked for while the deploy ran: the tear-down follows its end, with the claim kept. */
   undeploy?: 'asked' | 'started';
+  /** Tear-down attempts before this one. */
+  attempts?: number;
 }
 
 type Phase = { kind: 'deploy' | 'teardown'; from: number; resumed?: boolean } | { kind: 'interrupted'; stepIndex: number };
@@ -67,8 +71,9 @@ export class DeployEngine<TDeps> extends EventEmitter {
     this.runner = new StepRunner<TDeps>({
       persist: (r) => this.persist(r),
       report: (r, m, t) => this.report(r, m, t),
-      context: (r, d, s) => this.context(r, d, s),
+      waitForCallback: (r, kind, timeoutMs, signal) => awaitCallback({ persist: (x) => this.persist(x), report: (x, m) => this.report(x, m) }, this.rendezvous, r, kind, timeoutMs, signal),
       halted: (signal) => signal.aborted && (this.stopped || isDeployError(signal.reason, 'lease-lost')),
+      teardownIncomplete: (r) => this.retryLater(r),
       stepTimeoutMs: opts.stepTimeoutMs ?? 600_000,
     });
   }
@@ -130,7 +135,8 @@ export class DeployEngine<TDeps> extends EventEmitter {
     }
     const claim = await this.store.claim(rec.id);
     if (!claim.ok) throw await this.busy(rec.serverName, claim.holder);
-    const fresh = (await this.store.get(rec.id)) ?? rec;
+    const fresh = await this.claimed(rec.id, (r) => r.state !== 'available' && !isInProgress(r));
+    if (!fresh) return (await this.status(rec.id)) as DeployStatus; // changed meanwhile: nothing left to undeploy here
     this.toTeardown(fresh);
     await this.persist(fresh);
     this.launch(fresh, { kind: 'teardown', from: 0 });
@@ -162,23 +168,13 @@ export class DeployEngine<TDeps> extends EventEmitter {
   // ------------------------------------------------------------ ramdisk side (any instance)
 
   /** The deploy a ramdisk belongs to (by node id, else by MACs); only deploys waiting for a ramdisk. */
-  async findForRamdisk(nodeId: string | undefined, macs: string[]): Promise<{ id: string } | undefined> {
-    const found = await this.store.findForRamdisk(nodeId, macs);
-    if ('ambiguous' in found) {
-      const servers = await Promise.all(found.ambiguous.map(async (id) => (await this.store.get(id))?.serverName ?? id));
-      this.opts.log?.warn(`ramdisk lookup: MACs ${macs.join(', ')} match deploys on ${servers.join(' and ')}; refused (two servers report the same MAC)`);
-      return undefined;
-    }
-    return 'deployId' in found ? { id: found.deployId } : undefined;
+  findForRamdisk(nodeId: string | undefined, macs: string[]): Promise<{ id: string } | undefined> {
+    return lookupRamdisk(this.store, nodeId, macs, this.opts.log);
   }
 
   /** A ramdisk's call-back; the HTTP status for the ramdisk API (see checkCallback). A wrong token changes nothing. */
-  async callback(nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>): Promise<{ status: number; message: string }> {
-    const r = await this.store.get(nodeId);
-    const verdict = checkCallback(r, kind, token, body);
-    if (verdict.status === 401 && r) this.opts.log?.warn(`deploy ${r.id} (${r.serverName}): ${kind} refused: missing or wrong token`);
-    if (verdict.post) await this.store.postCallback(nodeId, kind, body);
-    return { status: verdict.status, message: verdict.message };
+  callback(nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>): Promise<{ status: number; message: string }> {
+    return receiveCallback(this.store, nodeId, kind, token, body, this.opts.log);
   }
 
   // ------------------------------------------------------------ starting runs
@@ -300,13 +296,36 @@ export class DeployEngine<TDeps> extends EventEmitter {
       this.toTeardown(record);
       await this.persist(record);
     }
+    run.attempts = record.cleanup?.attempts ?? 0;
     outcome = await this.runner.teardown(proc, record, deps, phase.kind === 'teardown' ? phase.from : 0, run.abort.signal);
     if (outcome === 'ended') await this.end(record);
   }
 
+  /** Clean-up pending: the tear-down is tried again by itself (retryTeardowns), the pause doubling, until it is done or the server is deployed again. */
+  private retryLater(record: DeployRecord): void {
+    const attempts = (this.runs.get(record.id)?.attempts ?? 0) + 1;
+    const pause = Math.min((this.opts.cleanupRetry?.firstMs ?? 60_000) * 2 ** (attempts - 1), this.opts.cleanupRetry?.maxMs ?? 1_800_000);
+    record.cleanup = { done: false, errors: record.cleanup?.errors ?? [], attempts, retryAt: new Date(Date.now() + pause).toISOString() };
+  }
+
+  /** Tear-downs left incomplete whose time has come: run again where the server's claim can be had. */
+  private async retryTeardowns(): Promise<void> {
+    const now = Date.now();
+    for (const r of await this.store.list({ states: ['error'] })) {
+      if (this.stopped || this.runs.has(r.id) || !r.cleanup?.retryAt || Date.parse(r.cleanup.retryAt) > now) continue;
+      if (!(await this.store.claim(r.id)).ok) continue;
+      const fresh = await this.claimed(r.id, (x) => x.state === 'error');
+      if (!fresh) continue;
+      this.opts.log?.info(`deploy ${fresh.id} on ${fresh.serverName}: tearing down again (attempt ${(fresh.cleanup?.attempts ?? 0) + 1}) after: ${fresh.lastError ?? 'an incomplete tear-down'}`);
+      this.toTeardown(fresh);
+      await this.persist(fresh);
+      this.launch(fresh, { kind: 'teardown', from: 0 });
+    }
+  }
+
   /** A resumed deploy goes back to an earlier step when the process says what the completed ones left is gone. */
   private async rewind(proc: DeployProcess<TDeps>, record: DeployRecord, deps: TDeps, from: number, signal: AbortSignal): Promise<number> {
-    const back = proc.resumeFrom ? await proc.resumeFrom(this.context(record, deps, signal)) : undefined;
+    const back = proc.resumeFrom ? await proc.resumeFrom(this.runner.context(record, deps, signal)) : undefined;
     const at = back === undefined ? -1 : proc.deploySteps.findIndex((s) => s.name === back);
     if (at < 0 || at >= from) return from;
     const again = new Set(proc.deploySteps.slice(at).map((s) => s.name));
@@ -316,6 +335,14 @@ export class DeployEngine<TDeps> extends EventEmitter {
     await this.persist(record);
     this.report(record, `Resuming from "${proc.deploySteps[at]?.title}"`);
     return at;
+  }
+
+  /** The record read again after its server was claimed; when it no longer qualifies, the claim goes back at once. */
+  private async claimed(id: string, qualifies: (r: DeployRecord) => boolean): Promise<DeployRecord | undefined> {
+    const fresh = await this.store.get(id);
+    if (fresh && qualifies(fresh)) return fresh;
+    if (fresh) await this.store.finish(fresh);
+    return undefined;
   }
 
   private toTeardown(record: DeployRecord): void {
@@ -342,6 +369,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       for (const id of lost) this.runs.get(id)?.abort.abort(new DeployError('lease-lost', `deploy ${id} was taken over by another instance`));
       const { resumed, failed } = await this.adopt();
       if (resumed.length || failed.length) this.opts.log?.info(`took over ${resumed.length + failed.length} deploy(s) left by another instance (${failed.length} could not be resumed and were failed with clean-up)`);
+      await this.retryTeardowns();
     })()
       .catch((err: unknown) => this.opts.log?.warn(`deploy store upkeep failed: ${describe(err)}`))
       .finally(() => {
@@ -381,31 +409,6 @@ export class DeployEngine<TDeps> extends EventEmitter {
     const p = this.opts.processes[method];
     if (!p) throw badInput('method', `one of ${Object.keys(this.opts.processes).join(', ')}`, method);
     return p;
-  }
-
-  private context(record: DeployRecord, deps: TDeps, signal: AbortSignal): StepContext<TDeps> {
-    return {
-      record,
-      deps,
-      signal,
-      data: record.data,
-      save: () => this.persist(record),
-      progress: (message, transfer) => this.report(record, message, transfer),
-      setState: async (state) => {
-        record.state = state;
-        await this.persist(record);
-        this.report(record, state === 'wait call-back' ? 'Waiting for the ramdisk to call back' : `State: ${state}`);
-      },
-      published: async (obj) => {
-        record.published = record.published.filter((p) => p.name !== obj.name).concat(obj);
-        await this.persist(record);
-      },
-      forgetPublished: async (name) => {
-        record.published = record.published.filter((p) => p.name !== name);
-        await this.persist(record);
-      },
-      waitForCallback: (kind, timeoutMs) => awaitCallback({ persist: (r) => this.persist(r), report: (r, m) => this.report(r, m) }, this.rendezvous, record, kind, timeoutMs, signal),
-    };
   }
 
   private async persist(record: DeployRecord): Promise<void> {

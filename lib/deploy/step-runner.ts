@@ -6,16 +6,19 @@
  * leaves the record in its end state and says whether it got there.
  */
 import { DeployError } from './errors';
-import type { DeployProcess, Step, StepContext } from './step';
+import type { CallbackKind, DeployProcess, Step, StepContext } from './step';
 import { newToken } from './tokens';
 import type { DeployProgress, DeployRecord } from './types';
 
-export interface RunnerHost<TDeps> {
+export interface RunnerHost {
   persist(record: DeployRecord): Promise<void>;
   report(record: DeployRecord, message: string, transfer?: DeployProgress['transfer']): void;
-  context(record: DeployRecord, deps: TDeps, signal: AbortSignal): StepContext<TDeps>;
+  /** A step's wait for a ramdisk call-back (see callbacks.ts). */
+  waitForCallback(record: DeployRecord, kind: CallbackKind, timeoutMs: number, signal: AbortSignal): Promise<Record<string, unknown>>;
   /** The run was stopped without failing it (the engine is stopping, or another instance took the deploy over): leave the record as it is. */
   halted(signal: AbortSignal): boolean;
+  /** A tear-down ends incomplete: the host says when it is tried again (`record.cleanup.retryAt`), before it is written. */
+  teardownIncomplete(record: DeployRecord): void;
   /** Bound of a step without its own. */
   readonly stepTimeoutMs: number;
 }
@@ -27,7 +30,7 @@ const UNDO_TIMEOUT_MS = 120_000;
 const CLEANUP_TIMEOUT_MS = 300_000;
 
 export class StepRunner<TDeps> {
-  constructor(private readonly host: RunnerHost<TDeps>) {}
+  constructor(private readonly host: RunnerHost) {}
 
   /** The deploy steps from `from` on (completed ones skipped), then `active`; a failure ends in `deploy failed`, cleaned up. */
   async deploy(proc: DeployProcess<TDeps>, record: DeployRecord, deps: TDeps, from: number, signal: AbortSignal): Promise<RunOutcome> {
@@ -40,7 +43,7 @@ export class StepRunner<TDeps> {
       await this.host.persist(record);
       this.host.report(record, step.title);
       try {
-        await this.bounded(step, this.host.context(record, deps, signal), signal);
+        await this.bounded(step, this.context(record, deps, signal), signal);
       } catch (err) {
         if (this.host.halted(signal)) return 'halted';
         await this.fail(proc, record, step, err, deps);
@@ -71,7 +74,7 @@ export class StepRunner<TDeps> {
       await this.host.persist(record);
       this.host.report(record, step.title);
       try {
-        await this.bounded(step, this.host.context(record, deps, signal), signal);
+        await this.bounded(step, this.context(record, deps, signal), signal);
         record.completed.push(step.name);
       } catch (err) {
         if (this.host.halted(signal)) return 'halted';
@@ -82,9 +85,13 @@ export class StepRunner<TDeps> {
     record.finishedAt = new Date().toISOString();
     record.cleanup = { done: errors.length === 0, errors };
     record.state = errors.length === 0 ? 'available' : 'error';
-    if (errors.length) record.lastError = `tear-down incomplete: ${errors.join('; ')}`;
+    if (errors.length) {
+      record.lastError = `tear-down incomplete: ${errors.join('; ')}`;
+      this.host.teardownIncomplete(record);
+    }
     await this.host.persist(record);
-    this.host.report(record, errors.length ? `Tear-down failed: ${errors.join('; ')}` : 'Torn down: available');
+    const again = record.cleanup.retryAt ? `; tried again at ${record.cleanup.retryAt}` : '';
+    this.host.report(record, errors.length ? `Tear-down failed: ${errors.join('; ')}${again}` : 'Torn down: available');
     return 'ended';
   }
 
@@ -97,7 +104,7 @@ export class StepRunner<TDeps> {
     await this.host.persist(record);
     this.host.report(record, `Failed at "${failed.title}": ${reason}; cleaning up`);
     // Clean-up runs even when the deploy was cancelled: it gets its own signal.
-    const ctx = this.host.context(record, deps, new AbortController().signal);
+    const ctx = this.context(record, deps, new AbortController().signal);
     const errors: string[] = [];
     const undoList = proc.deploySteps.filter((s) => s === failed || record.completed.includes(s.name)).reverse();
     for (const s of undoList) {
@@ -120,6 +127,33 @@ export class StepRunner<TDeps> {
     record.token = newToken();
     await this.host.persist(record);
     this.host.report(record, errors.length ? `Clean-up incomplete: ${errors.join('; ')}` : 'Cleaned up: media ejected, objects removed, server off');
+  }
+
+  /** What a step may do to its record (every change written through the host). */
+  context(record: DeployRecord, deps: TDeps, signal: AbortSignal): StepContext<TDeps> {
+    const { host } = this;
+    return {
+      record,
+      deps,
+      signal,
+      data: record.data,
+      save: () => host.persist(record),
+      progress: (message, transfer) => host.report(record, message, transfer),
+      setState: async (state) => {
+        record.state = state;
+        await host.persist(record);
+        host.report(record, state === 'wait call-back' ? 'Waiting for the ramdisk to call back' : `State: ${state}`);
+      },
+      published: async (obj) => {
+        record.published = record.published.filter((p) => p.name !== obj.name).concat(obj);
+        await host.persist(record);
+      },
+      forgetPublished: async (name) => {
+        record.published = record.published.filter((p) => p.name !== name);
+        await host.persist(record);
+      },
+      waitForCallback: (kind, timeoutMs) => host.waitForCallback(record, kind, timeoutMs, signal),
+    };
   }
 
   /** `run` under the step's deadline and the run's signal; the step sees a signal that fires for either. */

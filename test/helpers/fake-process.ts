@@ -14,6 +14,8 @@ export interface FakeDeps {
   hangAt?: string;
   /** The agent wait, as a step would read a configured timeout. */
   callbackTimeoutMs?: number;
+  /** The tear-down's power-off fails this many more times (an iLO that does not answer). */
+  teardownFailures?: number;
 }
 
 export const deps: FakeDeps = { log: [], floppy: new Map() };
@@ -68,7 +70,19 @@ export const fakeProcess: DeployProcess<FakeDeps> = {
     step('write-image', { resumable: false }),
     step('boot-device'),
   ],
-  teardownSteps: [step('td-power-off', { undo: undefined }), step('td-eject', { undo: undefined })],
+  teardownSteps: [
+    step('td-power-off', {
+      undo: undefined,
+      async run(ctx) {
+        ctx.deps.log.push('run td-power-off');
+        if ((ctx.deps.teardownFailures ?? 0) > 0) {
+          ctx.deps.teardownFailures = (ctx.deps.teardownFailures ?? 0) - 1;
+          throw new Error('the iLO did not answer');
+        }
+      },
+    }),
+    step('td-eject', { undo: undefined }),
+  ],
   async cleanup(ctx) {
     ctx.deps.log.push('cleanup');
     return [];
@@ -82,5 +96,6 @@ export function resetFakeDeps(): FakeDeps {
   deps.failAt = undefined;
   deps.hangAt = undefined;
   deps.callbackTimeoutMs = undefined;
+  deps.teardownFailures = undefined;
   return deps;
 }

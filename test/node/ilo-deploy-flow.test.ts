@@ -192,6 +192,37 @@ describe('ilo-deploy-flow node', () => {
     await until(async () => (await statusOf(second)).state === 'available', 30_000, 'the second deploy to be undeployed');
   });
 
+  test('the iLO is down: status and undeploy of a deploy work from its record; the tear-down ends "error" with its clean-up pending, and an undeploy once the iLO is back finishes it', async () => {
+    const { flow: f, credentials } = flow({ respond: 'started', action: 'msg' }, 1);
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const out = helper.getNode('result') as Node;
+    const d = helper.getNode('d');
+    const statusOf = async (deployId: string): Promise<{ state: string; deployId: string; lastError?: string; cleanup?: { done: boolean; retryAt?: string } }> => {
+      const next = nextMessage<{ payload: { state: string; deployId: string } }>(out);
+      d.receive({ action: 'status', deployId } as never);
+      return (await next).payload;
+    };
+    const started = nextMessage<{ deployId: string }>(out);
+    d.receive({ action: 'deploy', payload: { image: makeImage(dir, 'down.img').path } } as never);
+    const { deployId } = await started;
+    await until(async () => (await statusOf(deployId)).state === 'active', 60_000, 'the deploy to be active');
+    const ilo = fleet.ilos[1]!;
+    ilo.server.faults.add({ kind: 'reset' }); // every request to the iLO: the connection drops
+    assert.equal((await statusOf(deployId)).state, 'active', 'status from the record');
+    const undeploying = nextMessage<{ payload: { state: string; deployId: string } }>(out);
+    d.receive({ action: 'undeploy', deployId } as never);
+    assert.deepEqual(((await undeploying).payload.state), 'deleting', 'the undeploy is accepted without asking the iLO');
+    await until(async () => (await statusOf(deployId)).state === 'error', 120_000, 'the tear-down to give up');
+    const pending = await statusOf(deployId);
+    assert.match(pending.lastError ?? '', /tear-down incomplete/);
+    assert.equal(pending.cleanup?.done, false);
+    assert.ok(pending.cleanup?.retryAt, 'the clean-up is pending, with a time it is tried again');
+    ilo.server.faults.clear();
+    d.receive({ action: 'undeploy', deployId } as never);
+    await until(async () => (await statusOf(deployId)).state === 'available', 60_000, 'the tear-down to finish');
+    assert.equal(ilo.server.powerState, 'off');
+  });
+
   test('bad input reaches a Catch node naming the field, and starts nothing', async () => {
     const { flow: f, credentials } = flow({ image: '', imageType: 'str' });
     await helper.load([...nodes, captureRed] as never, f, credentials);

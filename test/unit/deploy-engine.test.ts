@@ -254,3 +254,53 @@ describe('deploy engine', () => {
     assert.equal((await engine.deploy(request)).state, 'deploying');
   });
 });
+
+describe('deploy engine: a tear-down the iLO does not let finish', () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'deploy-engine-td-'));
+  });
+  beforeEach(() => resetFakeDeps());
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((e) => e.stop()));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const retrying = (stateDir: string): DeployEngine<FakeDeps> => newEngine({ stateDir, maintenanceMs: 20, cleanupRetry: { firstMs: 100 } });
+
+  test('ends "error" with its clean-up pending and a time to try again, then is torn down again by itself until it is done', async () => {
+    const e = retrying(join(dir, 'a'));
+    await e.start();
+    const started = await e.deploy(request);
+    await until(async () => (await e.status(started.deployId))?.state === 'wait call-back');
+    await e.callback(started.deployId, 'heartbeat', deps.floppy.get(started.deployId), { callback_url: 'http://127.0.0.1:9999' });
+    assert.equal((await e.wait(started.deployId)).state, 'active');
+    deps.teardownFailures = 2;
+    const td = await e.undeploy(request.serverKey);
+    assert.equal(td.state, 'deleting');
+    const failed = await e.wait(started.deployId);
+    assert.equal(failed.state, 'error');
+    assert.match(failed.lastError ?? '', /tear-down incomplete: Step td-power-off: the iLO did not answer/);
+    assert.equal(failed.cleanup?.done, false);
+    assert.equal(failed.cleanup?.attempts, 1);
+    assert.ok(failed.cleanup?.retryAt && Date.parse(failed.cleanup.retryAt) > Date.parse(failed.finishedAt ?? ''), 'a time to try again is set');
+    await until(async () => (await e.status(started.deployId))?.state === 'available', 10_000);
+    assert.equal(deps.log.filter((l) => l === 'run td-power-off').length, 3, 'tried until the power-off went through');
+    await assert.rejects(e.undeploy(request.serverKey), { code: 'not-found' });
+  });
+
+  test('the pending tear-down survives a restart and is tried again by the next engine', async () => {
+    const stateDir = join(dir, 'b');
+    const first = newEngine({ stateDir, cleanupRetry: { firstMs: 100 } });
+    await first.start();
+    const started = await first.deploy(request);
+    await until(async () => (await first.status(started.deployId))?.state === 'wait call-back');
+    deps.teardownFailures = 1;
+    // Undeploy during the deploy: it is cancelled and cleaned up, then the tear-down fails once.
+    await first.undeploy({ deployId: started.deployId });
+    assert.equal((await first.wait(started.deployId)).state, 'error');
+    await first.stop();
+    const second = retrying(stateDir);
+    await second.start();
+    await until(async () => (await second.status(started.deployId))?.state === 'available', 10_000);
+  });
+});
