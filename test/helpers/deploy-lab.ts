@@ -52,6 +52,8 @@ export interface Lab {
   bmc(i: number): Promise<Bmc>;
   /** A new engine on the same state directory, as after a Node-RED restart. */
   restartEngine(): Promise<{ resumed: string[]; failed: string[] }>;
+  /** The media store closed and opened again on its state directory (its automatic port kept if free), as after a restart. */
+  restartMedia(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -69,7 +71,8 @@ export function ramdiskAddresses(count: number): string[] {
 export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-lab-'));
   const fleet = await Fleet.start({ servers: o.servers ?? 3, timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 }, ...o.fleet });
-  const media = await MediaService.open({ store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
+  const openMedia = (): Promise<MediaService> => MediaService.open({ store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
+  const media = await openMedia();
   const publishedNames = new Set<string>();
   const tftpRoot = join(dir, 'tftp');
   const addresses = ramdiskAddresses(fleet.ilos.length);
@@ -96,14 +99,14 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     ...o.settings,
   };
   const trackingMedia = {
-    publish: (...a: Parameters<MediaService['publish']>) => (publishedNames.add(a[0]), media.publish(...a)),
+    publish: (...a: Parameters<MediaService['publish']>) => (publishedNames.add(a[0]), lab.media.publish(...a)),
     publishImage: (...a: Parameters<MediaService['publishImage']>) => {
       if (a[1]?.name) publishedNames.add(a[1].name);
-      return media.publishImage(...a);
+      return lab.media.publishImage(...a);
     },
-    unpublish: (n: string) => media.unpublish(n),
-    download: (...a: Parameters<MediaService['download']>) => media.download(...a),
-    checkImage: (...a: Parameters<MediaService['checkImage']>) => media.checkImage(...a),
+    unpublish: (n: string) => lab.media.unpublish(n),
+    download: (...a: Parameters<MediaService['download']>) => lab.media.download(...a),
+    checkImage: (...a: Parameters<MediaService['checkImage']>) => lab.media.checkImage(...a),
   };
   const bmcFor = (ilo: SimIlo): Promise<Bmc> => {
     let b = bmcs.get(ilo.name);
@@ -165,12 +168,16 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       lab.engine = makeEngine();
       return lab.engine.start();
     },
+    async restartMedia() {
+      await lab.media.close();
+      lab.media = await openMedia();
+    },
     async stop() {
       await lab.engine.stop();
       await new Promise<void>((r) => api.close(() => r()));
       await Promise.all(ramdisks.map((r) => r.dispose()));
       for (const b of bmcs.values()) await (await b.catch(() => undefined))?.close();
-      await media.close();
+      await lab.media.close();
       await fleet.stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DeployProcess } from '../../lib/deploy/step';
@@ -355,5 +356,35 @@ describe('deploy across a restart', () => {
     const done = await lab.engine.wait(started.deployId);
     assert.equal(done.state, 'active', done.lastError);
     assert.equal(rd.written?.sha256, image.sha256);
+  });
+  test('Node-RED restarts and the media store cannot have its port back: the resumed deploy publishes and inserts its media again, boots again, and ends active', async () => {
+    const rd = lab.ramdisks[0]!;
+    const ilo = lab.fleet.ilos[0]!;
+    await lab.engine.undeploy(`${ilo.host}:${ilo.port}`).then((s) => lab.engine.wait(s.deployId));
+    rd.faults = { lostCallback: true }; // the ramdisk booted from the first media stays silent
+    const image = makeImage(lab.dir, 'moved.img');
+    const started = await lab.deploy(ilo, { method: 'agent_ilo', image: image.path, deployIso: a.deployIso });
+    await until(async () => (await lab.engine.status(started.deployId))?.state === 'wait call-back' && rd.ipa !== undefined, 15_000, 'the wait for the agent');
+    const oldUrl = new URL(ilo.server.drives.floppy.url);
+    // Node-RED stops; meanwhile another program takes the store's port and answers 404 there.
+    await lab.engine.stop();
+    await lab.media.close();
+    const squatter = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((r) => squatter.listen(Number(oldUrl.port), '127.0.0.1', () => r()));
+    try {
+      await lab.restartMedia();
+      const messages: string[] = [];
+      rd.faults = {};
+      const { resumed } = await lab.restartEngine();
+      lab.engine.on('progress', (p: { deployId: string; message: string }) => p.deployId === started.deployId && messages.push(p.message));
+      assert.deepEqual(resumed, [started.deployId]);
+      const done = await lab.engine.wait(started.deployId);
+      assert.equal(done.state, 'active', done.lastError);
+      assert.equal(rd.written?.sha256, image.sha256);
+      assert.ok(messages.some((m) => m.startsWith('Resuming from "Build and publish the deploy media"')), messages.join(' | '));
+      assert.ok(messages.includes('Insert the virtual media, boot once from CD'), 'the media is inserted again');
+    } finally {
+      await new Promise<void>((r) => squatter.close(() => r()));
+    }
   });
 });

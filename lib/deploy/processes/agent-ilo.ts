@@ -21,6 +21,7 @@ import {
   powerOffStep,
   powerOnStep,
   publishDeployMediaStep,
+  republishWhenGone,
   required,
   teardownMedia,
   teardownPowerOff,
@@ -131,6 +132,7 @@ export function agentIloProcess(): DeployProcess<DeployDeps, AgentIloData> {
   return {
     method: 'agent_ilo',
     preflight: preflightFor('agent_ilo'),
+    resumeFrom: republishWhenGone,
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);

@@ -19,6 +19,7 @@ import {
   powerOffStep,
   powerOnStep,
   publishDeployMediaStep,
+  republishWhenGone,
   required,
   teardownMedia,
   teardownPowerOff,
@@ -31,6 +32,7 @@ export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
   return {
     method: 'iscsi_ilo',
     preflight: preflightFor('iscsi_ilo'),
+    resumeFrom: republishWhenGone,
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);

@@ -16,6 +16,7 @@ import type { DeployRequest, StepData } from '../types';
 import type { IscsiIloData, ServerData, VirtualMediaData } from './data';
 import type { DeployDeps } from './deps';
 import { retryTransient } from './retry';
+import { request } from 'undici';
 
 /** A step's context, with the step data of the processes it is part of. */
 export type Ctx<TData extends StepData = StepData> = StepContext<DeployDeps, TData>;
@@ -241,6 +242,39 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) 
       await cleanupAction(ctx, () => unpublish(ctx, ctx.data.deployIsoObject));
     },
   };
+}
+
+/**
+ * For a resumed virtual-media deploy whose ramdisk has not called back yet:
+ * the iLO reads the deploy media at the URLs it was given, so when those are
+ * no longer served (the built-in store came back on another port, or the
+ * deploy was taken over from an instance whose store is gone) the deploy
+ * goes back to publishing and inserting the media, and boots again.
+ */
+export async function republishWhenGone(ctx: Ctx<VirtualMediaData>): Promise<string | undefined> {
+  const done = ctx.record.completed;
+  if (!done.includes('publish-media') || done.includes('detach-media') || done.some((c) => c.startsWith('callback:'))) return undefined;
+  const ours = [ctx.data.floppyUrl, ctx.data.deployIsoObject ? ctx.data.deployIsoUrl : undefined];
+  for (const url of ours) {
+    const gone = url ? await noLongerServed(url, ctx.signal) : undefined;
+    if (gone) {
+      ctx.progress(`The deploy media is no longer served where the iLO reads it (${gone}): publishing and inserting it again`);
+      return 'publish-media';
+    }
+  }
+  return undefined;
+}
+
+/** Why a URL is certainly not served any more (refused, not found), or undefined: served, or not known (then nothing is redone). */
+async function noLongerServed(url: string, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const res = await request(url, { method: 'GET', headers: { range: 'bytes=0-0' }, headersTimeout: 10_000, bodyTimeout: 10_000, signal });
+    await res.body.dump();
+    return [404, 410].includes(res.statusCode) ? `HTTP ${res.statusCode}` : undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? code : undefined;
+  }
 }
 
 /** Kernel and ramdisk the controller reads itself: copied (and verified) into the work directory. */
