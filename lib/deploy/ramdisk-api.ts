@@ -10,6 +10,12 @@
  *   POST [/v1]/nodes/{node}/vendor_passthru?method=pass_deploy_info     (DIB)
  *   POST [/v1]/nodes/{node}/vendor_passthru/pass_bootloader_install_info
  *
+ * Every request is answered in the API version it asks for, as Ironic does:
+ * `OpenStack-API-Version: baremetal <v>`, else `X-OpenStack-Ironic-API-Version:
+ * <v>`, else the minimum; `latest` is the maximum; a version out of range
+ * or malformed gets 406. The negotiated version comes back in
+ * `X-OpenStack-Ironic-API-Version`, with the minimum and maximum beside it.
+ *
  * Every state-changing call must carry the deploy's token (IPA: agent_token,
  * DIB: key); without it or with a wrong one the answer is 401 and nothing
  * changes. Lookup needs no token (IPA sends none) and reveals only the node id.
@@ -31,6 +37,8 @@ export interface RamdiskApiOptions {
 
 const MIN_VERSION = '1.1';
 const MAX_VERSION = '1.68';
+const MIN = [1, 1] as const;
+const MAX = [1, 68] as const;
 const MAX_BODY = 64 * 1024;
 
 type Req = IncomingMessage & { body?: unknown; originalUrl?: string };
@@ -46,6 +54,9 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
   };
 
   async function route(req: Req, res: ServerResponse): Promise<void> {
+    const version = negotiate(req);
+    if (typeof version !== 'string') return send(res, 406, fault(version.refused));
+    res.setHeader('X-OpenStack-Ironic-API-Version', version);
     const url = new URL(req.url ?? '/', 'http://ramdisk.api');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
@@ -119,11 +130,39 @@ function baseHref(req: Req): string {
   return `http://${host}${prefix}`;
 }
 
+/** The version a request asks for (Ironic's rules, see the top of this file), or why it is refused. */
+export function negotiate(req: Pick<IncomingMessage, 'headers'>): string | { refused: string } {
+  const header = (name: string): string | undefined => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+  let asked: string | undefined;
+  // The standard header first (its last baremetal entry), then the legacy one (its last value).
+  for (const entry of (header('openstack-api-version') ?? '').split(',').reverse()) {
+    const [service, v] = entry.trim().split(/\s+/, 2);
+    if (service?.toLowerCase() === 'baremetal' && v) {
+      asked = v;
+      break;
+    }
+  }
+  asked ??= header('x-openstack-ironic-api-version')?.split(',').at(-1)?.trim();
+  if (!asked) return MIN_VERSION;
+  if (asked.toLowerCase() === 'latest') return MAX_VERSION;
+  const m = /^(\d{1,6})\.(\d{1,6})$/.exec(asked);
+  if (!m) return { refused: 'Invalid value for X-OpenStack-Ironic-API-Version header' };
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  const version = `${major}.${minor}`;
+  const range = `The supported version range is: [${MIN_VERSION}, ${MAX_VERSION}].`;
+  if (major !== MIN[0]) return { refused: `Mutually exclusive versions requested. Version ${version} requested but not supported by this service. ${range}` };
+  if (minor < MIN[1] || minor > MAX[1]) return { refused: `Version ${version} was requested but the minor version is not supported by this service. ${range}` };
+  return version;
+}
+
+/** Always there; the negotiated version is set on the response once known. */
 function versionHeaders(): Record<string, string> {
   return {
     'X-OpenStack-Ironic-API-Minimum-Version': MIN_VERSION,
     'X-OpenStack-Ironic-API-Maximum-Version': MAX_VERSION,
-    'X-OpenStack-Ironic-API-Version': MAX_VERSION,
   };
 }
 
