@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { awaitCallback, CallbackRendezvous, lookupRamdisk, receiveCallback } from './callbacks';
 import { isInProgress, type DeployStore, type DeployStoreEvent } from './deploy-store';
 import { DeployError, badInput, isDeployError } from './errors';
-import { newRecord, progressOf, statusOf, type StartRequest } from './records';
+import { busy, newRecord, progressOf, statusOf, undeployable, type StartRequest } from './records';
 import type { CallbackKind, DeployProcess } from './step';
 import { StepRunner, describe, type RunOutcome } from './step-runner';
 import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from './types';
@@ -121,7 +121,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
    */
   async undeploy(target: string | { deployId: string }): Promise<DeployStatus> {
     if (this.stopped) throw new DeployError('cancelled', 'the deploy engine is stopping');
-    const rec = await this.undeployable(target);
+    const rec = await undeployable(this.store, target);
     if (rec.state === 'deleting') return statusOf(rec);
     const run = this.runs.get(rec.id);
     if (run || isInProgress(rec)) {
@@ -134,7 +134,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       return { ...statusOf(run?.record ?? rec), action: 'undeploy', state: 'deleting' };
     }
     const claim = await this.store.claim(rec.id);
-    if (!claim.ok) throw await this.busy(rec.serverName, claim.holder);
+    if (!claim.ok) throw await busy(this.store, rec.serverName, claim.holder);
     const fresh = await this.claimed(rec.id, (r) => r.state !== 'available' && !isInProgress(r));
     if (!fresh) return (await this.status(rec.id)) as DeployStatus; // changed meanwhile: nothing left to undeploy here
     this.toTeardown(fresh);
@@ -188,7 +188,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
     if (action === 'rebuild' && (!previous || !['active', 'deploy failed', 'error'].includes(previous.state))) {
       throw new DeployError('invalid-input', `rebuild: ${req.serverName} has no active or failed deploy to rebuild (state ${previous?.state ?? 'available'})`, { field: 'action' });
     }
-    if (previous && isInProgress(previous)) throw await this.busy(req.serverName, previous.id);
+    if (previous && isInProgress(previous)) throw await busy(this.store, req.serverName, previous.id);
     if (action === 'deploy' && previous && (previous.state === 'active' || previous.state === 'error')) {
       throw new DeployError('busy', `${req.serverName} is ${previous.state} (deploy ${previous.id}); undeploy or rebuild it first`);
     }
@@ -205,7 +205,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
     if (this.stopped) throw new DeployError('cancelled', 'the deploy engine is stopping');
     const claim = await this.store.create(record, previous?.id);
     if (!claim.ok) {
-      if (claim.holder) throw await this.busy(req.serverName, claim.holder);
+      if (claim.holder) throw await busy(this.store, req.serverName, claim.holder);
       throw new DeployError('busy', `${req.serverName} changed meanwhile (its newest deploy is now ${claim.latest}); look at it and try again`);
     }
     if (action === 'rebuild' && previous) {
@@ -383,27 +383,6 @@ export class DeployEngine<TDeps> extends EventEmitter {
   }
 
   // ------------------------------------------------------------ helpers
-
-  private async undeployable(target: string | { deployId: string }): Promise<DeployRecord> {
-    if (typeof target === 'string') {
-      const last = await this.store.latestFor(target);
-      if (!last || last.state === 'available') throw new DeployError('not-found', `nothing is deployed on ${target}`);
-      return last;
-    }
-    const rec = await this.store.get(target.deployId);
-    if (!rec) throw new DeployError('not-found', `no deploy ${target.deployId}`);
-    const current = await this.store.latestFor(rec.serverKey);
-    if (current?.id !== rec.id) {
-      throw new DeployError('busy', `${rec.serverName}: deploy ${rec.id} is not its current deploy (${current?.id ?? 'none'} is); undeploy that one`);
-    }
-    if (rec.state === 'available') throw new DeployError('not-found', `nothing is deployed on ${rec.serverName}: deploy ${rec.id} is already undeployed`);
-    return rec;
-  }
-
-  private async busy(serverName: string, holder: string | undefined): Promise<DeployError> {
-    const h = holder === undefined ? undefined : await this.store.get(holder);
-    return new DeployError('busy', `${serverName} is busy: deploy ${holder ?? '?'} is ${h?.state ?? 'in progress'}; one deploy per server at a time`);
-  }
 
   private process(method: DeployMethod): DeployProcess<TDeps> {
     const p = this.opts.processes[method];
