@@ -178,7 +178,7 @@ async function concurrentDeploys(count: number, bound: number): Promise<void> {
     const lag = lagMonitor();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const started = lab.fleet.ilos.map((ilo) => lab.deploy(ilo, request(w)));
+    const started = await Promise.all(lab.fleet.ilos.map((ilo) => lab.deploy(ilo, request(w))));
     const done = await Promise.all(started.map((s) => lab.engine.wait(s.deployId)));
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
@@ -332,7 +332,7 @@ async function leftovers(lab: Lab, i: number, deployId: string, published: Map<s
 
 async function classify(lab: Lab, i: number, d: DeployStatus | 'deadline', deployId: string, w: Workload, published: Map<string, string[]>): Promise<Verdict> {
   if (d === 'deadline') {
-    const now = lab.engine.status(deployId);
+    const now = await lab.engine.status(deployId);
     return { kind: 'stuck', why: `not terminal by the deadline: ${now?.state} in ${now?.step ?? '?'}` };
   }
   const left = await leftovers(lab, i, deployId, published);
@@ -344,7 +344,7 @@ async function classify(lab: Lab, i: number, d: DeployStatus | 'deadline', deplo
   if (d.state === 'deploy failed') {
     if (!d.cleanup?.done) left.push(`clean-up not done: ${d.cleanup?.errors.join('; ') ?? 'no clean-up recorded'}`);
     if (s.powerState !== 'off') left.push('server left powered on');
-    if (lab.engine.status(`${lab.fleet.ilos[i]!.host}:${lab.fleet.ilos[i]!.port}`)?.deployId !== deployId) left.push('a later record holds the server');
+    if ((await lab.engine.status(`${lab.fleet.ilos[i]!.host}:${lab.fleet.ilos[i]!.port}`))?.deployId !== deployId) left.push('a later record holds the server');
     return left.length ? { kind: 'stuck', why: `failed with leftovers (${d.failedStep}: ${d.lastError}): ${left.join('; ')}` } : { kind: 'failed-clean' };
   }
   return { kind: 'stuck', why: `ended ${d.state}: ${d.lastError ?? ''}` };
@@ -384,7 +384,7 @@ async function faultSoak(total: number, servers: number): Promise<void> {
     let launched = 0;
     for (let round = 0; launched < total; round++) {
       const batch = Math.min(servers, total - launched);
-      const entries = Array.from({ length: batch }, (_, i) => {
+      const entries = await Promise.all(Array.from({ length: batch }, async (_, i) => {
         const ilo = lab.fleet.ilos[i]!;
         const rd = lab.ramdisks[i]!;
         const fault = drawFault(random, i % 2 === 0, callbackTimeoutMs);
@@ -392,9 +392,9 @@ async function faultSoak(total: number, servers: number): Promise<void> {
         if (fault.ilo) ilo.server.faults.add(fault.ilo);
         rd.faults = fault.ramdisk ?? {};
         rd.written = undefined;
-        const status = lab.deploy(ilo, request(w));
+        const status = await lab.deploy(ilo, request(w));
         return { i, fault, id: status.deployId };
-      });
+      }));
       launched += batch;
       const results = await Promise.all(entries.map((e) => until(lab.engine.wait(e.id), deadlineMs)));
       for (const name of lab.publishedNames) {
@@ -419,7 +419,7 @@ async function faultSoak(total: number, servers: number): Promise<void> {
           const ilo = lab.fleet.ilos[e.i]!;
           ilo.server.faults.clear();
           lab.ramdisks[e.i]!.faults = {};
-          const last = lab.engine.status(`${ilo.host}:${ilo.port}`);
+          const last = await lab.engine.status(`${ilo.host}:${ilo.port}`);
           if (!last || last.state === 'deploy failed' || last.state === 'available') return;
           const td = await lab.engine.undeploy(`${ilo.host}:${ilo.port}`);
           const end = await until(lab.engine.wait(td.deployId), deadlineMs);

@@ -148,6 +148,12 @@ ${security}module.exports = {
   httpNodeRoot: ${JSON.stringify(roots.node)},
   httpAdminRoot: ${JSON.stringify(roots.admin)},
 ${settingsLines.join('\n')}
+  // The simulated DIB ramdisk of iscsi_ilo and pxe_ilo exports its disk with tgtd: without it
+  // those deploys are refused up front (naming the tool and its package), the rest runs.
+  iloDeployRequiredTools: {
+    iscsi_ilo: [{ tool: 'tgtd', package: 'tgt', purpose: 'the simulated ramdisk serves its disk with it' }],
+    pxe_ilo: [{ tool: 'tgtd', package: 'tgt', purpose: 'the simulated ramdisk serves its disk with it' }],
+  },
   editorTheme: { tours: false, projects: { enabled: false } },
   telemetry: { enabled: false, updateNotification: false },
   diagnostics: { enabled: false },

@@ -545,7 +545,7 @@ export class SimServer extends EventEmitter {
   dispose(): void {
     this.cancelTimers();
     this.hostConsole?.dispose();
-    void this.serial.close();
+    this.serial.close().catch(() => undefined); // the fleet is stopping: nothing to report to
     this.removeAllListeners();
   }
 }

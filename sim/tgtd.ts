@@ -17,6 +17,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { diesWithParent } from './dies-with-parent';
 
 const execFileAsync = promisify(execFile);
 
@@ -68,10 +69,9 @@ function onPath(tool: string): string | undefined {
  * kernel kills tgtd when its parent dies.
  */
 function tgtdCommand(args: string[]): [string, string[]] {
-  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   const tgtd = onPath('tgtd');
   if (!tgtd) throw missingTool('tgtd', undefined);
-  return setpriv ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', tgtd, ...args]] : [tgtd, args];
+  return diesWithParent(tgtd, args);
 }
 
 export interface Tgtd {

@@ -94,6 +94,13 @@ function positiveInt(field: string, v: unknown, dflt: number, max = Number.MAX_S
   return n;
 }
 
+/** `host:port` of an iLO as messages and deploy records name it (IPv6 bracketed), known without connecting. */
+export function endpointTarget(host: unknown, port: unknown): string {
+  const h = normaliseHost(host);
+  const p = positiveInt('port', port, 443, 65535);
+  return `${isIP(h) === 6 ? `[${h}]` : h}:${p}`;
+}
+
 export function resolveEndpoint(ep: IloEndpoint): ResolvedEndpoint {
   const host = normaliseHost(ep.host);
   const port = positiveInt('port', ep.port, 443, 65535);
@@ -118,8 +125,7 @@ export function resolveEndpoint(ep: IloEndpoint): ResolvedEndpoint {
   if (tlsIn.resume !== undefined && typeof tlsIn.resume !== 'boolean') throw invalidInput('tls.resume', 'true or false', tlsIn.resume);
   const redfishAuth = ep.redfishAuth ?? 'session';
   if (redfishAuth !== 'session' && redfishAuth !== 'basic') throw invalidInput('redfishAuth', 'session or basic', redfishAuth);
-  const isV6 = isIP(host) === 6;
-  const hostForUrl = isV6 ? `[${host}]` : host;
+  const target = endpointTarget(host, port);
   return {
     host,
     port,
@@ -132,7 +138,7 @@ export function resolveEndpoint(ep: IloEndpoint): ResolvedEndpoint {
     maxConnections: Math.max(1, positiveInt('maxConnections', ep.maxConnections, 4, 64)),
     redfishAuth,
     logger: ep.logger,
-    target: `${hostForUrl}:${port}`,
-    origin: `https://${hostForUrl}:${port}`,
+    target,
+    origin: `https://${target}`,
   };
 }

@@ -2,8 +2,10 @@
  * Typed iLO errors. Every error carries the iLO's own message (when there is
  * one) and a `code` that callers branch on; none ever carries a credential.
  */
+import { LibError, expectedMessage, type ErrorCode } from '../errors';
 
-export type BmcErrorCode =
+export type BmcErrorCode = Extract<
+  ErrorCode,
   | 'login' // credentials rejected: do not retry (iLOs lock accounts)
   | 'permission' // the account lacks the privilege
   | 'not-supported' // this iLO/platform/firmware cannot do it
@@ -14,7 +16,8 @@ export type BmcErrorCode =
   | 'connection' // could not reach the iLO, TLS refused, connection dropped
   | 'protocol' // the answer could not be understood
   | 'invalid-input' // the caller asked for something malformed
-  | 'other'; // the iLO refused with another status
+  | 'other' // the iLO refused with another status
+>;
 
 export type BmcErrorReason =
   | 'host-in-post'
@@ -44,23 +47,19 @@ export interface BmcErrorDetails {
   cause?: unknown;
 }
 
-export class BmcError extends Error {
-  readonly code: BmcErrorCode;
+export class BmcError extends LibError<BmcErrorCode> {
   readonly iloMessage?: string;
   readonly status?: string;
   readonly target?: string;
   readonly reason?: BmcErrorDetails['reason'];
-  readonly field?: string;
 
   constructor(code: BmcErrorCode, message: string, details: BmcErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, message, details);
     this.name = 'BmcError';
-    this.code = code;
     this.iloMessage = details.iloMessage;
     this.status = details.status;
     this.target = details.target;
     this.reason = details.reason;
-    this.field = details.field;
   }
 
   /** Whether repeating the same request later may succeed. */
@@ -68,17 +67,8 @@ export class BmcError extends Error {
     return this.code === 'busy' || this.code === 'timeout' || this.code === 'connection';
   }
 
-  toJSON(): Record<string, unknown> {
-    return {
-      name: this.name,
-      code: this.code,
-      message: this.message,
-      iloMessage: this.iloMessage,
-      status: this.status,
-      target: this.target,
-      reason: this.reason,
-      field: this.field,
-    };
+  protected override details(): Record<string, unknown> {
+    return { iloMessage: this.iloMessage, status: this.status, target: this.target, reason: this.reason };
   }
 }
 
@@ -88,13 +78,5 @@ export function isBmcError(err: unknown, code?: BmcErrorCode): err is BmcError {
 
 /** An input error that names the field and what was expected. */
 export function invalidInput(field: string, expected: string, got?: unknown): BmcError {
-  const shown = got === undefined ? '' : ` (got ${describeValue(got)})`;
-  return new BmcError('invalid-input', `${field}: expected ${expected}${shown}`, { field });
-}
-
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return v.length > 40 ? `"${v.slice(0, 40)}…"` : `"${v}"`;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return typeof v;
+  return new BmcError('invalid-input', expectedMessage(field, expected, got), { field });
 }

@@ -126,7 +126,7 @@ export class ServerConsole extends EventEmitter {
     this.holders.set(id, holder);
     if (holder.kind === 'viewer' && holder.canWrite && !this.writer) this.setWriter({ id, name: holder.name });
     // A person opening the console tries again after a refusal; flows and deploys do not repeat it.
-    if (!this.channel && !this.opening && !this.retryTimer && (this.status.state !== 'unavailable' || holder.kind === 'viewer')) void this.connect(false);
+    if (!this.channel && !this.opening && !this.retryTimer && (this.status.state !== 'unavailable' || holder.kind === 'viewer')) this.connectNow(false);
   }
 
   remove(id: string): void {
@@ -134,7 +134,9 @@ export class ServerConsole extends EventEmitter {
     if (this.writer?.id === id) this.setWriter(undefined);
     if (this.holders.size === 0) {
       clearTimeout(this.lingerTimer);
-      this.lingerTimer = setTimeout(() => void this.dispose(), this.opts.lingerMs);
+      this.lingerTimer = setTimeout(() => {
+        this.dispose().catch(() => undefined); // it closes what it can and reports nothing
+      }, this.opts.lingerMs);
       this.lingerTimer.unref();
     }
   }
@@ -214,11 +216,13 @@ export class ServerConsole extends EventEmitter {
     this.setStatus({ state: 'connecting' });
     const pending = this.inFlight ?? Promise.resolve(undefined);
     const closeAll = Promise.all([ch?.close().catch(() => undefined), pending.then((c) => c?.close().catch(() => undefined))]);
-    void closeAll.then(() => {
-      if (gen !== this.generation || this.disposed) return;
-      this.opening = false;
-      void this.connect(force);
-    });
+    closeAll
+      .then(() => {
+        if (gen !== this.generation || this.disposed) return;
+        this.opening = false;
+        this.connectNow(force);
+      })
+      .catch((err: unknown) => this.failed(err));
   }
 
   private setStatus(s: ConsoleStatus): void {
@@ -259,12 +263,19 @@ export class ServerConsole extends EventEmitter {
     ch.stream.on('data', (d: Buffer) => this.onData(d));
     ch.stream.on('error', () => undefined);
     this.setStatus({ state: 'open', via: ch.via, target: ch.target });
-    void ch.ended.then((end) => {
-      if (this.channel !== ch) return;
-      this.channel = undefined;
-      if (this.disposed) return;
-      this.scheduleRetry(new BmcError('connection', `the console session ended: ${end.reason ?? 'closed'}`, { target: ch.target }), ch.via);
-    });
+    ch.ended
+      .then((end) => {
+        if (this.channel !== ch) return;
+        this.channel = undefined;
+        if (this.disposed) return;
+        this.scheduleRetry(new BmcError('connection', `the console session ended: ${end.reason ?? 'closed'}`, { target: ch.target }), ch.via);
+      })
+      .catch((err: unknown) => this.failed(err));
+  }
+
+  /** Connect, any failure a console failure (retried or shown), never an unhandled rejection. */
+  private connectNow(force: boolean): void {
+    this.connect(force).catch((err: unknown) => this.failed(err));
   }
 
   private onData(d: Buffer): void {
@@ -292,7 +303,7 @@ export class ServerConsole extends EventEmitter {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.connect(false);
+      this.connectNow(false);
     }, wait);
     this.retryTimer.unref();
   }

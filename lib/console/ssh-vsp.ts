@@ -151,7 +151,9 @@ export async function openSshConsole(c: ResolvedConsoleConfig, opts: { cols?: nu
           channel.write(filterVspInput(chunk, input), cb);
         },
         destroy(err, cb) {
-          void close().finally(() => cb(err));
+          close()
+            .catch(() => undefined) // closing reports nothing more than the stream's own error
+            .finally(() => cb(err));
         },
       });
       let endReason: string | undefined;

@@ -143,11 +143,24 @@ export class AgentClient {
   }
 }
 
-function errorText(c: CommandResult): string {
+/**
+ * What a failed agent command said. ironic-python-agent puts a generic text
+ * in `message` ("Command execution failed", "Error verifying image
+ * checksum") and the useful part (the checksums, the device error) in
+ * `details`: both are kept, as the agent's own str() joins them. The query
+ * of any URL in it is cut (an image URL may be a signed temp URL).
+ */
+export function errorText(c: Pick<CommandResult, 'command_error'>): string {
   const e = c.command_error;
   if (!e) return 'no error given';
-  if (typeof e === 'string') return e;
-  return e.message ?? e.details ?? e.type ?? JSON.stringify(e);
+  let text: string;
+  if (typeof e === 'string') text = e;
+  else {
+    const said = [e.message, e.details].filter((x): x is string => typeof x === 'string' && x.trim() !== '');
+    text = said.length ? said.join(': ') : (e.type ?? JSON.stringify(e));
+  }
+  const cut = text.replace(/(\bhttps?:\/\/[^\s?#'"]*)\?[^\s'";]*/gi, '$1?…');
+  return cut.length > 2000 ? `${cut.slice(0, 2000)}…` : cut;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -4,13 +4,16 @@
  * a `code` to branch on and, when a tool failed, the tool's own words; none
  * carries a credential (a CHAP secret, a deploy token).
  */
+import { LibError, expectedMessage, type ErrorCode } from '../errors';
 
-export type DeployErrorCode =
+export type DeployErrorCode = Extract<
+  ErrorCode,
   | 'invalid-input' // the request is malformed; nothing was started
   | 'busy' // the server already has a deploy in progress
   | 'not-found' // no such deploy
   | 'licence' // the iLO lacks the licence the method needs
-  | 'not-supported' // a tool is missing, or the combination cannot work
+  | 'not-supported' // the combination cannot work
+  | 'missing-tool' // a program the process runs here is not installed; nothing was started
   | 'connection' // the iSCSI portal did not answer or refused the login
   | 'image' // the image cannot be read, or is not what it claims
   | 'too-small' // the disk or the root partition cannot hold what was asked
@@ -20,7 +23,9 @@ export type DeployErrorCode =
   | 'aborted' // the caller's AbortSignal fired
   | 'cancelled' // undeploy or shutdown interrupted the deploy
   | 'interrupted' // Node-RED restarted in a step that cannot be resumed
-  | 'failed'; // anything else, with the cause's message
+  | 'lease-lost' // another instance took the deploy over (a shared deploy store)
+  | 'failed' // anything else, with the cause's message
+>;
 
 export interface DeployErrorDetails {
   /** The deploy step it failed in. */
@@ -31,23 +36,19 @@ export interface DeployErrorDetails {
   cause?: unknown;
 }
 
-export class DeployError extends Error {
-  readonly code: DeployErrorCode;
+export class DeployError extends LibError<DeployErrorCode> {
   readonly step?: string;
-  readonly field?: string;
   readonly toolMessage?: string;
 
   constructor(code: DeployErrorCode, message: string, details: DeployErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, message, details);
     this.name = 'DeployError';
-    this.code = code;
     this.step = details.step;
-    this.field = details.field;
     this.toolMessage = details.toolMessage;
   }
 
-  toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, step: this.step, field: this.field, toolMessage: this.toolMessage };
+  protected override details(): Record<string, unknown> {
+    return { step: this.step, toolMessage: this.toolMessage };
   }
 }
 
@@ -57,13 +58,5 @@ export function isDeployError(err: unknown, code?: DeployErrorCode): err is Depl
 
 /** An input error that names the field and what was expected. */
 export function badInput(field: string, expected: string, got?: unknown): DeployError {
-  const shown = got === undefined ? '' : ` (got ${describe(got)})`;
-  return new DeployError('invalid-input', `${field}: expected ${expected}${shown}`, { field });
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return typeof v;
+  return new DeployError('invalid-input', expectedMessage(field, expected, got), { field });
 }

@@ -10,17 +10,23 @@
  *   POST [/v1]/nodes/{node}/vendor_passthru?method=pass_deploy_info     (DIB)
  *   POST [/v1]/nodes/{node}/vendor_passthru/pass_bootloader_install_info
  *
+ * Every request is answered in the API version it asks for, as Ironic does:
+ * `OpenStack-API-Version: baremetal <v>`, else `X-OpenStack-Ironic-API-Version:
+ * <v>`, else the minimum; `latest` is the maximum; a version out of range
+ * or malformed gets 406. The negotiated version comes back in
+ * `X-OpenStack-Ironic-API-Version`, with the minimum and maximum beside it.
+ *
  * Every state-changing call must carry the deploy's token (IPA: agent_token,
  * DIB: key); without it or with a wrong one the answer is 401 and nothing
  * changes. Lookup needs no token (IPA sends none) and reveals only the node id.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CallbackKind } from './engine';
+import type { CallbackKind } from './step';
 
 /** What the API needs from the engine. */
 export interface RamdiskApiEngine {
-  findForRamdisk(nodeId: string | undefined, macs: string[]): { id: string } | undefined;
-  callback(nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>): { status: number; message: string };
+  findForRamdisk(nodeId: string | undefined, macs: string[]): Promise<{ id: string } | undefined>;
+  callback(nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>): Promise<{ status: number; message: string }>;
 }
 
 export interface RamdiskApiOptions {
@@ -31,6 +37,8 @@ export interface RamdiskApiOptions {
 
 const MIN_VERSION = '1.1';
 const MAX_VERSION = '1.68';
+const MIN = [1, 1] as const;
+const MAX = [1, 68] as const;
 const MAX_BODY = 64 * 1024;
 
 type Req = IncomingMessage & { body?: unknown; originalUrl?: string };
@@ -46,6 +54,9 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
   };
 
   async function route(req: Req, res: ServerResponse): Promise<void> {
+    const version = negotiate(req);
+    if (typeof version !== 'string') return send(res, 406, fault(version.refused));
+    res.setHeader('X-OpenStack-Ironic-API-Version', version);
     const url = new URL(req.url ?? '/', 'http://ramdisk.api');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
@@ -65,7 +76,7 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
       const macs = (url.searchParams.get('addresses') ?? '').split(',').filter(Boolean);
       const nodeId = url.searchParams.get('node_uuid') ?? undefined;
       if (macs.length === 0 && !nodeId) return send(res, 400, fault('lookup needs addresses or node_uuid'));
-      const found = engine.findForRamdisk(nodeId, macs);
+      const found = await engine.findForRamdisk(nodeId, macs);
       if (!found) return send(res, 404, fault('no node matches, or it is not being deployed'));
       return send(res, 200, {
         node: { uuid: found.id, properties: {}, instance_info: {}, driver_internal_info: {} },
@@ -84,7 +95,7 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
       if (typeof body.callback_url !== 'string' || !/^https?:\/\//.test(body.callback_url)) {
         return send(res, 400, fault('"callback_url" must be specified as an http(s) URL'));
       }
-      return reply(res, engine.callback(m[1] as string, 'heartbeat', body.agent_token, body));
+      return reply(res, await engine.callback(m[1] as string, 'heartbeat', body.agent_token, body));
     }
     m = /^(?:\/v1)?\/nodes\/([A-Za-z0-9-]{1,64})\/vendor_passthru(?:\/(pass_deploy_info|pass_bootloader_install_info))?$/.exec(path);
     if (method === 'POST' && m) {
@@ -95,7 +106,7 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
       const required = which === 'pass_deploy_info' ? ['address', 'key', 'iqn'] : ['address', 'key', 'status'];
       const missing = required.filter((k) => body[k] === undefined || body[k] === '');
       if (missing.length) return send(res, 400, fault(`Parameters ${JSON.stringify(missing)} were not passed to ironic for deploy.`));
-      return reply(res, engine.callback(m[1] as string, which, body.key, body));
+      return reply(res, await engine.callback(m[1] as string, which, body.key, body));
     }
     send(res, 404, fault(`no route for ${method} ${path}`));
   }
@@ -119,11 +130,39 @@ function baseHref(req: Req): string {
   return `http://${host}${prefix}`;
 }
 
+/** The version a request asks for (Ironic's rules, see the top of this file), or why it is refused. */
+export function negotiate(req: Pick<IncomingMessage, 'headers'>): string | { refused: string } {
+  const header = (name: string): string | undefined => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+  let asked: string | undefined;
+  // The standard header first (its last baremetal entry), then the legacy one (its last value).
+  for (const entry of (header('openstack-api-version') ?? '').split(',').reverse()) {
+    const [service, v] = entry.trim().split(/\s+/, 2);
+    if (service?.toLowerCase() === 'baremetal' && v) {
+      asked = v;
+      break;
+    }
+  }
+  asked ??= header('x-openstack-ironic-api-version')?.split(',').at(-1)?.trim();
+  if (!asked) return MIN_VERSION;
+  if (asked.toLowerCase() === 'latest') return MAX_VERSION;
+  const m = /^(\d{1,6})\.(\d{1,6})$/.exec(asked);
+  if (!m) return { refused: 'Invalid value for X-OpenStack-Ironic-API-Version header' };
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  const version = `${major}.${minor}`;
+  const range = `The supported version range is: [${MIN_VERSION}, ${MAX_VERSION}].`;
+  if (major !== MIN[0]) return { refused: `Mutually exclusive versions requested. Version ${version} requested but not supported by this service. ${range}` };
+  if (minor < MIN[1] || minor > MAX[1]) return { refused: `Version ${version} was requested but the minor version is not supported by this service. ${range}` };
+  return version;
+}
+
+/** Always there; the negotiated version is set on the response once known. */
 function versionHeaders(): Record<string, string> {
   return {
     'X-OpenStack-Ironic-API-Minimum-Version': MIN_VERSION,
     'X-OpenStack-Ironic-API-Maximum-Version': MAX_VERSION,
-    'X-OpenStack-Ironic-API-Version': MAX_VERSION,
   };
 }
 

@@ -3,6 +3,7 @@
  * request an operator makes, and the record the engine keeps of each deploy.
  */
 import type { BootMode } from '../bmc/types';
+import type { WrittenPartition } from './iscsi/write';
 
 export type DeployMethod = 'iscsi_ilo' | 'agent_ilo' | 'pxe_ilo';
 export const DEPLOY_METHODS: readonly DeployMethod[] = ['iscsi_ilo', 'agent_ilo', 'pxe_ilo'];
@@ -53,6 +54,44 @@ export interface PublishedObject {
   expiresAt?: string;
 }
 
+/**
+ * What the status reports as `result` once a deploy is active: what the
+ * write left on the disk (iSCSI processes), or that the agent wrote it.
+ */
+export interface DeployResult {
+  imageWritten?: boolean;
+  /** UUID of the root filesystem (partition images; Ironic's root uuid). */
+  rootUuid?: string;
+  /** Disk identifier (MBR signature or GPT GUID) of a whole-disk image. */
+  diskIdentifier?: string;
+  partitions?: WrittenPartition[];
+}
+
+/**
+ * The part of a deploy's step data the engine and the deploy store read
+ * themselves; each process extends it with what its steps pass on (see
+ * processes/data.ts). Every field is optional: the steps fill them in.
+ */
+export interface StepData {
+  /** MACs the server reported (normalised aa:bb:…): a ramdisk looking itself up by MAC finds the deploy in progress by them. */
+  macs?: string[];
+  /** The agent's callback URL from its first heartbeat: a later heartbeat naming another is refused. */
+  agentUrl?: string;
+  /** What the status reports once the deploy is active. */
+  result?: DeployResult;
+}
+
+/** How the clean-up (after a failure) or the tear-down went. */
+export interface CleanupState {
+  done: boolean;
+  /** What could not be done, step by step. */
+  errors: string[];
+  /** A tear-down left incomplete is tried again by itself from then on (ISO time); absent: not retried. */
+  retryAt?: string;
+  /** Tear-down attempts so far (the pause between them doubles, up to 30 min). */
+  attempts?: number;
+}
+
 export interface DeployRecord {
   /** Deploy id; also the "node uuid" the ramdisk uses in its callbacks. */
   id: string;
@@ -71,15 +110,15 @@ export interface DeployRecord {
   step?: { index: number; name: string; startedAt: string };
   /** Per-deploy secret handed to the ramdisk on the floppy / PXE command line. Never leaves the engine. */
   token: string;
-  /** Values steps pass on to later steps (survive a restart). */
-  data: Record<string, unknown>;
+  /** Values steps pass on to later steps (survive a restart); typed per process (processes/data.ts). */
+  data: StepData;
   /** Objects published for the iLO, removed on clean-up. */
   published: PublishedObject[];
   /** When a callback wait gives up (ISO time). */
   callbackDeadline?: string;
   lastError?: string;
   failedStep?: string;
-  cleanup?: { done: boolean; errors: string[] };
+  cleanup?: CleanupState;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -113,8 +152,8 @@ export interface DeployStatus {
   stepCount: number;
   lastError?: string;
   failedStep?: string;
-  cleanup?: { done: boolean; errors: string[] };
-  result?: Record<string, unknown>;
+  cleanup?: CleanupState;
+  result?: DeployResult;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;

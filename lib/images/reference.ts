@@ -12,7 +12,8 @@
  */
 import { isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeValue, invalidStoreInput } from '../store/errors';
+import { describeValue } from '../errors';
+import { invalidStoreInput } from '../store/errors';
 
 export type ChecksumAlgorithm = 'md5' | 'sha256' | 'sha512';
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['md5', 'sha256', 'sha512'];

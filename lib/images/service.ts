@@ -19,6 +19,7 @@ import { SwiftClient } from '../swift/client';
 import { createHttpAgent } from '../swift/http';
 import { OpenStackSession } from '../swift/session';
 import { TEMP_URL_DIGESTS, type TempUrlDigest } from '../swift/tempurl';
+import { openFileImage } from './file-source';
 import { GlanceClient } from './glance';
 import { openImage, publishImage, type ImageSources, type PublishedImage } from './publish';
 import { VerifyingStream } from './verify';
@@ -168,6 +169,19 @@ export class MediaService {
     }
     opts.onProgress?.(verifier.bytes, size);
     return { size: verifier.bytes, checksum: { algorithm: verifier.algorithm, value: verifier.digest ?? '' }, verified: expected !== undefined };
+  }
+
+  /**
+   * Whether `image` can be read, without reading it: its syntax and URL
+   * scheme and, for a local file, that it lies inside the allowed
+   * directories, exists and can be opened. Errors name `field`.
+   */
+  async checkImage(image: ImageInput, field = 'image'): Promise<void> {
+    this.assertOpen();
+    const spec = parseImage(image, field);
+    if (spec.source.kind !== 'file') return;
+    const opened = await openFileImage(spec.source.path, this.sources.fileRoots, field);
+    opened.stream.destroy();
   }
 
   /** Publishes bytes the caller made (a floppy image, a boot ISO). */

@@ -3,8 +3,10 @@
  * branch on and, for bad input, the `field` at fault. None ever carries a
  * credential, a token or a signed URL.
  */
+import { LibError, expectedMessage, type ErrorCode } from '../errors';
 
-export type StoreErrorCode =
+export type StoreErrorCode = Extract<
+  ErrorCode,
   | 'invalid-input' // the caller asked for something malformed (see `field`)
   | 'checksum' // the data did not match its expected checksum
   | 'size' // the data was not as long as declared
@@ -12,21 +14,26 @@ export type StoreErrorCode =
   | 'not-allowed' // the source is outside what this store may read (file roots)
   | 'closed' // the store was closed
   | 'in-use' // the state directory belongs to another running store
-  | 'backend'; // the storage behind the store failed (disk, Swift)
+  | 'backend' // the storage behind the store failed (disk, Swift)
+>;
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-  readonly field?: string;
+const STORE_CODES: ReadonlySet<string> = new Set<StoreErrorCode>(['invalid-input', 'checksum', 'size', 'source', 'not-allowed', 'closed', 'in-use', 'backend']);
 
+export class StoreError extends LibError<StoreErrorCode> {
   constructor(code: StoreErrorCode, message: string, details: { field?: string; cause?: unknown } = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, message, details);
     this.name = 'StoreError';
-    this.code = code;
-    this.field = details.field;
   }
 
-  toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, field: this.field };
+  /**
+   * A lower layer's error with a code the stores know (the Swift client's
+   * "the data is longer than declared") as a StoreError, same code and words;
+   * undefined for any other.
+   */
+  static from(err: unknown): StoreError | undefined {
+    if (err instanceof StoreError) return err;
+    if (err instanceof LibError && STORE_CODES.has(err.code)) return new StoreError(err.code as StoreErrorCode, err.message, { field: err.field, cause: err });
+    return undefined;
   }
 }
 
@@ -36,13 +43,5 @@ export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreE
 
 /** An input error that names the field and what was expected. */
 export function invalidStoreInput(field: string, expected: string, got?: unknown): StoreError {
-  const shown = got === undefined ? '' : ` (got ${describeValue(got)})`;
-  return new StoreError('invalid-input', `${field}: expected ${expected}${shown}`, { field });
-}
-
-export function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return v.length > 40 ? JSON.stringify(v.slice(0, 40) + '…') : JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return typeof v;
+  return new StoreError('invalid-input', expectedMessage(field, expected, got), { field });
 }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { LibError } from '../errors';
 import { SwiftClient, encodeObjectPath, type SwiftClientOptions } from '../swift/client';
 import { OpenStackError, isOpenStackError } from '../swift/errors';
 import { TEMP_URL_DIGESTS, signTempUrl, type TempUrlDigest } from '../swift/tempurl';
@@ -196,12 +197,6 @@ export class SwiftMediaStore implements MediaStore {
 }
 
 function asStoreError(err: unknown): Error {
-  if (err instanceof StoreError) return err;
-  if (err instanceof OpenStackError) {
-    return new StoreError(err.code === 'invalid-input' ? 'invalid-input' : err.code === 'checksum' ? 'checksum' : 'backend', err.message, {
-      field: err.field,
-      cause: err,
-    });
-  }
-  return new StoreError('backend', (err as Error)?.message ?? String(err), { cause: err });
+  // The Swift client's own size and source errors, and its checksum and input errors, keep their code.
+  return StoreError.from(err) ?? new StoreError('backend', (err as Error)?.message ?? String(err), { field: err instanceof LibError ? err.field : undefined, cause: err });
 }

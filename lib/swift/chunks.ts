@@ -1,11 +1,12 @@
 /**
  * Reading an upload source piece by piece: a bounded slice of it at a time
  * (one Swift segment, one PUT), with a look-ahead to tell whether more data
- * follows. Failures of the source surface as StoreError 'source'.
+ * follows. Failures of the source surface as a LibError 'source' (or 'size'), which
+ * the media store above reports as its own.
  */
 import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { StoreError } from '../store/errors';
+import { LibError } from '../errors';
 
 export type UploadSource = Readable | Buffer;
 
@@ -59,9 +60,9 @@ export class ChunkReader {
       r = await this.it.next();
     } catch (err) {
       this.finished = true;
-      if (err instanceof StoreError) throw err;
+      if (err instanceof LibError) throw err;
       const msg = (err as Error)?.message ?? String(err);
-      throw new StoreError('source', `reading the data to upload failed: ${msg}`, { cause: err });
+      throw new LibError('source', `reading the data to upload failed: ${msg}`, { cause: err });
     }
     if (r.done) {
       this.finished = true;
@@ -98,7 +99,7 @@ export async function* slice(
     if (!chunk) break;
     sent += chunk.length;
     if (sent === limit && opts.lastOfDeclared && !(await reader.atEnd())) {
-      throw new StoreError('size', `the data is longer than its declared size of ${opts.declared ?? limit} bytes`, { field: 'size' });
+      throw new LibError('size', `the data is longer than its declared size of ${opts.declared ?? limit} bytes`, { field: 'size' });
     }
     opts.hash.update(chunk);
     opts.count.bytes += chunk.length;
@@ -106,6 +107,6 @@ export async function* slice(
     opts.onBytes?.(chunk.length);
   }
   if (opts.exact && sent < limit) {
-    throw new StoreError('size', `the data ended before its declared size of ${opts.declared ?? limit} bytes`, { field: 'size' });
+    throw new LibError('size', `the data ended before its declared size of ${opts.declared ?? limit} bytes`, { field: 'size' });
   }
 }

@@ -3,11 +3,12 @@
  * message names the service, the method and the URL without its query
  * string; never a token, key, password or temp URL signature.
  */
-import { describeValue } from '../store/errors';
+import { LibError, expectedMessage, type ErrorCode } from '../errors';
 
 export type OpenStackService = 'swift' | 'tempauth' | 'keystone' | 'glance' | 'http';
 
-export type OpenStackErrorCode =
+export type OpenStackErrorCode = Extract<
+  ErrorCode,
   | 'auth' // credentials or token refused (401)
   | 'permission' // authenticated but not allowed (403)
   | 'not-found' // 404
@@ -19,29 +20,26 @@ export type OpenStackErrorCode =
   | 'connection' // could not connect, TLS refused, connection dropped
   | 'protocol' // an answer we could not understand
   | 'config' // the service is not set up as needed (no temp URL key, no endpoint)
-  | 'invalid-input'; // the caller asked for something malformed
+  | 'invalid-input' // the caller asked for something malformed
+>;
 
-export class OpenStackError extends Error {
-  readonly code: OpenStackErrorCode;
+export class OpenStackError extends LibError<OpenStackErrorCode> {
   readonly service: OpenStackService;
   readonly status?: number;
-  readonly field?: string;
 
   constructor(service: OpenStackService, code: OpenStackErrorCode, message: string, details: { status?: number; field?: string; cause?: unknown } = {}) {
-    super(`${service}: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, `${service}: ${message}`, details);
     this.name = 'OpenStackError';
     this.service = service;
-    this.code = code;
     this.status = details.status;
-    this.field = details.field;
   }
 
   get retryable(): boolean {
     return this.code === 'timeout' || this.code === 'connection' || (this.code === 'http' && (this.status ?? 0) >= 500);
   }
 
-  toJSON(): Record<string, unknown> {
-    return { name: this.name, service: this.service, code: this.code, message: this.message, status: this.status, field: this.field };
+  protected override details(): Record<string, unknown> {
+    return { service: this.service, status: this.status };
   }
 }
 
@@ -50,8 +48,7 @@ export function isOpenStackError(err: unknown, code?: OpenStackErrorCode): err i
 }
 
 export function invalidOpenStackInput(service: OpenStackService, field: string, expected: string, got?: unknown): OpenStackError {
-  const shown = got === undefined ? '' : ` (got ${describeValue(got)})`;
-  return new OpenStackError(service, 'invalid-input', `${field}: expected ${expected}${shown}`, { field });
+  return new OpenStackError(service, 'invalid-input', expectedMessage(field, expected, got), { field });
 }
 
 export function codeForStatus(status: number): OpenStackErrorCode {

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
-import { StoreError } from '../store/errors';
+import { LibError } from '../errors';
 import { OpenStackError, type OpenStackService } from './errors';
 
 export interface TlsTrust {
@@ -85,7 +85,7 @@ function asUndiciBody(body: HttpBody | undefined): string | Buffer | Readable | 
 
 export function transportError(service: OpenStackService, method: string, url: string | URL, err: unknown): Error {
   // Our own errors, including a failure of the body being sent, pass through.
-  if (err instanceof OpenStackError || err instanceof StoreError) return err;
+  if (err instanceof LibError) return err;
   const e = err as NodeJS.ErrnoException & { name?: string };
   const code = e?.code ?? '';
   const where = `${method} ${safeUrl(url)}`;

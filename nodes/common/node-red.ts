@@ -11,6 +11,8 @@ export interface IloConfigNode extends Node {
   getBmc(): Promise<Bmc>;
   /** A short human name for status and messages, e.g. "server-1 (10.0.0.5)". */
   readonly label: string;
+  /** The address and port it is configured with, known without connecting. */
+  readonly deployedTarget?: { host: string; port: number };
 }
 
 export function getIloConfig(RED: NodeAPI, id: string | undefined): IloConfigNode | undefined {

@@ -99,13 +99,15 @@ export function registerConsoleAdmin(RED: NodeAPI): void {
       out.status(404).json({ ok: false, code: 'not-found', error: `server: no deployed server "${key}" has a console` });
       return;
     }
-    void hasPermission(RED, r, WRITE).then((write) => {
-      const now = Date.now();
-      for (const [t, v] of tickets) if (v.expires < now) tickets.delete(t);
-      const ticket = randomBytes(32).toString('base64url');
-      tickets.set(ticket, { key, write, user: userName(r), expires: now + TICKET_TTL_MS });
-      out.json({ ok: true, ticket, write });
-    });
+    hasPermission(RED, r, WRITE)
+      .then((write) => {
+        const now = Date.now();
+        for (const [t, v] of tickets) if (v.expires < now) tickets.delete(t);
+        const ticket = randomBytes(32).toString('base64url');
+        tickets.set(ticket, { key, write, user: userName(r), expires: now + TICKET_TTL_MS });
+        out.json({ ok: true, ticket, write });
+      })
+      .catch((err: unknown) => out.status(500).json({ ok: false, code: 'other', error: `the console ticket could not be issued: ${(err as Error)?.message ?? String(err)}` }));
   });
 
   const path = adminPath(RED, 'ilo-console/socket');

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { DeployEngine } from '../../lib/deploy/engine';
 import { DeployError } from '../../lib/deploy/errors';
+import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
+import { parseRequiredTools, type ToolRequirement } from '../../lib/deploy/preflight';
 import { deployProcesses, type DeployDeps, type DeploySettings, type MediaPort } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
-import type { DeployRecord } from '../../lib/deploy/types';
+import type { DeployMethod, DeployRecord } from '../../lib/deploy/types';
 import type { IloConfigNode } from '../common/node-red';
 import type { MediaStoreNode } from '../ilo-media-store/types';
 
@@ -19,6 +21,17 @@ export const DEFAULT_API_PATH = '/ilo-deploy';
 
 let engine: DeployEngine<DeployDeps> | undefined;
 let starting: Promise<void> | undefined;
+
+let tools: Partial<Record<DeployMethod, ToolRequirement[]>> | undefined;
+
+/** settings.js `iloDeployRequiredTools`: programs a method needs here besides its own (e.g. tgtd for a simulated DIB ramdisk). */
+export function requiredTools(RED: NodeAPI): Partial<Record<DeployMethod, ToolRequirement[]>> {
+  if (tools) return tools;
+  const parsed = parseRequiredTools((RED.settings as unknown as { iloDeployRequiredTools?: unknown }).iloDeployRequiredTools);
+  for (const p of parsed.problems) RED.log.warn(`[ilo-deploy] settings.iloDeployRequiredTools: ${p} (left out)`);
+  tools = parsed.tools;
+  return tools;
+}
 
 export function baseDir(RED: NodeAPI): string {
   return join(RED.settings.userDir ?? join(tmpdir(), 'node-red-ilo-deploy'), 'ilo-deploy');
@@ -39,10 +52,11 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
   if (engine) return engine;
   const dir = baseDir(RED);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const log = { info: (m: string) => RED.log.info(`[ilo-deploy] ${m}`), warn: (m: string) => RED.log.warn(`[ilo-deploy] ${m}`) };
   engine = new DeployEngine<DeployDeps>({
-    stateDir: join(dir, 'state'),
+    store: new FileDeployStore({ dir: join(dir, 'state'), log }),
     processes: deployProcesses(),
-    log: { info: (m) => RED.log.info(`[ilo-deploy] ${m}`), warn: (m) => RED.log.warn(`[ilo-deploy] ${m}`) },
+    log,
     async resolveDeps(record: DeployRecord): Promise<DeployDeps> {
       const settings = JSON.parse(record.refs.settings ?? '{}') as DeploySettings;
       return {
@@ -91,5 +105,6 @@ export async function resetEngineForRestart(): Promise<void> {
   const e = engine;
   engine = undefined;
   starting = undefined;
+  tools = undefined;
   await e?.stop();
 }

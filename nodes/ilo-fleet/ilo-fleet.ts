@@ -32,7 +32,7 @@ export = function register(RED: NodeAPI): void {
       // The editor's changes become the stored map (see secrets.ts).
       const next: FleetCredentials = { ...creds, secrets: writeMap(folded.passwords), usernames: writeMap(folded.usernames) };
       delete next.staged;
-      RED.nodes.addCredentials(this.id, next);
+      RED.nodes.addCredentials(this.id, next).catch((err: unknown) => this.error(`fleet "${label}": storing its credentials failed: ${(err as Error)?.message ?? String(err)}`));
       this.credentials = next;
     }
     const logger = { warn: (m: string) => this.warn(m), debug: (m: string) => this.debug(m) };
@@ -56,7 +56,7 @@ export = function register(RED: NodeAPI): void {
       fleet.apply(plan);
       // Kept in the credential store too, so that loading the running inventory into the editor and deploying keeps them.
       const stored: FleetCredentials = { ...(this.credentials ?? {}), secrets: writeMap(fleet.accounts.passwords), usernames: writeMap(fleet.accounts.usernames) };
-      RED.nodes.addCredentials(this.id, stored);
+      RED.nodes.addCredentials(this.id, stored).catch((err: unknown) => this.error(`fleet "${label}": storing its credentials failed: ${(err as Error)?.message ?? String(err)}`));
       this.credentials = stored;
       return plan;
     };
@@ -64,7 +64,7 @@ export = function register(RED: NodeAPI): void {
     this.on('close', (_removed: boolean, done: () => void) => {
       const closing = fleet;
       fleet = new LiveFleet(label, [], {}, { usernames: new Map(), passwords: new Map() });
-      void fleet.close();
+      fleet.close().catch(() => undefined); // an empty fleet holds no client
       closing
         .close()
         .catch(() => undefined)

@@ -105,7 +105,7 @@ export class LiveFleet {
     const key = clientKey(config);
     let h = this.held.get(server.id);
     if (h && h.key !== key) {
-      void h.lease.release();
+      h.lease.release().catch(() => undefined); // giving a client back only closes it
       h = undefined;
     }
     if (!h) {
@@ -129,7 +129,7 @@ export class LiveFleet {
     for (const [id, h] of [...this.held]) {
       if (!ids.has(id)) {
         this.held.delete(id);
-        void h.lease.release();
+        h.lease.release().catch(() => undefined); // giving a client back only closes it
       }
     }
   }

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { diesWithParent } from '../dies-with-parent';
 
 export interface SimIpmiOptions {
   name: string;
@@ -41,7 +42,9 @@ export class SimIpmiBmc {
       const consolePort = await freeTcpPort();
       writeFileSync(join(dir, 'lan.conf'), lanConf({ ...o, port, consolePort }));
       // ipmi_sim dies of SIGPIPE when a console client leaves while it writes; an ignored signal stays ignored across exec.
-      const child = spawn('/bin/sh', ['-c', 'trap "" PIPE; exec ipmi_sim -n -c "$1" -f "$2" -s "$3"', 'sh', join(dir, 'lan.conf'), join(dir, 'bmc.emu'), state], {
+      // The shell execs the program: it is then the direct child that setpriv ties to this process's life.
+      const [program, args] = diesWithParent('ipmi_sim', ['-n', '-c', join(dir, 'lan.conf'), '-f', join(dir, 'bmc.emu'), '-s', state]);
+      const child = spawn('/bin/sh', ['-c', 'trap "" PIPE; exec "$@"', 'sh', program, ...args], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

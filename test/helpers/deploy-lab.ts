@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBmc } from '../../lib/bmc/connect';
 import type { Bmc } from '../../lib/bmc/types';
-import { DeployEngine, type DeployProcess } from '../../lib/deploy/engine';
+import { DeployEngine } from '../../lib/deploy/engine';
+import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
+import type { DeployProcess } from '../../lib/deploy/step';
 import { deployProcesses, type DeployDeps, type DeploySettings } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployMethod, DeployRequest, DeployStatus } from '../../lib/deploy/types';
@@ -44,12 +46,14 @@ export interface Lab {
   settings: DeploySettings;
   /** Everything ever published through the store (to check clean-up). */
   publishedNames: Set<string>;
-  deploy(ilo: SimIlo, request: DeployRequest): DeployStatus;
-  rebuild(ilo: SimIlo, request: DeployRequest): DeployStatus;
+  deploy(ilo: SimIlo, request: DeployRequest): Promise<DeployStatus>;
+  rebuild(ilo: SimIlo, request: DeployRequest): Promise<DeployStatus>;
   /** Our own client for server i (to check what the iLO says). */
   bmc(i: number): Promise<Bmc>;
   /** A new engine on the same state directory, as after a Node-RED restart. */
   restartEngine(): Promise<{ resumed: string[]; failed: string[] }>;
+  /** The media store closed and opened again on its state directory (its automatic port kept if free), as after a restart. */
+  restartMedia(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,13 +71,16 @@ export function ramdiskAddresses(count: number): string[] {
 export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-lab-'));
   const fleet = await Fleet.start({ servers: o.servers ?? 3, timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 }, ...o.fleet });
-  const media = await MediaService.open({ store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
+  const openMedia = (): Promise<MediaService> => MediaService.open({ store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
+  const media = await openMedia();
   const publishedNames = new Set<string>();
   const tftpRoot = join(dir, 'tftp');
   const addresses = ramdiskAddresses(fleet.ilos.length);
   const ramdisks = fleet.ilos.map(
     (ilo, i) => new SimRamdisk(ilo.server, { address: addresses[i], heartbeatIntervalMs: o.ramdisk?.heartbeatIntervalMs ?? 500, tftpRoot, diskSizeBytes: o.ramdisk?.diskSizeBytes ?? 64 * 1024 * 1024, log: o.ramdisk?.log }),
   );
+  // A boot the server cannot finish (clean-up ejected the CD while it booted from it) is a failed boot, as on real hardware.
+  for (const rd of ramdisks) rd.on('error', (err: Error) => o.ramdisk?.log?.(`${rd.server.name}: boot failed: ${err.message}`));
   const bmcs = new Map<string, Promise<Bmc>>();
   // One API server for the lab's lifetime: it always talks to the current engine.
   const api: Server = createServer((req, res) => void createRamdiskApi(lab.engine)(req, res));
@@ -92,13 +99,14 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     ...o.settings,
   };
   const trackingMedia = {
-    publish: (...a: Parameters<MediaService['publish']>) => (publishedNames.add(a[0]), media.publish(...a)),
+    publish: (...a: Parameters<MediaService['publish']>) => (publishedNames.add(a[0]), lab.media.publish(...a)),
     publishImage: (...a: Parameters<MediaService['publishImage']>) => {
       if (a[1]?.name) publishedNames.add(a[1].name);
-      return media.publishImage(...a);
+      return lab.media.publishImage(...a);
     },
-    unpublish: (n: string) => media.unpublish(n),
-    download: (...a: Parameters<MediaService['download']>) => media.download(...a),
+    unpublish: (n: string) => lab.media.unpublish(n),
+    download: (...a: Parameters<MediaService['download']>) => lab.media.download(...a),
+    checkImage: (...a: Parameters<MediaService['checkImage']>) => lab.media.checkImage(...a),
   };
   const bmcFor = (ilo: SimIlo): Promise<Bmc> => {
     let b = bmcs.get(ilo.name);
@@ -125,7 +133,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const makeEngine = (): DeployEngine<DeployDeps> => {
     const processes = deployProcesses();
     return new DeployEngine<DeployDeps>({
-      stateDir,
+      store: new FileDeployStore({ dir: stateDir }),
       processes: o.processes ? o.processes(processes) : processes,
       callbackTimeoutMs: settings.callbackTimeoutMs,
       resolveDeps: async (record) => {
@@ -160,12 +168,16 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       lab.engine = makeEngine();
       return lab.engine.start();
     },
+    async restartMedia() {
+      await lab.media.close();
+      lab.media = await openMedia();
+    },
     async stop() {
       await lab.engine.stop();
       await new Promise<void>((r) => api.close(() => r()));
       await Promise.all(ramdisks.map((r) => r.dispose()));
       for (const b of bmcs.values()) await (await b.catch(() => undefined))?.close();
-      await media.close();
+      await lab.media.close();
       await fleet.stop();
       rmSync(dir, { recursive: true, force: true });
     },

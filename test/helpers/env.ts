@@ -68,6 +68,8 @@ const PACKAGE_OF: Record<string, string> = {
   memcached: 'memcached',
   curl: 'curl',
   chromium: 'chromium',
+  unshare: 'util-linux',
+  mount: 'mount',
 };
 
 const found = new Map<string, boolean>();

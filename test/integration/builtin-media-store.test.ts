@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
@@ -208,6 +208,43 @@ describe('built-in media server across a restart', () => {
       assert.deepEqual(files, [manifest.records.find((x) => x.name === 'keep.iso')?.file]);
     } finally {
       await second.close();
+    }
+  });
+
+  test('on an automatic port (the default) a restarted store listens on the port it had, so the URLs it handed out (inserted in iLOs) still work; when that port is taken, it says so and takes another', async () => {
+    const stateDir = await tempDir();
+    const first = await BuiltinMediaStore.open({ stateDir });
+    const port = first.address.port;
+    const p = await first.publish('floppy.img', Buffer.from('deploy parameters'), { ttlSeconds: 3600 });
+    await first.close();
+    const second = await BuiltinMediaStore.open({ stateDir });
+    try {
+      assert.equal(second.address.port, port);
+      const r = await iloFetch(p.url);
+      assert.equal(r.status, 200, 'the URL from before the restart is served');
+      assert.equal(r.body.toString(), 'deploy parameters');
+    } finally {
+      await second.close();
+    }
+    // Someone else took the port meanwhile.
+    const squatter = createServer();
+    await new Promise<void>((res) => squatter.listen(port, '127.0.0.1', () => res()));
+    const warnings: string[] = [];
+    const third = await BuiltinMediaStore.open({ stateDir, logger: { warn: (m) => warnings.push(m), info: () => undefined } });
+    const newPort = third.address.port;
+    try {
+      assert.notEqual(newPort, port);
+      assert.match(warnings.join('\n'), new RegExp(`port ${port}, which its URLs named before the restart, is taken`));
+    } finally {
+      await third.close();
+      await new Promise<void>((res) => squatter.close(() => res()));
+    }
+    // The new port is the one kept from now on.
+    const fourth = await BuiltinMediaStore.open({ stateDir });
+    try {
+      assert.equal(fourth.address.port, newPort);
+    } finally {
+      await fourth.close();
     }
   });
 

@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { DeployProcess } from '../../lib/deploy/engine';
+import type { DeployProcess } from '../../lib/deploy/step';
 import type { DeployDeps } from '../../lib/deploy/processes';
 import type { DeployMethod, DeployRequest } from '../../lib/deploy/types';
 import { buildIso } from '../../lib/media/iso/writer';
@@ -65,7 +66,7 @@ describe('deploy processes against the simulated fleet', () => {
 
   test('agent_ilo (Gen9, RIBCL): the agent writes the image, the server boots it from disk, nothing left behind', async () => {
     const image = makeImage(lab.dir, 'agent.img');
-    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: image.path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: image.path, deployIso: a.deployIso });
     const done = await lab.engine.wait(started.deployId);
     assert.equal(done.state, 'active', done.lastError);
     const rd = lab.ramdisks[0]!;
@@ -81,7 +82,7 @@ describe('deploy processes against the simulated fleet', () => {
     const image = makeImage(lab.dir, 'agent2.img');
     // An http(s) image with a checksum goes to the agent as it is, not through the store.
     const web = await lab.media.publish('direct.img', readFileSync(image.path), { ttlSeconds: 600 });
-    const started = lab.deploy(lab.fleet.ilos[1]!, {
+    const started = await lab.deploy(lab.fleet.ilos[1]!, {
       method: 'agent_ilo',
       image: web.url,
       imageChecksum: { algorithm: 'sha256', value: image.sha256 },
@@ -99,7 +100,7 @@ describe('deploy processes against the simulated fleet', () => {
 
   test('iscsi_ilo: the DIB ramdisk exports its disk over a real tgtd target, we write the whole-disk image, it reboots into it', { skip: iscsiSkip }, async () => {
     const image = makeImage(lab.dir, 'iscsi.img', 4 * 1024 * 1024);
-    const started = lab.deploy(lab.fleet.ilos[2]!, { method: 'iscsi_ilo', image: image.path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[2]!, { method: 'iscsi_ilo', image: image.path, deployIso: a.deployIso });
     const done = await lab.engine.wait(started.deployId);
     assert.equal(done.state, 'active', done.lastError);
     const rd = lab.ramdisks[2]!;
@@ -114,7 +115,7 @@ describe('deploy processes against the simulated fleet', () => {
     execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'root', fs, '8M'], { stdio: 'ignore' });
     const uuid = execFileSync('blkid', ['-s', 'UUID', '-o', 'value', fs]).toString().trim();
     // server-1 is active from the first test: deploying over it is refused, a rebuild replaces it.
-    const started = lab.rebuild(lab.fleet.ilos[0]!, {
+    const started = await lab.rebuild(lab.fleet.ilos[0]!, {
       method: 'iscsi_ilo',
       image: fs,
       imageType: 'partition',
@@ -138,7 +139,7 @@ describe('deploy processes against the simulated fleet', () => {
 
   test('pxe_ilo on a Gen8 without virtual media licence: PXE files written for its MAC, image over iSCSI, PXE files removed for local boot', { skip: iscsiSkip }, async () => {
     const image = makeImage(lab.dir, 'pxe.img', 2 * 1024 * 1024);
-    const started = lab.deploy(lab.fleet.ilos[3]!, { method: 'pxe_ilo', image: image.path, deployKernel: a.deployKernel, deployRamdisk: a.deployRamdisk });
+    const started = await lab.deploy(lab.fleet.ilos[3]!, { method: 'pxe_ilo', image: image.path, deployKernel: a.deployKernel, deployRamdisk: a.deployRamdisk });
     let sawConfig = false;
     await until(() => {
       const dir = join(lab.settings.tftpRoot as string, 'pxelinux.cfg');
@@ -164,7 +165,7 @@ describe('deploy processes against the simulated fleet', () => {
 
   test('a deploy over an active server is refused; one deploy per server at a time', async () => {
     const ilo = lab.fleet.ilos[2]!;
-    assert.throws(() => lab.deploy(ilo, { method: 'agent_ilo', image: '/x', deployIso: a.deployIso }), { code: 'busy', message: /undeploy or rebuild/ });
+    await assert.rejects(lab.deploy(ilo, { method: 'agent_ilo', image: '/x', deployIso: a.deployIso }), { code: 'busy', message: /undeploy or rebuild/ });
   });
 });
 
@@ -214,7 +215,7 @@ describe('deploy failures: every path cleans up', () => {
           method === 'pxe_ilo'
             ? { method, image: image.path, deployKernel: a.deployKernel, deployRamdisk: a.deployRamdisk }
             : { method, image: image.path, deployIso: a.deployIso };
-        const started = lab.deploy(lab.fleet.ilos[i]!, req);
+        const started = await lab.deploy(lab.fleet.ilos[i]!, req);
         const done = await lab.engine.wait(started.deployId);
         assert.equal(done.state, 'deploy failed', `after ${step}`);
         assert.equal(done.failedStep, step, `injected after ${step}, failed at ${done.failedStep}: ${done.lastError}`);
@@ -233,7 +234,7 @@ describe('deploy failures: every path cleans up', () => {
     server.faults.add({ ...flaky, command: 'HOLD_PWR_BTN', after: 1, times: 1 }); // the deploy's own power-off goes through
     failAfter.method = 'agent_ilo';
     failAfter.step = 'attach-media';
-    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'flaky.img').path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'flaky.img').path, deployIso: a.deployIso });
     const done = await lab.engine.wait(started.deployId);
     failAfter.method = undefined;
     assert.equal(done.state, 'deploy failed');
@@ -248,7 +249,7 @@ describe('deploy failures: every path cleans up', () => {
     rd.faults = { wrongToken: 'not-the-token-0123456789abcdefghijklmnopqrs' };
     rd.written = undefined;
     const image = makeImage(lab.dir, 'wrong-token.img');
-    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: image.path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: image.path, deployIso: a.deployIso });
     await until(() => rd.ipa !== undefined && rd.ipa.heartbeats > 0, 10_000, 'a heartbeat');
     assert.equal(rd.ipa!.lastHeartbeatStatus, 401);
     const done = await lab.engine.wait(started.deployId);
@@ -261,7 +262,7 @@ describe('deploy failures: every path cleans up', () => {
 
   test('a lost callback ends in the callback timeout, cleaned up', async () => {
     lab.ramdisks[0]!.faults = { lostCallback: true };
-    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'lost.img').path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'lost.img').path, deployIso: a.deployIso });
     const done = await lab.engine.wait(started.deployId);
     lab.ramdisks[0]!.faults = {};
     assert.equal(done.state, 'deploy failed');
@@ -271,7 +272,7 @@ describe('deploy failures: every path cleans up', () => {
 
   test('a corrupted download is caught by the agent checksum: deploy failed, cleaned up', async () => {
     lab.ramdisks[0]!.faults = { corruptImage: true };
-    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'corrupt.img').path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'corrupt.img').path, deployIso: a.deployIso });
     const done = await lab.engine.wait(started.deployId);
     lab.ramdisks[0]!.faults = {};
     assert.equal(done.state, 'deploy failed');
@@ -281,7 +282,7 @@ describe('deploy failures: every path cleans up', () => {
 
   test('the DIB ramdisk reports an error: deploy failed with its message, cleaned up', { skip: iscsiSkip }, async () => {
     lab.ramdisks[1]!.faults = { reportError: 'no disk found' };
-    const started = lab.deploy(lab.fleet.ilos[1]!, { method: 'iscsi_ilo', image: makeImage(lab.dir, 'dib-err.img').path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[1]!, { method: 'iscsi_ilo', image: makeImage(lab.dir, 'dib-err.img').path, deployIso: a.deployIso });
     const done = await lab.engine.wait(started.deployId);
     lab.ramdisks[1]!.faults = {};
     assert.equal(done.state, 'deploy failed');
@@ -291,7 +292,7 @@ describe('deploy failures: every path cleans up', () => {
 
   test('the iLO refuses the virtual media insert: deploy failed with the iLO message, cleaned up', async () => {
     lab.fleet.ilos[0]!.server.faults.add({ kind: 'error', status: 0x0004, message: 'Unable to insert virtual media (simulated fault)', command: 'INSERT_VIRTUAL_MEDIA', times: 1 });
-    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'ilo-err.img').path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'ilo-err.img').path, deployIso: a.deployIso });
     const done = await lab.engine.wait(started.deployId);
     lab.fleet.ilos[0]!.server.faults.clear();
     assert.equal(done.state, 'deploy failed');
@@ -316,7 +317,7 @@ describe('an iLO that answers too late', () => {
     // The power-on is answered (and carried out) 1.5 s late: our request has timed out by then.
     server.faults.add({ kind: 'latency', ms: 1500, command: 'SET_HOST_POWER', times: 1 });
     const messages: string[] = [];
-    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'late.img').path, deployIso: a.deployIso });
+    const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'late.img').path, deployIso: a.deployIso });
     lab.engine.on('progress', (p: { deployId: string; message: string }) => p.deployId === started.deployId && messages.push(p.message));
     const done = await lab.engine.wait(started.deployId);
     assert.equal(done.state, 'deploy failed');
@@ -343,8 +344,8 @@ describe('deploy across a restart', () => {
     const rd = lab.ramdisks[0]!;
     rd.faults = { lostCallback: true }; // the agent stays silent until after the restart
     const image = makeImage(lab.dir, 'restart.img');
-    const started = lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: image.path, deployIso: a.deployIso });
-    await until(() => lab.engine.status(started.deployId)?.state === 'wait call-back' && rd.ipa !== undefined, 15_000, 'the wait for the agent');
+    const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: image.path, deployIso: a.deployIso });
+    await until(async () => (await lab.engine.status(started.deployId))?.state === 'wait call-back' && rd.ipa !== undefined, 15_000, 'the wait for the agent');
     const { resumed, failed } = await lab.restartEngine();
     assert.deepEqual({ resumed, failed }, { resumed: [started.deployId], failed: [] });
     // The agent now calls back to the new engine.
@@ -355,5 +356,35 @@ describe('deploy across a restart', () => {
     const done = await lab.engine.wait(started.deployId);
     assert.equal(done.state, 'active', done.lastError);
     assert.equal(rd.written?.sha256, image.sha256);
+  });
+  test('Node-RED restarts and the media store cannot have its port back: the resumed deploy publishes and inserts its media again, boots again, and ends active', async () => {
+    const rd = lab.ramdisks[0]!;
+    const ilo = lab.fleet.ilos[0]!;
+    await lab.engine.undeploy(`${ilo.host}:${ilo.port}`).then((s) => lab.engine.wait(s.deployId));
+    rd.faults = { lostCallback: true }; // the ramdisk booted from the first media stays silent
+    const image = makeImage(lab.dir, 'moved.img');
+    const started = await lab.deploy(ilo, { method: 'agent_ilo', image: image.path, deployIso: a.deployIso });
+    await until(async () => (await lab.engine.status(started.deployId))?.state === 'wait call-back' && rd.ipa !== undefined, 15_000, 'the wait for the agent');
+    const oldUrl = new URL(ilo.server.drives.floppy.url);
+    // Node-RED stops; meanwhile another program takes the store's port and answers 404 there.
+    await lab.engine.stop();
+    await lab.media.close();
+    const squatter = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((r) => squatter.listen(Number(oldUrl.port), '127.0.0.1', () => r()));
+    try {
+      await lab.restartMedia();
+      const messages: string[] = [];
+      rd.faults = {};
+      const { resumed } = await lab.restartEngine();
+      lab.engine.on('progress', (p: { deployId: string; message: string }) => p.deployId === started.deployId && messages.push(p.message));
+      assert.deepEqual(resumed, [started.deployId]);
+      const done = await lab.engine.wait(started.deployId);
+      assert.equal(done.state, 'active', done.lastError);
+      assert.equal(rd.written?.sha256, image.sha256);
+      assert.ok(messages.some((m) => m.startsWith('Resuming from "Build and publish the deploy media"')), messages.join(' | '));
+      assert.ok(messages.includes('Insert the virtual media, boot once from CD'), 'the media is inserted again');
+    } finally {
+      await new Promise<void>((r) => squatter.close(() => r()));
+    }
   });
 });

@@ -192,6 +192,78 @@ describe('ilo-deploy-flow node', () => {
     await until(async () => (await statusOf(second)).state === 'available', 30_000, 'the second deploy to be undeployed');
   });
 
+  test('the iLO is down: status and undeploy of a deploy work from its record; the tear-down ends "error" with its clean-up pending, and an undeploy once the iLO is back finishes it', async () => {
+    const { flow: f, credentials } = flow({ respond: 'started', action: 'msg' }, 1);
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const out = helper.getNode('result') as Node;
+    const d = helper.getNode('d');
+    const statusOf = async (deployId: string): Promise<{ state: string; deployId: string; lastError?: string; cleanup?: { done: boolean; retryAt?: string } }> => {
+      const next = nextMessage<{ payload: { state: string; deployId: string } }>(out);
+      d.receive({ action: 'status', deployId } as never);
+      return (await next).payload;
+    };
+    const started = nextMessage<{ deployId: string }>(out);
+    d.receive({ action: 'deploy', payload: { image: makeImage(dir, 'down.img').path } } as never);
+    const { deployId } = await started;
+    await until(async () => (await statusOf(deployId)).state === 'active', 60_000, 'the deploy to be active');
+    const ilo = fleet.ilos[1]!;
+    ilo.server.faults.add({ kind: 'reset' }); // every request to the iLO: the connection drops
+    assert.equal((await statusOf(deployId)).state, 'active', 'status from the record');
+    const undeploying = nextMessage<{ payload: { state: string; deployId: string } }>(out);
+    d.receive({ action: 'undeploy', deployId } as never);
+    assert.deepEqual(((await undeploying).payload.state), 'deleting', 'the undeploy is accepted without asking the iLO');
+    await until(async () => (await statusOf(deployId)).state === 'error', 120_000, 'the tear-down to give up');
+    const pending = await statusOf(deployId);
+    assert.match(pending.lastError ?? '', /tear-down incomplete/);
+    assert.equal(pending.cleanup?.done, false);
+    assert.ok(pending.cleanup?.retryAt, 'the clean-up is pending, with a time it is tried again');
+    ilo.server.faults.clear();
+    d.receive({ action: 'undeploy', deployId } as never);
+    await until(async () => (await statusOf(deployId)).state === 'available', 60_000, 'the tear-down to finish');
+    assert.equal(ilo.server.powerState, 'off');
+  });
+
+  test('the runtime log has each deploy: start, failure with its step and reason, undeploy and end, with server and deploy id, never a secret', async () => {
+    const { flow: f, credentials } = flow({ respond: 'started', action: 'msg', callbackTimeout: 2 }, 1);
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const out = helper.getNode('result') as Node;
+    const d = helper.getNode('d');
+    const logged = (): Array<{ level: number; msg: string }> =>
+      (helper.log() as unknown as { args: Array<[{ level: number; msg: unknown; type?: string }]> }).args.map((a) => a[0]).filter((e) => e.type === 'ilo-deploy-flow').map((e) => ({ level: e.level, msg: String(e.msg) }));
+    const rd = ramdisks[1]!;
+    rd.faults = { lostCallback: true };
+    try {
+      const started = nextMessage<{ deployId: string }>(out);
+      d.receive({ action: 'deploy', payload: { image: makeImage(dir, 'logged.img').path } } as never);
+      const { deployId } = await started;
+      let token: string | undefined;
+      await until(
+        async () => {
+          token ??= (rd.ipa as unknown as { opts?: { token?: string } } | undefined)?.opts?.token;
+          return logged().some((e) => e.msg.includes(`${deployId} on server-2: deploy failed`));
+        },
+        60_000,
+        'the failure to be logged',
+      );
+      const mine = logged().filter((e) => e.msg.includes(deployId));
+      const { INFO, WARN } = helper.log() as unknown as { INFO: number; WARN: number };
+      assert.deepEqual(mine[0], { level: INFO, msg: `deploy (agent_ilo) ${deployId} on server-2: started` });
+      const failure = mine.find((e) => e.msg.includes('deploy failed'))!;
+      assert.equal(failure.level, WARN, 'a failure is a warning');
+      assert.match(failure.msg, /: deploy failed at step wait-agent: Wait for the agent to call back: no callback from the ramdisk within 2 s/);
+      rd.faults = {};
+      d.receive({ action: 'undeploy', deployId } as never);
+      await until(async () => logged().some((e) => e.msg === `undeploy ${deployId} on server-2: available`), 60_000, 'the undeploy to be logged');
+      assert.ok(logged().some((e) => e.msg === `undeploy ${deployId} on server-2: started`));
+      const all = JSON.stringify(logged());
+      assert.ok(token, 'the agent booted with its token');
+      assert.ok(!all.includes(token), 'no deploy token in the log');
+      assert.ok(!all.includes(fleet.ilos[1]!.password), 'no iLO password in the log');
+    } finally {
+      rd.faults = {};
+    }
+  });
+
   test('bad input reaches a Catch node naming the field, and starts nothing', async () => {
     const { flow: f, credentials } = flow({ image: '', imageType: 'str' });
     await helper.load([...nodes, captureRed] as never, f, credentials);

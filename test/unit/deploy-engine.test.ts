@@ -5,77 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { DeployEngine, type DeployProcess, type Step } from '../../lib/deploy/engine';
+import { DeployEngine, type EngineOptions } from '../../lib/deploy/engine';
+import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
+import type { DeployProcess } from '../../lib/deploy/step';
 import { DeployError } from '../../lib/deploy/errors';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployProgress, DeployStatus } from '../../lib/deploy/types';
-
-/** A fake server: records what the steps did, and hands the token over as a floppy would. */
-interface FakeDeps {
-  log: string[];
-  floppy: Map<string, string>;
-  failAt?: string;
-  hangAt?: string;
-}
-
-const deps: FakeDeps = { log: [], floppy: new Map() };
-
-function step(name: string, extra: Partial<Step<FakeDeps>> = {}): Step<FakeDeps> {
-  return {
-    name,
-    title: `Step ${name}`,
-    resumable: true,
-    async run(ctx) {
-      ctx.deps.log.push(`run ${name}`);
-      if (ctx.deps.hangAt === name) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
-      if (ctx.deps.failAt === name) throw new Error(`${name} broke`);
-    },
-    async undo(ctx) {
-      ctx.deps.log.push(`undo ${name}`);
-    },
-    ...extra,
-  };
-}
-
-const fakeProcess: DeployProcess<FakeDeps> = {
-  method: 'agent_ilo',
-  validate(req) {
-    if (!req.image) throw new DeployError('invalid-input', 'image: expected an image reference', { field: 'image' });
-  },
-  deploySteps: [
-    step('power-off'),
-    step('floppy', {
-      async run(ctx) {
-        ctx.deps.log.push('run floppy');
-        ctx.deps.floppy.set(ctx.record.id, ctx.record.token);
-        await ctx.published({ name: `floppy-${ctx.record.id}`, url: 'https://store/x' });
-        ctx.data.macs = ['AA:BB:CC:00:11:22'];
-        if (ctx.deps.failAt === 'floppy') throw new Error('floppy broke');
-      },
-      async undo(ctx) {
-        ctx.deps.log.push('undo floppy');
-        await ctx.forgetPublished(`floppy-${ctx.record.id}`);
-      },
-    }),
-    step('power-on'),
-    step('wait-agent', {
-      undo: undefined,
-      async run(ctx) {
-        ctx.deps.log.push('run wait-agent');
-        const body = await ctx.waitForCallback('heartbeat', (ctx.data.callbackTimeoutMs as number | undefined) ?? 5000);
-        ctx.data.agentUrl = body.callback_url;
-        if (ctx.deps.failAt === 'wait-agent') throw new Error('wait-agent broke');
-      },
-    }),
-    step('write-image', { resumable: false }),
-    step('boot-device'),
-  ],
-  teardownSteps: [step('td-power-off', { undo: undefined }), step('td-eject', { undo: undefined })],
-  async cleanup(ctx) {
-    ctx.deps.log.push('cleanup');
-    return [];
-  },
-};
+import { deps, fakeProcess, resetFakeDeps, type FakeDeps } from '../helpers/fake-process';
 
 let dir: string;
 let engine: DeployEngine<FakeDeps>;
@@ -83,9 +19,9 @@ let api: Server;
 let apiUrl: string;
 const engines: Array<DeployEngine<FakeDeps>> = [];
 
-function newEngine(opts: Partial<ConstructorParameters<typeof DeployEngine<FakeDeps>>[0]> = {}): DeployEngine<FakeDeps> {
+function newEngine(opts: Partial<EngineOptions<FakeDeps>> & { stateDir?: string } = {}): DeployEngine<FakeDeps> {
   const e = new DeployEngine<FakeDeps>({
-    stateDir: join(dir, 'state'),
+    store: new FileDeployStore({ dir: opts.stateDir ?? join(dir, 'state') }),
     processes: { agent_ilo: fakeProcess },
     resolveDeps: async () => deps,
     callbackTimeoutMs: 5000,
@@ -109,9 +45,9 @@ const heartbeat = (node: string, token: string | undefined, callbackUrl = 'http:
     body: JSON.stringify({ callback_url: callbackUrl, agent_token: token, agent_version: '9.0' }),
   });
 
-async function until(pred: () => boolean, ms = 5000): Promise<void> {
+async function until(pred: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > end) throw new Error('condition not reached');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -125,10 +61,7 @@ describe('deploy engine', () => {
   });
   beforeEach(async () => {
     rmSync(join(dir, 'state'), { recursive: true, force: true });
-    deps.log = [];
-    deps.floppy.clear();
-    deps.failAt = undefined;
-    deps.hangAt = undefined;
+    resetFakeDeps();
     engine = newEngine();
     await engine.start();
     await startApi(engine);
@@ -142,9 +75,9 @@ describe('deploy engine', () => {
   test('runs every step in order, waits for the agent, ends active; progress says step n of N', async () => {
     const events: DeployProgress[] = [];
     engine.on('progress', (p: DeployProgress) => events.push(p));
-    const started = engine.deploy(request);
+    const started = await engine.deploy(request);
     assert.equal(started.state, 'deploying');
-    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    await until(async () => (await engine.status(started.deployId))?.state === 'wait call-back');
     const token = deps.floppy.get(started.deployId)!;
     assert.equal((await heartbeat(started.deployId, token)).status, 202);
     const done = await engine.wait(started.deployId);
@@ -161,12 +94,12 @@ describe('deploy engine', () => {
   });
 
   test('a heartbeat without the token, or with a wrong one, is refused with 401 and changes nothing', async () => {
-    const started = engine.deploy(request);
-    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const started = await engine.deploy(request);
+    await until(async () => (await engine.status(started.deployId))?.state === 'wait call-back');
     assert.equal((await heartbeat(started.deployId, undefined)).status, 401);
     assert.equal((await heartbeat(started.deployId, 'x'.repeat(43))).status, 401);
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(engine.status(started.deployId)?.state, 'wait call-back');
+    assert.equal((await engine.status(started.deployId))?.state, 'wait call-back');
     assert.ok(!deps.log.includes('run write-image'));
     assert.equal((await heartbeat('00000000-0000-0000-0000-000000000000', 'whatever')).status, 404);
     assert.equal((await heartbeat(started.deployId, deps.floppy.get(started.deployId))).status, 202);
@@ -174,8 +107,8 @@ describe('deploy engine', () => {
   });
 
   test('lookup finds the deploy by MAC and reveals no token', async () => {
-    const started = engine.deploy(request);
-    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const started = await engine.deploy(request);
+    await until(async () => (await engine.status(started.deployId))?.state === 'wait call-back');
     const res = await fetch(`${apiUrl}/v1/lookup?addresses=aa:bb:cc:00:11:22,11:22:33:44:55:66`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-openstack-ironic-api-maximum-version'), '1.68');
@@ -189,9 +122,9 @@ describe('deploy engine', () => {
   });
 
   test('two servers reporting the same MAC: a lookup by it finds neither deploy until one has finished', async () => {
-    const a = engine.deploy(request);
-    const b = engine.deploy({ ...request, serverKey: 'ilo-2:443', serverName: 'server-2' });
-    await until(() => engine.status(a.deployId)?.state === 'wait call-back' && engine.status(b.deployId)?.state === 'wait call-back');
+    const a = await engine.deploy(request);
+    const b = await engine.deploy({ ...request, serverKey: 'ilo-2:443', serverName: 'server-2' });
+    await until(async () => (await engine.status(a.deployId))?.state === 'wait call-back' && (await engine.status(b.deployId))?.state === 'wait call-back');
     // The fake process reports AA:BB:CC:00:11:22 for every server.
     assert.equal((await fetch(`${apiUrl}/v1/lookup?addresses=aa:bb:cc:00:11:22`)).status, 404, 'an ambiguous MAC hands out no deploy');
     const byId = (await (await fetch(`${apiUrl}/v1/lookup?node_uuid=${b.deployId}`)).json()) as { node: { uuid: string } };
@@ -208,9 +141,9 @@ describe('deploy engine', () => {
   for (const failAt of ['power-off', 'floppy', 'power-on', 'wait-agent', 'write-image', 'boot-device']) {
     test(`a failure in "${failAt}" undoes what was done, in reverse, cleans up, and keeps the reason`, async () => {
       deps.failAt = failAt;
-      const started = engine.deploy(request);
+      const started = await engine.deploy(request);
       if (['wait-agent', 'write-image', 'boot-device'].includes(failAt)) {
-        await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+        await until(async () => (await engine.status(started.deployId))?.state === 'wait call-back');
         await heartbeat(started.deployId, deps.floppy.get(started.deployId));
       }
       const done = await engine.wait(started.deployId);
@@ -229,7 +162,7 @@ describe('deploy engine', () => {
       assert.deepEqual(onDisk.published, [], 'published objects are forgotten only after their removal');
       // The server is free again.
       deps.failAt = undefined;
-      const again = engine.deploy(request);
+      const again = await engine.deploy(request);
       assert.equal(again.state, 'deploying');
       await engine.stop();
     });
@@ -238,11 +171,10 @@ describe('deploy engine', () => {
   test('no callback in time: deploy failed with a timeout, cleaned up', async () => {
     const e = newEngine({ stateDir: join(dir, 'state-timeout') });
     await e.start();
-    const started = e.deploy({ ...request, request: { ...request.request } });
-    const rec = e.status(started.deployId)!;
+    deps.callbackTimeoutMs = 150;
+    const started = await e.deploy({ ...request, request: { ...request.request } });
+    const rec = (await e.status(started.deployId))!;
     assert.equal(rec.state, 'deploying');
-    // Shorten this deploy's wait through its data, as a step would read a configured timeout.
-    (e as unknown as { records: Map<string, { data: Record<string, unknown> }> }).records.get(started.deployId)!.data.callbackTimeoutMs = 150;
     const done = await e.wait(started.deployId);
     assert.equal(done.state, 'deploy failed');
     assert.match(done.lastError ?? '', /no callback from the ramdisk within/);
@@ -254,28 +186,28 @@ describe('deploy engine', () => {
     const slow: DeployProcess<FakeDeps> = { ...fakeProcess, deploySteps: fakeProcess.deploySteps.map((s) => (s.name === 'power-on' ? { ...s, timeoutMs: 100 } : s)) };
     const e = newEngine({ stateDir: join(dir, 'state-hang'), processes: { agent_ilo: slow } });
     await e.start();
-    const done = await e.wait(e.deploy(request).deployId);
+    const done = await e.wait((await e.deploy(request)).deployId);
     assert.equal(done.state, 'deploy failed');
     assert.match(done.lastError ?? '', /did not finish within 0 s|did not finish within/);
   });
 
   test('one deploy per server at a time; another server is not blocked', async () => {
-    const first = engine.deploy(request);
-    assert.throws(() => engine.deploy(request), (err: unknown) => err instanceof DeployError && err.code === 'busy' && /one deploy per server/.test(err.message));
-    const other = engine.deploy({ ...request, serverKey: 'ilo-2:443', serverName: 'server-2' });
+    const first = await engine.deploy(request);
+    await assert.rejects(engine.deploy(request), (err: unknown) => err instanceof DeployError && err.code === 'busy' && /one deploy per server/.test(err.message));
+    const other = await engine.deploy({ ...request, serverKey: 'ilo-2:443', serverName: 'server-2' });
     assert.equal(other.state, 'deploying');
-    await until(() => engine.status(first.deployId)?.state === 'wait call-back');
+    await until(async () => (await engine.status(first.deployId))?.state === 'wait call-back');
   });
 
-  test('bad input is refused before anything starts, naming the field', () => {
-    assert.throws(() => engine.deploy({ ...request, request: { method: 'agent_ilo', image: '' } }), { code: 'invalid-input', field: 'image' });
-    assert.throws(() => engine.deploy({ ...request, request: { method: 'bogus' as never, image: 'x' } }), { code: 'invalid-input', field: 'method' });
-    assert.deepEqual(engine.list(), []);
+  test('bad input is refused before anything starts, naming the field', async () => {
+    await assert.rejects(engine.deploy({ ...request, request: { method: 'agent_ilo', image: '' } }), { code: 'invalid-input', field: 'image' });
+    await assert.rejects(engine.deploy({ ...request, request: { method: 'bogus' as never, image: 'x' } }), { code: 'invalid-input', field: 'method' });
+    assert.deepEqual(await engine.list(), []);
   });
 
   test('a restart while waiting for the callback resumes the wait, and the deploy completes', async () => {
-    const started = engine.deploy(request);
-    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const started = await engine.deploy(request);
+    await until(async () => (await engine.status(started.deployId))?.state === 'wait call-back');
     const token = deps.floppy.get(started.deployId)!;
     await engine.stop();
     deps.log = [];
@@ -284,7 +216,7 @@ describe('deploy engine', () => {
     assert.deepEqual({ resumed, failed }, { resumed: [started.deployId], failed: [] });
     await new Promise<void>((r) => api.close(() => r()));
     await startApi(again);
-    await until(() => again.status(started.deployId)?.state === 'wait call-back');
+    await until(async () => (await again.status(started.deployId))?.state === 'wait call-back');
     assert.equal((await heartbeat(started.deployId, token)).status, 202);
     const done = await again.wait(started.deployId);
     assert.equal(done.state, 'active');
@@ -293,8 +225,8 @@ describe('deploy engine', () => {
 
   test('a restart inside a step that cannot be resumed fails the deploy with clean-up done', async () => {
     deps.hangAt = 'write-image';
-    const started = engine.deploy(request);
-    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const started = await engine.deploy(request);
+    await until(async () => (await engine.status(started.deployId))?.state === 'wait call-back');
     await heartbeat(started.deployId, deps.floppy.get(started.deployId));
     await until(() => deps.log.includes('run write-image'));
     await engine.stop();
@@ -311,14 +243,64 @@ describe('deploy engine', () => {
   });
 
   test('undeploy during a deploy cancels it, cleans up, tears down, and frees the server', async () => {
-    const started = engine.deploy(request);
-    await until(() => engine.status(started.deployId)?.state === 'wait call-back');
+    const started = await engine.deploy(request);
+    await until(async () => (await engine.status(started.deployId))?.state === 'wait call-back');
     const td = await engine.undeploy(request.serverKey);
     assert.equal(td.state, 'deleting');
     const done = await engine.wait(started.deployId);
     assert.equal(done.state, 'available');
     assert.deepEqual(deps.log.slice(-3), ['cleanup', 'run td-power-off', 'run td-eject']);
     assert.equal((await heartbeat(started.deployId, deps.floppy.get(started.deployId))).status, 404, 'the old ramdisk can no longer call back');
-    assert.equal(engine.deploy(request).state, 'deploying');
+    assert.equal((await engine.deploy(request)).state, 'deploying');
+  });
+});
+
+describe('deploy engine: a tear-down the iLO does not let finish', () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'deploy-engine-td-'));
+  });
+  beforeEach(() => resetFakeDeps());
+  afterEach(async () => {
+    await Promise.all(engines.splice(0).map((e) => e.stop()));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const retrying = (stateDir: string): DeployEngine<FakeDeps> => newEngine({ stateDir, maintenanceMs: 20, cleanupRetry: { firstMs: 100 } });
+
+  test('ends "error" with its clean-up pending and a time to try again, then is torn down again by itself until it is done', async () => {
+    const e = retrying(join(dir, 'a'));
+    await e.start();
+    const started = await e.deploy(request);
+    await until(async () => (await e.status(started.deployId))?.state === 'wait call-back');
+    await e.callback(started.deployId, 'heartbeat', deps.floppy.get(started.deployId), { callback_url: 'http://127.0.0.1:9999' });
+    assert.equal((await e.wait(started.deployId)).state, 'active');
+    deps.teardownFailures = 2;
+    const td = await e.undeploy(request.serverKey);
+    assert.equal(td.state, 'deleting');
+    const failed = await e.wait(started.deployId);
+    assert.equal(failed.state, 'error');
+    assert.match(failed.lastError ?? '', /tear-down incomplete: Step td-power-off: the iLO did not answer/);
+    assert.equal(failed.cleanup?.done, false);
+    assert.equal(failed.cleanup?.attempts, 1);
+    assert.ok(failed.cleanup?.retryAt && Date.parse(failed.cleanup.retryAt) > Date.parse(failed.finishedAt ?? ''), 'a time to try again is set');
+    await until(async () => (await e.status(started.deployId))?.state === 'available', 10_000);
+    assert.equal(deps.log.filter((l) => l === 'run td-power-off').length, 3, 'tried until the power-off went through');
+    await assert.rejects(e.undeploy(request.serverKey), { code: 'not-found' });
+  });
+
+  test('the pending tear-down survives a restart and is tried again by the next engine', async () => {
+    const stateDir = join(dir, 'b');
+    const first = newEngine({ stateDir, cleanupRetry: { firstMs: 100 } });
+    await first.start();
+    const started = await first.deploy(request);
+    await until(async () => (await first.status(started.deployId))?.state === 'wait call-back');
+    deps.teardownFailures = 1;
+    // Undeploy during the deploy: it is cancelled and cleaned up, then the tear-down fails once.
+    await first.undeploy({ deployId: started.deployId });
+    assert.equal((await first.wait(started.deployId)).state, 'error');
+    await first.stop();
+    const second = retrying(stateDir);
+    await second.start();
+    await until(async () => (await second.status(started.deployId))?.state === 'available', 10_000);
   });
 });

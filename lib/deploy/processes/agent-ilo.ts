@@ -4,8 +4,9 @@
  * server then boots from its disk.
  */
 import { AgentClient, type ImageInfo } from '../agent-client';
-import type { DeployProcess, Step } from '../engine';
+import type { DeployProcess, Step } from '../step';
 import { badInput } from '../errors';
+import type { AgentIloData } from './data';
 import type { DeployDeps } from './deps';
 import {
   attachMediaStep,
@@ -20,14 +21,19 @@ import {
   powerOffStep,
   powerOnStep,
   publishDeployMediaStep,
+  republishWhenGone,
+  required,
   teardownMedia,
   teardownPowerOff,
   unpublish,
   type Ctx,
 } from './steps';
+import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk } from './validate';
 
-function waitForAgent(): Step<DeployDeps> {
+type AgentStep = Step<DeployDeps, AgentIloData>;
+
+function waitForAgent(): AgentStep {
   return {
     name: 'wait-agent',
     title: 'Wait for the agent to call back',
@@ -35,15 +41,16 @@ function waitForAgent(): Step<DeployDeps> {
     timeoutMs: (ctx) => ctx.deps.settings.callbackTimeoutMs + 60_000,
     async run(ctx) {
       const body = await ctx.waitForCallback('heartbeat', ctx.deps.settings.callbackTimeoutMs);
-      ctx.data.agentUrl = body.callback_url;
-      ctx.data.agentVersion = body.agent_version;
+      // The ramdisk API checked callback_url is an http(s) URL.
+      ctx.data.agentUrl = String(body.callback_url);
+      ctx.data.agentVersion = typeof body.agent_version === 'string' ? body.agent_version : undefined;
       await ctx.save();
     },
   };
 }
 
 /** image_info for standby.prepare_image: a URL the server can fetch, and the checksum it must match. */
-async function imageInfo(ctx: Ctx): Promise<ImageInfo> {
+async function imageInfo(ctx: Ctx<AgentIloData>): Promise<ImageInfo> {
   const req = ctx.record.request;
   const base = { id: ctx.record.id, disk_format: req.imageFormat ?? 'raw', container_format: 'bare' as const, stream_raw_images: true, image_type: 'whole-disk' as const, node_uuid: ctx.record.id };
   if (/^https?:\/\//i.test(req.image) && req.imageChecksum) {
@@ -62,7 +69,7 @@ async function imageInfo(ctx: Ctx): Promise<ImageInfo> {
   return { ...base, urls: [p.url], os_hash_algo: p.checksum.algorithm, os_hash_value: p.checksum.value };
 }
 
-function writeImage(): Step<DeployDeps> {
+function writeImage(): AgentStep {
   return {
     name: 'write-image',
     title: 'The agent writes the image',
@@ -70,7 +77,7 @@ function writeImage(): Step<DeployDeps> {
     resumable: true,
     timeoutMs: (ctx) => ctx.deps.settings.writeTimeoutMs + 600_000,
     async run(ctx) {
-      const agent = new AgentClient(ctx.data.agentUrl as string, ctx.record.token);
+      const agent = new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token);
       if (!ctx.data.prepareSent) {
         const info = await imageInfo(ctx);
         await agent.prepareImage(info, ctx.signal);
@@ -86,14 +93,14 @@ function writeImage(): Step<DeployDeps> {
           if (c.command_status === 'RUNNING') ctx.progress(`The agent is writing the image (${Math.round((Date.now() - started) / 1000)} s)`);
         },
       });
-      await unpublish(ctx, ctx.data.imageObject as string | undefined);
+      await unpublish(ctx, ctx.data.imageObject);
       ctx.data.result = { imageWritten: true };
       await ctx.save();
     },
   };
 }
 
-function rebootIntoInstance(): Step<DeployDeps> {
+function rebootIntoInstance(): AgentStep {
   return {
     name: 'reboot',
     title: 'Shut the agent down and boot the instance',
@@ -104,7 +111,7 @@ function rebootIntoInstance(): Step<DeployDeps> {
       const { powerTimeoutMs, pollIntervalMs } = ctx.deps.settings;
       if ((await bmc.getPowerState()) === 'on' && !ctx.data.rebooted) {
         try {
-          await new AgentClient(ctx.data.agentUrl as string, ctx.record.token).powerOff(ctx.signal);
+          await new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token).powerOff(ctx.signal);
           await bmc.waitForPowerState('off', { timeoutMs: Math.min(powerTimeoutMs, 120_000), intervalMs: pollIntervalMs, signal: ctx.signal });
         } catch (err) {
           // The agent could not shut down cleanly: a hard power-off, as Ironic's out-of-band fallback.
@@ -121,9 +128,11 @@ function rebootIntoInstance(): Step<DeployDeps> {
   };
 }
 
-export function agentIloProcess(): DeployProcess<DeployDeps> {
+export function agentIloProcess(): DeployProcess<DeployDeps, AgentIloData> {
   return {
     method: 'agent_ilo',
+    preflight: preflightFor('agent_ilo'),
+    resumeFrom: republishWhenGone,
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);
@@ -139,7 +148,7 @@ export function agentIloProcess(): DeployProcess<DeployDeps> {
         'ipa-agent-token': ctx.record.token,
         'ipa-driver-name': 'agent_ilo',
         boot_method: 'vmedia',
-        BOOTIF: ctx.data.bootMac as string,
+        BOOTIF: required(ctx.data.bootMac, 'the boot MAC'),
         'coreos.configdrive': 0,
       })),
       attachMediaStep(),

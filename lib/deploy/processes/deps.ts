@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { Bmc } from '../../bmc/types';
 import type { ImageInput, Checksum } from '../../images/reference';
 import type { BootLoaderPaths } from '../../media/bootloaders';
+import type { ToolRequirement } from '../preflight';
 import type { RetryPolicy } from './retry';
 
 export interface PublishedMedia {
@@ -28,6 +29,12 @@ export interface MediaPort {
   unpublish(name: string): Promise<void>;
   publishImage(image: ImageInput, opts: { ttlSeconds: number; name?: string; onProgress?: (p: { bytes: number; total?: number; percent?: number }) => void }): Promise<PublishedImageInfo>;
   download(image: ImageInput, path: string, opts?: { onProgress?: (bytes: number, total?: number) => void; signal?: AbortSignal }): Promise<{ size: number; checksum: Checksum; verified: boolean }>;
+  /**
+   * Whether an image reference can be read by this store, without reading
+   * it: its syntax and URL scheme, and a file's place inside the allowed
+   * directories, its existence and readability. Throws naming `field`.
+   */
+  checkImage(image: ImageInput, field: string): Promise<void>;
 }
 
 export interface DeploySettings {
@@ -53,6 +60,8 @@ export interface DeploySettings {
   bootLoaders?: Partial<BootLoaderPaths>;
   /** iSCSI initiator for iscsi_ilo / pxe_ilo (default libiscsi, userspace). */
   iscsiInitiator?: 'libiscsi' | 'open-iscsi';
+  /** Programs this machine must have for the method besides its own (settings.js `iloDeployRequiredTools`), checked before the deploy starts. */
+  requiredTools?: ToolRequirement[];
   /** Poll interval for power states and agent commands (default 2 s). */
   pollIntervalMs?: number;
   /** Port the DIB ramdisk listens on for "done" (default 10000). */

@@ -1,4 +1,4 @@
-import type { DeployProcess } from '../engine';
+import type { DeployProcess } from '../step';
 import type { DeployMethod } from '../types';
 import { agentIloProcess } from './agent-ilo';
 import type { DeployDeps } from './deps';
@@ -6,6 +6,7 @@ import { iscsiIloProcess } from './iscsi-ilo';
 import { pxeIloProcess } from './pxe-ilo';
 
 export * from './deps';
+export type * from './data';
 export { agentIloProcess } from './agent-ilo';
 export { iscsiIloProcess } from './iscsi-ilo';
 export { pxeIloProcess } from './pxe-ilo';

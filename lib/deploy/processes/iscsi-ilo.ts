@@ -4,7 +4,8 @@
  * image; a partition image then boots from a boot ISO (netboot), a
  * whole-disk image from its disk.
  */
-import type { DeployProcess } from '../engine';
+import type { DeployProcess } from '../step';
+import type { IscsiIloData } from './data';
 import type { DeployDeps } from './deps';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
 import {
@@ -18,15 +19,20 @@ import {
   powerOffStep,
   powerOnStep,
   publishDeployMediaStep,
+  republishWhenGone,
+  required,
   teardownMedia,
   teardownPowerOff,
 } from './steps';
+import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk, validatePartition } from './validate';
 
-export function iscsiIloProcess(): DeployProcess<DeployDeps> {
+export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
   const netboot = (r: { imageType?: string }) => (r.imageType ?? 'whole-disk') === 'partition';
   return {
     method: 'iscsi_ilo',
+    preflight: preflightFor('iscsi_ilo'),
+    resumeFrom: republishWhenGone,
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);
@@ -44,9 +50,9 @@ export function iscsiIloProcess(): DeployProcess<DeployDeps> {
         disk: 'cciss/c0d0,sda,hda,vda',
         // Whole-disk images are "netboot" to DIB, so it installs no boot loader (Kilo did the same).
         boot_option: 'netboot',
-        boot_mode: (ctx.data.bootMode as string | undefined) ?? 'bios',
+        boot_mode: ctx.data.bootMode ?? 'bios',
         boot_method: 'vmedia',
-        BOOTIF: ctx.data.bootMac as string,
+        BOOTIF: required(ctx.data.bootMac, 'the boot MAC'),
         'ipa-api-url': ctx.deps.settings.apiUrl,
         'ipa-driver-name': 'iscsi_ilo',
         'coreos.configdrive': 0,

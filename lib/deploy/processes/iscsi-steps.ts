@@ -7,24 +7,18 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { notifyDibRamdisk } from '../dib-notify';
-import type { Step } from '../engine';
+import type { Step } from '../step';
 import { DeployError } from '../errors';
 import { writeImageToIscsi } from '../iscsi';
+import type { IscsiWriteData, RamdiskDisk } from './data';
 import type { DeployDeps } from './deps';
-import { imageInput, removeWorkDir } from './steps';
+import { imageInput, removeWorkDir, required } from './steps';
 
 export function iscsiTargetIqn(deployId: string): string {
   return `iqn.2008-10.org.openstack:${deployId}`;
 }
 
-export interface RamdiskDisk {
-  address: string;
-  iqn: string;
-  port: number;
-  lun: number;
-}
-
-export function waitForDeployRamdisk(): Step<DeployDeps> {
+export function waitForDeployRamdisk(): Step<DeployDeps, IscsiWriteData> {
   return {
     name: 'wait-ramdisk',
     title: 'Wait for the deploy ramdisk to export the disk',
@@ -46,7 +40,7 @@ export function waitForDeployRamdisk(): Step<DeployDeps> {
   };
 }
 
-export function writeOverIscsi(): Step<DeployDeps> {
+export function writeOverIscsi(): Step<DeployDeps, IscsiWriteData> {
   return {
     name: 'write-image',
     title: 'Write the image over iSCSI',
@@ -54,7 +48,7 @@ export function writeOverIscsi(): Step<DeployDeps> {
     timeoutMs: (ctx) => ctx.deps.settings.writeTimeoutMs + 600_000,
     async run(ctx) {
       const req = ctx.record.request;
-      const disk = ctx.data.disk as RamdiskDisk;
+      const disk = required(ctx.data.disk, "the ramdisk's iSCSI export");
       const dir = join(ctx.deps.settings.workDir, ctx.record.id);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const local = join(dir, 'image');
@@ -71,7 +65,7 @@ export function writeOverIscsi(): Step<DeployDeps> {
         imageFormat: req.imageFormat,
         imageType: partition ? 'partition' : 'whole-disk',
         partition: partition
-          ? { rootMb: req.rootMb as number, bootMode: (ctx.data.bootMode as 'bios' | 'uefi' | undefined) ?? 'bios', bootOption: req.bootOption ?? 'netboot' }
+          ? { rootMb: req.rootMb as number, bootMode: ctx.data.bootMode ?? 'bios', bootOption: req.bootOption ?? 'netboot' }
           : undefined,
         initiator: ctx.deps.settings.iscsiInitiator,
         workDir: dir,
@@ -87,14 +81,14 @@ export function writeOverIscsi(): Step<DeployDeps> {
   };
 }
 
-export function notifyRamdiskDone(): Step<DeployDeps> {
+export function notifyRamdiskDone(): Step<DeployDeps, IscsiWriteData> {
   return {
     name: 'notify-ramdisk',
     title: 'Tell the ramdisk to reboot into the instance',
     resumable: true,
     timeoutMs: 120_000,
     async run(ctx) {
-      const disk = ctx.data.disk as RamdiskDisk;
+      const disk = required(ctx.data.disk, "the ramdisk's iSCSI export");
       await notifyDibRamdisk(disk.address, ctx.deps.settings.dibNotifyPort ?? 10000, 60_000);
     },
   };

@@ -5,21 +5,25 @@
  * Advanced licence. The deploy token travels on the PXE command line, in
  * clear over TFTP: the price of PXE, said in the README.
  */
-import type { DeployProcess, Step } from '../engine';
+import type { DeployProcess, Step } from '../step';
 import { DeployError } from '../errors';
 import { removePxeFiles, switchPxeConfig, writePxeFiles, type PxeNodeLocation } from '../pxe';
+import type { PxeIloData } from './data';
 import type { DeployDeps } from './deps';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
-import { bootModeStep, cleanUp, inspectServer, powerOffStep, powerOnStep, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
+import { bootModeStep, cleanUp, inspectServer, powerOffStep, powerOnStep, required, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
+import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk, validatePartition } from './validate';
 
-function location(ctx: Ctx): PxeNodeLocation {
+type PxeStep = Step<DeployDeps, PxeIloData>;
+
+function location(ctx: Ctx<PxeIloData>): PxeNodeLocation {
   const tftpRoot = ctx.deps.settings.tftpRoot;
   if (!tftpRoot) throw new DeployError('invalid-input', 'tftpRoot: pxe_ilo needs the TFTP root directory the servers boot from', { field: 'tftpRoot' });
-  return { tftpRoot, nodeId: ctx.record.id, macs: ctx.data.macs as string[], bootMode: (ctx.data.bootMode as 'bios' | 'uefi' | undefined) ?? 'bios' };
+  return { tftpRoot, nodeId: ctx.record.id, macs: required(ctx.data.macs, "the server's MACs"), bootMode: ctx.data.bootMode ?? 'bios' };
 }
 
-function pxeSetup(): Step<DeployDeps> {
+function pxeSetup(): PxeStep {
   return {
     name: 'pxe-config',
     title: 'Write the PXE configuration and the deploy kernel into the TFTP root',
@@ -47,13 +51,13 @@ function pxeSetup(): Step<DeployDeps> {
       });
     },
     async undo(ctx) {
-      const loc = ctx.data.pxe as PxeNodeLocation | undefined;
+      const loc = ctx.data.pxe;
       if (loc) await removePxeFiles(loc);
     },
   };
 }
 
-function networkBoot(): Step<DeployDeps> {
+function networkBoot(): PxeStep {
   return {
     name: 'network-boot',
     title: 'Boot from the network (one-time and persistent)',
@@ -67,7 +71,7 @@ function networkBoot(): Step<DeployDeps> {
   };
 }
 
-function instanceBoot(): Step<DeployDeps> {
+function instanceBoot(): PxeStep {
   return {
     name: 'boot-device',
     title: 'Set the instance boot (PXE config for netboot, disk otherwise)',
@@ -75,14 +79,14 @@ function instanceBoot(): Step<DeployDeps> {
     timeoutMs: 300_000,
     async run(ctx) {
       const req = ctx.record.request;
-      const loc = ctx.data.pxe as PxeNodeLocation;
+      const loc = required(ctx.data.pxe, 'the PXE file locations');
       const bmc = await ctx.deps.bmc();
       const partition = (req.imageType ?? 'whole-disk') === 'partition';
       if (partition && (req.bootOption ?? 'netboot') === 'netboot') {
-        await switchPxeConfig(loc, { kind: 'partition', rootUuid: ctx.data.rootUuid as string });
+        await switchPxeConfig(loc, { kind: 'partition', rootUuid: required(ctx.data.rootUuid, 'the root filesystem UUID') });
         await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['network']));
       } else if (req.bootOption === 'netboot') {
-        await switchPxeConfig(loc, { kind: 'whole-disk', diskIdentifier: ctx.data.diskIdentifier as string });
+        await switchPxeConfig(loc, { kind: 'whole-disk', diskIdentifier: required(ctx.data.diskIdentifier, 'the disk identifier') });
         await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['network']));
       } else {
         await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['hdd']));
@@ -92,13 +96,14 @@ function instanceBoot(): Step<DeployDeps> {
   };
 }
 
-export function pxeIloProcess(): DeployProcess<DeployDeps> {
-  const removeFiles = async (ctx: Ctx): Promise<void> => {
-    const loc = ctx.data.pxe as PxeNodeLocation | undefined;
+export function pxeIloProcess(): DeployProcess<DeployDeps, PxeIloData> {
+  const removeFiles = async (ctx: Ctx<PxeIloData>): Promise<void> => {
+    const loc = ctx.data.pxe;
     if (loc) await removePxeFiles(loc);
   };
   return {
     method: 'pxe_ilo',
+    preflight: preflightFor('pxe_ilo'),
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, true);

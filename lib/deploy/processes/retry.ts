@@ -6,9 +6,7 @@
  * Failures that cannot pass (credentials, licence, not supported, bad input,
  * a closed store) are not repeated.
  */
-import { isBmcError } from '../../bmc/errors';
-import { isStoreError } from '../../store/errors';
-import { isDeployError } from '../errors';
+import { isLibError, type ErrorCode } from '../../errors';
 
 export interface RetryPolicy {
   /** Attempts in all (default 4). */
@@ -19,11 +17,10 @@ export interface RetryPolicy {
   budgetMs?: number;
 }
 
+const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['login', 'auth', 'permission', 'licence', 'not-supported', 'missing-tool', 'invalid-input', 'not-allowed', 'closed']);
+
 export function isPermanentFailure(err: unknown): boolean {
-  if (isBmcError(err)) return ['login', 'permission', 'licence', 'not-supported', 'invalid-input'].includes(err.code);
-  if (isStoreError(err)) return ['invalid-input', 'not-allowed', 'closed'].includes(err.code);
-  if (isDeployError(err)) return ['invalid-input', 'not-supported', 'licence'].includes(err.code);
-  return false;
+  return isLibError(err) && PERMANENT.has(err.code);
 }
 
 export async function retryTransient<T>(fn: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {

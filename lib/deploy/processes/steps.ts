@@ -10,13 +10,16 @@ import { buildDeployIso, buildInstanceBootIso } from '../../media/boot-iso';
 import { buildFloppy } from '../../media/floppy';
 import type { DeployParameters } from '../../media/parameters';
 import type { ImageInput } from '../../images/reference';
-import type { Step, StepContext } from '../engine';
+import type { Step, StepContext } from '../step';
 import { DeployError } from '../errors';
-import type { DeployRequest } from '../types';
+import type { DeployRequest, StepData } from '../types';
+import type { IscsiIloData, ServerData, VirtualMediaData } from './data';
 import type { DeployDeps } from './deps';
 import { retryTransient } from './retry';
+import { request } from 'undici';
 
-export type Ctx = StepContext<DeployDeps>;
+/** A step's context, with the step data of the processes it is part of. */
+export type Ctx<TData extends StepData = StepData> = StepContext<DeployDeps, TData>;
 
 /** An image reference with the request's checksum attached, as lib/images takes it. */
 export function imageInput(ref: string, checksum?: DeployRequest['imageChecksum']): ImageInput {
@@ -106,7 +109,7 @@ export async function whenNotInPost<T>(ctx: Ctx, what: string, fn: () => Promise
 // ------------------------------------------------------------------ steps
 
 /** Who the server is (MACs for the ramdisk lookup) and, for virtual media, whether it is licensed. */
-export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps> {
+export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps, ServerData> {
   return {
     name: 'inspect',
     title: needsVirtualMedia ? 'Check the server and its virtual media licence' : 'Check the server',
@@ -140,7 +143,7 @@ export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps> {
  * Ironic's update_boot_mode (§10): the requested mode, or keep the current
  * one ("unknown" pending means UEFI; no boot-mode support means BIOS).
  */
-export function bootModeStep(): Step<DeployDeps> {
+export function bootModeStep(): Step<DeployDeps, ServerData> {
   return {
     name: 'boot-mode',
     title: 'Set the boot mode',
@@ -190,7 +193,7 @@ export function powerOffStep(): Step<DeployDeps> {
 }
 
 /** Build the floppy with the ramdisk's parameters and publish it and the deploy ISO. */
-export function publishDeployMediaStep(parameters: (ctx: Ctx) => DeployParameters): Step<DeployDeps> {
+export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) => DeployParameters): Step<DeployDeps, VirtualMediaData> {
   return {
     name: 'publish-media',
     title: 'Build and publish the deploy media',
@@ -225,7 +228,7 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx) => DeployParameter
           kernel,
           ramdisk,
           kernelParams: ctx.deps.settings.deployKernelParams,
-          bootModes: (ctx.data.bootMode as BootMode | undefined) ?? 'both',
+          bootModes: ctx.data.bootMode ?? 'both',
           bootLoaders: ctx.deps.settings.bootLoaders,
         });
         const name = objectName(ctx, 'deploy.iso');
@@ -235,10 +238,43 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx) => DeployParameter
       await ctx.save();
     },
     async undo(ctx) {
-      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.floppyObject as string | undefined));
-      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.deployIsoObject as string | undefined));
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.floppyObject));
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.deployIsoObject));
     },
   };
+}
+
+/**
+ * For a resumed virtual-media deploy whose ramdisk has not called back yet:
+ * the iLO reads the deploy media at the URLs it was given, so when those are
+ * no longer served (the built-in store came back on another port, or the
+ * deploy was taken over from an instance whose store is gone) the deploy
+ * goes back to publishing and inserting the media, and boots again.
+ */
+export async function republishWhenGone(ctx: Ctx<VirtualMediaData>): Promise<string | undefined> {
+  const done = ctx.record.completed;
+  if (!done.includes('publish-media') || done.includes('detach-media') || done.some((c) => c.startsWith('callback:'))) return undefined;
+  const ours = [ctx.data.floppyUrl, ctx.data.deployIsoObject ? ctx.data.deployIsoUrl : undefined];
+  for (const url of ours) {
+    const gone = url ? await noLongerServed(url, ctx.signal) : undefined;
+    if (gone) {
+      ctx.progress(`The deploy media is no longer served where the iLO reads it (${gone}): publishing and inserting it again`);
+      return 'publish-media';
+    }
+  }
+  return undefined;
+}
+
+/** Why a URL is certainly not served any more (refused, not found), or undefined: served, or not known (then nothing is redone). */
+async function noLongerServed(url: string, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const res = await request(url, { method: 'GET', headers: { range: 'bytes=0-0' }, headersTimeout: 10_000, bodyTimeout: 10_000, signal });
+    await res.body.dump();
+    return [404, 410].includes(res.statusCode) ? `HTTP ${res.statusCode}` : undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? code : undefined;
+  }
 }
 
 /** Kernel and ramdisk the controller reads itself: copied (and verified) into the work directory. */
@@ -254,11 +290,17 @@ export async function stageKernelAndRamdisk(ctx: Ctx, kernelRef: string | undefi
   return { kernel, ramdisk };
 }
 
+/** A value an earlier step must have saved; its absence means the record was damaged. */
+export function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new DeployError('failed', `${what} is missing from the deploy's saved state`);
+  return value;
+}
+
 export async function removeWorkDir(ctx: Ctx): Promise<void> {
   await rm(join(ctx.deps.settings.workDir, ctx.record.id), { recursive: true, force: true });
 }
 
-export function attachMediaStep(): Step<DeployDeps> {
+export function attachMediaStep(): Step<DeployDeps, VirtualMediaData> {
   return {
     name: 'attach-media',
     title: 'Insert the virtual media, boot once from CD',
@@ -267,7 +309,7 @@ export function attachMediaStep(): Step<DeployDeps> {
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
       await whenNotInPost(ctx, 'Insert the virtual media', () =>
-        bmc.attachDeployMedia({ cdrom: ctx.data.deployIsoUrl as string, floppy: ctx.data.floppyUrl as string, oneTimeBootCdrom: true }),
+        bmc.attachDeployMedia({ cdrom: required(ctx.data.deployIsoUrl, 'the deploy ISO URL'), floppy: required(ctx.data.floppyUrl, 'the floppy URL'), oneTimeBootCdrom: true }),
       );
     },
     async undo(ctx) {
@@ -294,7 +336,7 @@ export function powerOnStep(title = 'Power on into the deploy ramdisk'): Step<De
 }
 
 /** Eject the deploy media and remove the floppy as soon as the ramdisk is up (Ironic left them until tear-down). */
-export function detachDeployMediaStep(): Step<DeployDeps> {
+export function detachDeployMediaStep(): Step<DeployDeps, VirtualMediaData> {
   return {
     name: 'detach-media',
     title: 'Eject the deploy media',
@@ -302,14 +344,14 @@ export function detachDeployMediaStep(): Step<DeployDeps> {
     timeoutMs: 300_000,
     async run(ctx) {
       await (await ctx.deps.bmc()).detachDeployMedia();
-      await unpublish(ctx, ctx.data.floppyObject as string | undefined);
-      await unpublish(ctx, ctx.data.deployIsoObject as string | undefined);
+      await unpublish(ctx, ctx.data.floppyObject);
+      await unpublish(ctx, ctx.data.deployIsoObject);
     },
   };
 }
 
 /** Persistent boot from disk, and the boot mode asserted again (Ironic does both after the write). */
-export function bootFromDiskStep(): Step<DeployDeps> {
+export function bootFromDiskStep(): Step<DeployDeps, ServerData> {
   return {
     name: 'boot-device',
     title: 'Boot from the disk from now on',
@@ -323,8 +365,8 @@ export function bootFromDiskStep(): Step<DeployDeps> {
   };
 }
 
-async function reassertBootMode(ctx: Ctx, bmc: Bmc): Promise<void> {
-  const mode = ctx.data.bootMode as BootMode | undefined;
+async function reassertBootMode(ctx: Ctx<ServerData>, bmc: Bmc): Promise<void> {
+  const mode = ctx.data.bootMode;
   if (!mode) return;
   try {
     const s = await bmc.getBootMode();
@@ -339,7 +381,7 @@ async function reassertBootMode(ctx: Ctx, bmc: Bmc): Promise<void> {
  * (kernel, ramdisk, root=UUID=…), publish it, insert it, boot from CD from
  * now on. Kilo could not build a UEFI one; this builds BIOS and UEFI.
  */
-export function bootIsoStep(): Step<DeployDeps> {
+export function bootIsoStep(): Step<DeployDeps, IscsiIloData> {
   return {
     name: 'boot-device',
     title: 'Build the boot ISO and boot from it from now on',
@@ -347,7 +389,7 @@ export function bootIsoStep(): Step<DeployDeps> {
     timeoutMs: 1_800_000,
     async run(ctx) {
       const req = ctx.record.request;
-      const rootUuid = ctx.data.rootUuid as string | undefined;
+      const rootUuid = ctx.data.rootUuid;
       if (!rootUuid) throw new DeployError('failed', 'the image was written but its root filesystem UUID is unknown: cannot build the boot ISO');
       const { kernel, ramdisk } = await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance');
       const iso = await buildInstanceBootIso({
@@ -355,7 +397,7 @@ export function bootIsoStep(): Step<DeployDeps> {
         ramdisk,
         rootUuid,
         kernelParams: req.kernelParams ?? 'nofb nomodeset vga=normal',
-        bootModes: (ctx.data.bootMode as BootMode | undefined) ?? 'both',
+        bootModes: ctx.data.bootMode ?? 'both',
         bootLoaders: ctx.deps.settings.bootLoaders,
       });
       const name = objectName(ctx, 'boot.iso');
@@ -368,7 +410,7 @@ export function bootIsoStep(): Step<DeployDeps> {
       await removeWorkDir(ctx);
     },
     async undo(ctx) {
-      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.bootIsoObject as string | undefined));
+      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.bootIsoObject));
     },
   };
 }

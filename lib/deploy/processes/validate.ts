@@ -5,9 +5,31 @@ import { badInput } from '../errors';
 import type { DeployRequest } from '../types';
 
 const MAC = /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
+/** In unicode mode a pair is one code point, so this finds only a surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const STRING_FIELDS = ['image', 'deployIso', 'deployKernel', 'deployRamdisk', 'instanceKernel', 'instanceRamdisk', 'bootMac', 'kernelParams'] as const;
+
+/**
+ * Every string of the request is a string, and well-formed: a lone UTF-16
+ * surrogate would be turned into U+FFFD on its way into a URL, a file name
+ * or the floppy, silently deploying something else than was asked.
+ */
+function checkStrings(req: DeployRequest): void {
+  for (const field of STRING_FIELDS) {
+    const v: unknown = req[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') throw badInput(field, 'a string', v);
+    const lone = LONE_SURROGATE.exec(v);
+    if (lone) {
+      const code = (lone[0].codePointAt(0) ?? 0).toString(16).toUpperCase();
+      throw badInput(field, `text without a lone UTF-16 surrogate (found U+${code} at position ${lone.index + 1}, half of a character)`);
+    }
+  }
+}
 
 export function validateCommon(req: DeployRequest): void {
   if (typeof req.image !== 'string' || req.image.trim() === '') throw badInput('image', 'the image to deploy: an http(s) URL, a file path, swift:container/object or glance:<id>', req.image);
+  checkStrings(req);
   if (req.bootMode !== undefined && req.bootMode !== 'bios' && req.bootMode !== 'uefi') throw badInput('bootMode', 'bios or uefi (or nothing, to keep the current mode)', req.bootMode);
   if (req.imageFormat !== undefined && req.imageFormat !== 'raw' && req.imageFormat !== 'qcow2') throw badInput('imageFormat', 'raw or qcow2', req.imageFormat);
   if (req.imageType !== undefined && req.imageType !== 'whole-disk' && req.imageType !== 'partition') throw badInput('imageType', 'whole-disk or partition', req.imageType);

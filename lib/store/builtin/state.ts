@@ -6,6 +6,7 @@
  *   manifest.json   the published objects, HMAC-SHA256-signed with the secret
  *   objects/<id>    one file per object; <id> is random, never from a name
  *   objects/<id>.part  an upload in progress
+ *   port            the port an automatic-port store listened on last (its URLs name it)
  *
  * On open, an object is served again only if the manifest's signature holds,
  * its record has not expired, and its file is the same regular file (inode,
@@ -82,6 +83,16 @@ export class StateDir {
     const tmp = join(this.dir, `manifest.json.${randomBytes(4).toString('hex')}.tmp`);
     await writeFile(tmp, JSON.stringify(doc), { mode: 0o600 });
     await rename(tmp, join(this.dir, 'manifest.json'));
+  }
+
+  /** The port an automatic-port store listened on last time: the URLs it handed out (inserted in iLOs) name it. */
+  async lastPort(): Promise<number | undefined> {
+    const n = Number((await readFile(join(this.dir, 'port'), 'utf8').catch(() => '')).trim());
+    return Number.isInteger(n) && n > 0 && n <= 65535 ? n : undefined;
+  }
+
+  async rememberPort(port: number): Promise<void> {
+    await writeFile(join(this.dir, 'port'), `${port}\n`, { mode: 0o600 });
   }
 
   async release(): Promise<void> {

@@ -29,7 +29,11 @@ export interface BuiltinMediaStoreOptions {
   stateDir: string;
   /** Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface). */
   host?: string;
-  /** Port to listen on (default 0: any free port). */
+  /**
+   * Port to listen on (default 0: any free port, and then the same one again
+   * after a restart while it is free, so URLs handed out before, and still
+   * valid, keep working).
+   */
   port?: number;
   /**
    * Base of the URLs handed out, e.g. `http://192.0.2.10:8089`, when iLOs
@@ -75,9 +79,18 @@ export class BuiltinMediaStore implements MediaStore {
     const server = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, handler) : createHttpServer(handler);
     server.keepAliveTimeout = 30_000;
     server.on('clientError', (_err, socket) => socket.destroy());
+    const automatic = (o.port ?? 0) === 0;
+    const last = automatic ? await state.lastPort() : undefined;
     try {
-      server.listen(o.port ?? 0, o.host ?? '127.0.0.1');
-      await once(server, 'listening');
+      try {
+        await listen(server, last ?? o.port ?? 0, o.host);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (last === undefined || (code !== 'EADDRINUSE' && code !== 'EACCES')) throw err;
+        o.logger?.warn(`media store: port ${last}, which its URLs named before the restart, is taken (${code}); listening on another, so media published before is no longer reachable at its URL`);
+        await listen(server, 0, o.host);
+      }
+      if (automatic) await state.rememberPort((server.address() as AddressInfo).port);
     } catch (err) {
       await state.release();
       const e = err as NodeJS.ErrnoException;
@@ -315,6 +328,11 @@ export class BuiltinMediaStore implements MediaStore {
   private assertOpen(): void {
     if (this.closed) throw new StoreError('closed', 'the media store was closed');
   }
+}
+
+async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<void> {
+  server.listen(port, host);
+  await once(server, 'listening');
 }
 
 /** Counts bytes into the meter and fails as soon as there are more than declared. */

@@ -1,0 +1,100 @@
+/**
+ * A deploy record's life outside the steps: how one is made for a request,
+ * what the operator sees of it (status, progress; neither holds the token
+ * or the step data), and which one an undeploy or a refusal names.
+ */
+import type { DeployStore } from './deploy-store';
+import { DeployError } from './errors';
+import type { DeployProcess } from './step';
+import { newDeployId, newToken } from './tokens';
+import type { DeployProgress, DeployRecord, DeployRequest, DeployStatus } from './types';
+
+/** What a host asks the engine to deploy. */
+export interface StartRequest {
+  /** What is claimed: one deploy per server at a time (the iLO's host:port). */
+  serverKey: string;
+  serverName: string;
+  /** Opaque references the host resolves to clients and settings (`resolveDeps`); not secrets. */
+  refs: Record<string, string>;
+  request: DeployRequest;
+}
+
+export function newRecord<TDeps>(req: StartRequest, proc: DeployProcess<TDeps>, action: 'deploy' | 'rebuild'): DeployRecord {
+  const now = new Date().toISOString();
+  return {
+    id: newDeployId(),
+    serverKey: req.serverKey,
+    serverName: req.serverName,
+    refs: { ...req.refs },
+    method: req.request.method,
+    action,
+    state: 'deploying',
+    request: { ...req.request },
+    steps: proc.deploySteps.map((s) => s.name),
+    completed: [],
+    token: newToken(),
+    data: {},
+    published: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function statusOf(r: DeployRecord): DeployStatus {
+  return {
+    deployId: r.id,
+    server: r.serverName,
+    method: r.method,
+    action: r.action,
+    state: r.state,
+    step: r.step?.name,
+    stepIndex: r.step ? r.step.index + 1 : undefined,
+    stepCount: r.steps.length,
+    lastError: r.lastError,
+    failedStep: r.failedStep,
+    cleanup: r.cleanup,
+    result: r.data.result,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    finishedAt: r.finishedAt,
+  };
+}
+
+export function progressOf(r: DeployRecord, message: string, transfer?: DeployProgress['transfer']): DeployProgress {
+  return {
+    deployId: r.id,
+    server: r.serverName,
+    method: r.method,
+    action: r.action,
+    state: r.state,
+    step: r.step?.name,
+    stepIndex: r.step ? r.step.index + 1 : undefined,
+    stepCount: r.steps.length,
+    message,
+    transfer,
+    time: new Date().toISOString(),
+  };
+}
+
+/** The record an undeploy acts on: a server's newest deploy, or the given one if it is its server's newest. */
+export async function undeployable(store: DeployStore, target: string | { deployId: string }): Promise<DeployRecord> {
+  if (typeof target === 'string') {
+    const last = await store.latestFor(target);
+    if (!last || last.state === 'available') throw new DeployError('not-found', `nothing is deployed on ${target}`);
+    return last;
+  }
+  const rec = await store.get(target.deployId);
+  if (!rec) throw new DeployError('not-found', `no deploy ${target.deployId}`);
+  const current = await store.latestFor(rec.serverKey);
+  if (current?.id !== rec.id) {
+    throw new DeployError('busy', `${rec.serverName}: deploy ${rec.id} is not its current deploy (${current?.id ?? 'none'} is); undeploy that one`);
+  }
+  if (rec.state === 'available') throw new DeployError('not-found', `nothing is deployed on ${rec.serverName}: deploy ${rec.id} is already undeployed`);
+  return rec;
+}
+
+/** The refusal when another deploy holds the server. */
+export async function busy(store: DeployStore, serverName: string, holder: string | undefined): Promise<DeployError> {
+  const h = holder === undefined ? undefined : await store.get(holder);
+  return new DeployError('busy', `${serverName} is busy: deploy ${holder ?? '?'} is ${h?.state ?? 'in progress'}; one deploy per server at a time`);
+}
