@@ -3,6 +3,7 @@
  * polls their results, with the deploy's token on every call.
  */
 import { request } from 'undici';
+import { agentDispatcher, agentTlsFailure, type AgentTrust } from './agent-tls';
 import { DeployError } from './errors';
 
 export type CommandStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CLEAN_VERSION_MISMATCH' | 'VERSION_MISMATCH';
@@ -33,6 +34,8 @@ export interface ImageInfo {
 export interface AgentClientOptions {
   /** Per HTTP request (default 60 s). */
   requestTimeoutMs?: number;
+  /** What an https agent's certificate must chain to (agent-tls.ts agentTrust); default: the system's CAs. */
+  trust?: AgentTrust;
 }
 
 export class AgentClient {
@@ -71,8 +74,11 @@ export class AgentClient {
         headersTimeout: timeout,
         bodyTimeout: timeout,
         signal,
+        dispatcher: this.base.protocol === 'https:' && this.opts.trust?.ca ? agentDispatcher(this.opts.trust.ca) : undefined,
       });
     } catch (err) {
+      const untrusted = agentTlsFailure(err, this.opts.trust, this.base.host);
+      if (untrusted) throw new DeployError('ramdisk', untrusted, { cause: err });
       const code = (err as NodeJS.ErrnoException).code ?? '';
       const kind = /TIMEOUT/.test(code) ? 'timeout' : 'ramdisk';
       throw new DeployError(kind, `cannot reach the agent at ${this.base.host}: ${code || (err as Error).message}`, { cause: err });

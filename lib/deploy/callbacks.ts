@@ -6,6 +6,7 @@
  * waiting step takes it. One that arrives before the step waits stays
  * recorded until taken.
  */
+import { heartbeatTlsRefusal, type AgentTlsPolicy } from './agent-tls';
 import type { DeployStore } from './deploy-store';
 import { awaitsRamdisk } from './deploy-store';
 import { DeployError } from './errors';
@@ -19,16 +20,20 @@ export interface CallbackVerdict {
   message: string;
   /** Whether to post it for the waiting step (a repeat of a call-back already taken is accepted and dropped). */
   post: boolean;
+  /** Why it was refused, for the operator's log. */
+  log?: string;
 }
 
-/** A call-back with a wrong token changes nothing. */
-export function checkCallback(r: DeployRecord | undefined, kind: CallbackKind, token: unknown, body: Record<string, unknown>): CallbackVerdict {
+/** A call-back with a wrong token changes nothing; a heartbeat is also checked for its TLS (agent-tls.ts). */
+export function checkCallback(r: DeployRecord | undefined, kind: CallbackKind, token: unknown, body: Record<string, unknown>, tls?: AgentTlsPolicy): CallbackVerdict {
   if (!r || !awaitsRamdisk(r)) return { status: 404, message: 'no deploy in progress for this node', post: false };
   if (!tokenMatches(r.token, token)) return { status: 401, message: 'missing or invalid token', post: false };
   if (kind === 'heartbeat') {
     const url = body.callback_url;
     const known = r.data.agentUrl;
     if (known && url && url !== known) return { status: 409, message: 'callback_url changed during the deploy', post: false };
+    const refused = heartbeatTlsRefusal(r.data.agentVerifyCa, body, tls);
+    if (refused) return { status: 400, message: refused.message, post: false, log: refused.log };
   }
   // The agent heartbeats all along; only the first one is waited for.
   return { status: 202, message: 'accepted', post: !r.completed.includes(`callback:${kind}`) };
@@ -48,10 +53,11 @@ export async function lookupRamdisk(store: DeployStore, nodeId: string | undefin
 }
 
 /** A ramdisk's call-back, on any instance: checked against the record, then posted for the instance running the deploy. */
-export async function receiveCallback(store: DeployStore, nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>, log: Log): Promise<{ status: number; message: string }> {
+export async function receiveCallback(store: DeployStore, nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>, log: Log, tls?: AgentTlsPolicy): Promise<{ status: number; message: string }> {
   const r = await store.get(nodeId);
-  const verdict = checkCallback(r, kind, token, body);
+  const verdict = checkCallback(r, kind, token, body, tls);
   if (verdict.status === 401 && r) log?.warn(`deploy ${r.id} (${r.serverName}): ${kind} refused: missing or wrong token`);
+  if (verdict.log && r) log?.warn(`deploy ${r.id} (${r.serverName}): ${kind} refused: ${verdict.log}`);
   if (verdict.post) await store.postCallback(nodeId, kind, body);
   return { status: verdict.status, message: verdict.message };
 }

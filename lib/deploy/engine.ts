@@ -37,6 +37,8 @@ export interface EngineOptions<TDeps> {
   maintenanceMs?: number;
   /** A tear-down left incomplete (the iLO did not answer) is tried again after `firstMs` (default 60 s), the pause doubling up to `maxMs` (30 min). */
   cleanupRetry?: { firstMs?: number; maxMs?: number };
+  /** Refuse an agent's heartbeat whose callback_url is not https:// (agent-tls.ts). */
+  requireAgentTls?: boolean;
   log?: { info(m: string): void; warn(m: string): void };
 }
 
@@ -174,7 +176,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   /** A ramdisk's call-back; the HTTP status for the ramdisk API (see checkCallback). A wrong token changes nothing. */
   callback(nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>): Promise<{ status: number; message: string }> {
-    return receiveCallback(this.store, nodeId, kind, token, body, this.opts.log);
+    return receiveCallback(this.store, nodeId, kind, token, body, this.opts.log, { requireTls: this.opts.requireAgentTls });
   }
 
   // ------------------------------------------------------------ starting runs

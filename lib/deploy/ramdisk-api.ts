@@ -5,7 +5,7 @@
  *   GET  /                      version discovery (IPA reads default_version)
  *   GET  /v1                    with the X-OpenStack-Ironic-API-* headers
  *   GET  /v1/lookup?addresses=<mac,…>&node_uuid=<id>
- *   POST /v1/heartbeat/{node}   { callback_url, agent_token, agent_version }
+ *   POST /v1/heartbeat/{node}   { callback_url, agent_token, agent_version, agent_verify_ca (1.68) }
  *   POST [/v1]/nodes/{node}/vendor_passthru/pass_deploy_info           (DIB)
  *   POST [/v1]/nodes/{node}/vendor_passthru?method=pass_deploy_info     (DIB)
  *   POST [/v1]/nodes/{node}/vendor_passthru/pass_bootloader_install_info
@@ -21,6 +21,7 @@
  * changes. Lookup needs no token (IPA sends none) and reveals only the node id.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { heartbeatCaFault } from './agent-tls';
 import type { CallbackKind } from './step';
 
 /** What the API needs from the engine. */
@@ -95,6 +96,8 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
       if (typeof body.callback_url !== 'string' || !/^https?:\/\//.test(body.callback_url)) {
         return send(res, 400, fault('"callback_url" must be specified as an http(s) URL'));
       }
+      const caFault = heartbeatCaFault(body, version);
+      if (caFault) return send(res, 400, fault(caFault));
       return reply(res, await engine.callback(m[1] as string, 'heartbeat', body.agent_token, body));
     }
     m = /^(?:\/v1)?\/nodes\/([A-Za-z0-9-]{1,64})\/vendor_passthru(?:\/(pass_deploy_info|pass_bootloader_install_info))?$/.exec(path);

@@ -77,6 +77,8 @@ export interface StepData {
   macs?: string[];
   /** The agent's callback URL from its first heartbeat: a later heartbeat naming another is refused. */
   agentUrl?: string;
+  /** The TLS certificate (PEM) the agent sent in that heartbeat (agent_verify_ca): the only one trusted for it, and a later heartbeat sending another is refused. */
+  agentVerifyCa?: string;
   /** What the status reports once the deploy is active. */
   result?: DeployResult;
 }

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
+import { parseAgentTlsSettings, type AgentTlsSettings } from '../../lib/deploy/agent-tls';
 import { DeployEngine } from '../../lib/deploy/engine';
 import { DeployError } from '../../lib/deploy/errors';
 import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
@@ -33,6 +34,18 @@ export function requiredTools(RED: NodeAPI): Partial<Record<DeployMethod, ToolRe
   return tools;
 }
 
+let agentTlsSettings: AgentTlsSettings | undefined;
+
+/** settings.js `iloDeployAgentCa` (CA of agents with their own certificates) and `iloDeployAgentRequireTls` (refuse http:// agents). */
+export function agentTls(RED: NodeAPI): AgentTlsSettings {
+  if (agentTlsSettings) return agentTlsSettings;
+  const s = RED.settings as unknown as { iloDeployAgentCa?: unknown; iloDeployAgentRequireTls?: unknown };
+  const parsed = parseAgentTlsSettings({ ca: s.iloDeployAgentCa, requireTls: s.iloDeployAgentRequireTls });
+  for (const p of parsed.problems) RED.log.warn(`[ilo-deploy] settings.${p} (left out)`);
+  agentTlsSettings = { ca: parsed.ca, requireTls: parsed.requireTls };
+  return agentTlsSettings;
+}
+
 export function baseDir(RED: NodeAPI): string {
   return join(RED.settings.userDir ?? join(tmpdir(), 'node-red-ilo-deploy'), 'ilo-deploy');
 }
@@ -56,9 +69,11 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
   engine = new DeployEngine<DeployDeps>({
     store: new FileDeployStore({ dir: join(dir, 'state'), log }),
     processes: deployProcesses(),
+    requireAgentTls: agentTls(RED).requireTls,
     log,
     async resolveDeps(record: DeployRecord): Promise<DeployDeps> {
-      const settings = JSON.parse(record.refs.settings ?? '{}') as DeploySettings;
+      // The agent CA is the runtime's as it is now (a CA renewed since the deploy started is the one used).
+      const settings = { ...(JSON.parse(record.refs.settings ?? '{}') as DeploySettings), agentCa: agentTls(RED).ca };
       return {
         settings,
         bmc: async () => (await waitForNode<IloConfigNode>(RED, record.refs.server, 'server')).getBmc(),
@@ -106,5 +121,6 @@ export async function resetEngineForRestart(): Promise<void> {
   engine = undefined;
   starting = undefined;
   tools = undefined;
+  agentTlsSettings = undefined;
   await e?.stop();
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { SimBootEvent, SimServer } from '../server';
 import { SimDib, type DibFaults } from './dib';
 import { FatImage, parseParameters } from './fat';
-import { SimIpa, type RamdiskFaults } from './ipa';
+import { SimIpa, type RamdiskFaults, type SimAgentTls } from './ipa';
 
 export interface SimRamdiskOptions {
   /** Loopback address the ramdisk "gets by DHCP" (distinct per server: the DIB ramdisk listens on port 10000). */
@@ -26,6 +26,8 @@ export interface SimRamdiskOptions {
   tftpRoot?: string;
   /** CA the ramdisk trusts for https image URLs. */
   ca?: string;
+  /** How the agent serves its API (default 'auto': its own certificate, sent in its heartbeats, as a real agent from API 1.68). */
+  agentTls?: SimAgentTls;
   log?(message: string): void;
 }
 
@@ -45,6 +47,8 @@ export interface InstanceBoot {
 export class SimRamdisk extends EventEmitter {
   /** Faults for the next ramdisk boot; cleared with `faults = {}`. */
   faults: SimRamdiskFaults = {};
+  /** How the agent of the next boot serves its API. */
+  agentTls: SimAgentTls;
   readonly diskFile: string;
   /** What the agent wrote (IPA path; the DIB path writes diskFile directly). */
   written?: { sha256: string; size: number; format: string };
@@ -64,6 +68,7 @@ export class SimRamdisk extends EventEmitter {
     private readonly opts: SimRamdiskOptions = {},
   ) {
     super();
+    this.agentTls = opts.agentTls ?? 'auto';
     this.dir = mkdtempSync(join(tmpdir(), `sim-disk-${server.name}-`));
     this.diskFile = join(this.dir, 'disk.img');
     writeFileSync(this.diskFile, '');
@@ -139,7 +144,7 @@ export class SimRamdisk extends EventEmitter {
           powerOff: () => this.server.hardOff(),
           log: (m) => this.log(m),
         },
-        { apiUrl: params['ipa-api-url'], token: params['ipa-agent-token'], heartbeatIntervalMs: this.opts.heartbeatIntervalMs, faults, ca: this.opts.ca },
+        { apiUrl: params['ipa-api-url'], token: params['ipa-agent-token'], heartbeatIntervalMs: this.opts.heartbeatIntervalMs, faults, ca: this.opts.ca, address: this.address, tls: this.agentTls },
       );
       this.emit('ramdisk', { kind: 'ipa', params: redact(params) });
       this.ipa.start().catch((err: unknown) => this.emit('error', err));

@@ -3,11 +3,19 @@
  * deploy ISO, it looks itself up, heartbeats with the token from the floppy,
  * serves the agent command API, downloads and checksums the image, and
  * "writes" it to the simulated disk. Faults can be injected at every step.
+ *
+ * TLS as the real agent: by default (automatic TLS) it asks the API's
+ * version and, from 1.68, generates its own certificate, serves HTTPS with
+ * it, heartbeats an https:// callback_url and the certificate as
+ * agent_verify_ca; with a certificate given (IPA's listen_tls) it serves
+ * HTTPS with that one and sends none; 'off' serves plain HTTP.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
+import { generateAgentCertificate, type AgentCertificate } from './agent-cert';
 
 export interface RamdiskHost {
   /** MACs of the simulated server's NICs. */
@@ -30,7 +38,12 @@ export interface RamdiskFaults {
   failCommand?: string;
   /** Look up and heartbeat only after this many milliseconds (a slow boot or network). */
   slowCallbackMs?: number;
+  /** After its first heartbeat, send another certificate as agent_verify_ca (a rebooted agent, or another machine with the token); it keeps serving its first. */
+  otherCertificate?: boolean;
 }
+
+/** How the agent serves its API: 'auto' (IPA's automatic TLS, the default), its own certificate (listen_tls), or plain HTTP. */
+export type SimAgentTls = 'auto' | 'off' | { key: string; cert: string };
 
 export interface IpaOptions {
   /** ipa-api-url from the floppy. */
@@ -41,6 +54,9 @@ export interface IpaOptions {
   faults?: RamdiskFaults;
   /** PEM of a CA to trust for https image URLs (the media server's), else the system's. */
   ca?: string;
+  /** The address it listens on and advertises in its callback_url (default 127.0.0.1). */
+  address?: string;
+  tls?: SimAgentTls;
 }
 
 interface Command {
@@ -60,8 +76,13 @@ export class SimIpa {
   private readonly dispatcher: Agent;
   nodeUuid?: string;
   agentUrl = '';
+  /** The certificate it generated (automatic TLS) and sends as agent_verify_ca. */
+  generatedCert?: AgentCertificate;
   heartbeats = 0;
   lastHeartbeatStatus?: number;
+  /** The API's refusal of the last heartbeat (its faultstring). */
+  lastHeartbeatFault?: string;
+  private otherCert?: AgentCertificate;
 
   constructor(
     private readonly host: RamdiskHost,
@@ -71,15 +92,18 @@ export class SimIpa {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
+    const address = this.opts.address ?? '127.0.0.1';
+    const tls = await this.tlsIdentity(address);
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => {
         this.host.log?.(`ipa: ${req.method} ${req.url}: ${(err as Error).message}`);
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    this.agentUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    };
+    this.server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
+    await new Promise<void>((r) => this.server!.listen(0, address, () => r()));
+    this.agentUrl = `${tls ? 'https' : 'http'}://${address}:${(this.server.address() as AddressInfo).port}`;
     this.host.log?.(`ipa: listening at ${this.agentUrl}`);
     if (this.opts.faults?.lostCallback) {
       this.host.log?.('ipa: (fault) never calling back');
@@ -111,6 +135,35 @@ export class SimIpa {
     await this.dispatcher.close().catch(() => undefined);
   }
 
+  /** The certificate it serves, or none (plain HTTP). Automatic TLS only when the API supports it, as IPA decides. */
+  private async tlsIdentity(address: string): Promise<AgentCertificate | undefined> {
+    const mode = this.opts.tls ?? 'auto';
+    if (mode === 'off') return undefined;
+    if (mode !== 'auto') return mode;
+    if (!(await this.apiSupportsAutoTls())) {
+      this.host.log?.('ipa: the API does not support automatic TLS (before 1.68): serving HTTP');
+      return undefined;
+    }
+    const hostName = `sim-ipa-${address.replace(/[.:]/g, '-')}`;
+    this.generatedCert = await generateAgentCertificate(address, hostName);
+    if (this.opts.faults?.otherCertificate) this.otherCert = await generateAgentCertificate(address, hostName);
+    this.host.log?.(`ipa: generated a TLS certificate for ${address}`);
+    return this.generatedCert;
+  }
+
+  /** GET / : the API's default_version.version is 1.68 or later (IPA's supports_auto_tls; an unreachable API means no). */
+  private async apiSupportsAutoTls(): Promise<boolean> {
+    try {
+      const res = await request(this.api('/'), { dispatcher: this.dispatcher, headersTimeout: 10_000, bodyTimeout: 10_000 });
+      const doc = (await res.body.json()) as { default_version?: { version?: string } };
+      const [major, minor] = String(doc.default_version?.version ?? '').split('.').map(Number);
+      return major === 1 && (minor ?? 0) >= 68;
+    } catch (err) {
+      this.host.log?.(`ipa: cannot read the API's version: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
   private api(path: string): string {
     return `${this.opts.apiUrl.replace(/\/+$/, '')}${path}`;
   }
@@ -137,17 +190,24 @@ export class SimIpa {
 
   private async heartbeat(): Promise<void> {
     if (this.stopped || !this.nodeUuid) return;
+    const cert = this.heartbeats > 0 && this.otherCert ? this.otherCert : this.generatedCert;
     try {
       const res = await request(this.api(`/v1/heartbeat/${this.nodeUuid}`), {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-openstack-ironic-api-version': '1.68' },
-        body: JSON.stringify({ callback_url: this.agentUrl, agent_token: this.opts.faults?.wrongToken ?? this.opts.token, agent_version: '9.13.1-sim' }),
+        body: JSON.stringify({
+          callback_url: this.agentUrl,
+          agent_token: this.opts.faults?.wrongToken ?? this.opts.token,
+          agent_version: '9.13.1-sim',
+          ...(cert ? { agent_verify_ca: cert.cert } : {}),
+        }),
         dispatcher: this.dispatcher,
       });
-      await res.body.dump();
+      const text = await res.body.text();
       this.heartbeats++;
       this.lastHeartbeatStatus = res.statusCode;
-      this.host.log?.(`ipa: heartbeat: HTTP ${res.statusCode}`);
+      this.lastHeartbeatFault = res.statusCode === 202 ? undefined : faultOf(text);
+      this.host.log?.(`ipa: heartbeat: HTTP ${res.statusCode}${this.lastHeartbeatFault ? ` ${this.lastHeartbeatFault}` : ''}`);
     } catch (err) {
       this.lastHeartbeatStatus = 0;
       this.host.log?.(`ipa: heartbeat failed: ${(err as Error).message}`);
@@ -240,5 +300,13 @@ export class SimIpa {
     if (got !== expected) throw Object.assign(new Error(`Image failed to verify against checksum. location: ${urls[0]}; image ID: ${String(info.id)}; image checksum: ${got}; verification checksum: ${expected}`), { type: 'ImageChecksumError' });
     this.host.writeDisk({ sha256: sha.digest('hex'), size, format: String(info.disk_format ?? 'raw') });
     return { result: `prepare_image: image (${String(info.id)}) written to device /dev/sda` };
+  }
+}
+
+function faultOf(text: string): string {
+  try {
+    return String((JSON.parse(text) as { faultstring?: unknown }).faultstring ?? text);
+  } catch {
+    return text.slice(0, 200);
   }
 }

@@ -30,7 +30,11 @@ export interface LabOptions {
   /** Keep this state directory (to start a second engine on it: a restart). */
   stateDir?: string;
   /** Simulated ramdisks: disk size (sparse file per server, default 64 MiB) and heartbeat interval (default 500 ms). */
-  ramdisk?: Pick<SimRamdiskOptions, 'diskSizeBytes' | 'heartbeatIntervalMs' | 'log'>;
+  ramdisk?: Pick<SimRamdiskOptions, 'diskSizeBytes' | 'heartbeatIntervalMs' | 'log' | 'agentTls'>;
+  /** The engine refuses heartbeats whose callback_url is not https:// (settings.js iloDeployAgentRequireTls). */
+  requireAgentTls?: boolean;
+  /** The engine's log (warnings: refused call-backs…). */
+  log?: { info(m: string): void; warn(m: string): void };
   /** Our iLO clients: per-request timeout (default 10 s) and retries (default 2). */
   bmc?: { requestTimeoutMs?: number; retries?: number };
 }
@@ -77,7 +81,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const tftpRoot = join(dir, 'tftp');
   const addresses = ramdiskAddresses(fleet.ilos.length);
   const ramdisks = fleet.ilos.map(
-    (ilo, i) => new SimRamdisk(ilo.server, { address: addresses[i], heartbeatIntervalMs: o.ramdisk?.heartbeatIntervalMs ?? 500, tftpRoot, diskSizeBytes: o.ramdisk?.diskSizeBytes ?? 64 * 1024 * 1024, log: o.ramdisk?.log }),
+    (ilo, i) => new SimRamdisk(ilo.server, { address: addresses[i], heartbeatIntervalMs: o.ramdisk?.heartbeatIntervalMs ?? 500, tftpRoot, diskSizeBytes: o.ramdisk?.diskSizeBytes ?? 64 * 1024 * 1024, log: o.ramdisk?.log, agentTls: o.ramdisk?.agentTls }),
   );
   // A boot the server cannot finish (clean-up ejected the CD while it booted from it) is a failed boot, as on real hardware.
   for (const rd of ramdisks) rd.on('error', (err: Error) => o.ramdisk?.log?.(`${rd.server.name}: boot failed: ${err.message}`));
@@ -136,6 +140,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       store: new FileDeployStore({ dir: stateDir }),
       processes: o.processes ? o.processes(processes) : processes,
       callbackTimeoutMs: settings.callbackTimeoutMs,
+      requireAgentTls: o.requireAgentTls,
+      log: o.log,
       resolveDeps: async (record) => {
         const ilo = fleet.get(record.refs.server as string);
         return {

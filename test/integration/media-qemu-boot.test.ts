@@ -3,9 +3,12 @@
  * (BIOS + UEFI + isohybrid) is booted four ways: as an iLO-like USB CD-ROM
  * under SeaBIOS and under OVMF (the OVMF run fetches the ISO over HTTP with
  * Range requests answered from `image.stream()`), and as a USB disk under
- * both. The ramdisk (scripts/build-test-ramdisk.sh) finds the 100 KiB floppy
- * by its label, prints parameters.txt, checks a file on the ISO, calls the
- * ipa-api-url from the floppy on a server this test runs, and powers off.
+ * both. The floppy is presented the iLO's way, as a removable USB
+ * mass-storage disk (a real agent reads it only so), never as a legacy
+ * floppy drive. The ramdisk (scripts/build-test-ramdisk.sh, no floppy driver
+ * in it) finds the 100 KiB floppy by its label, prints parameters.txt,
+ * checks a file on the ISO, calls the ipa-api-url from the floppy on a server
+ * this test runs, and powers off.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -161,8 +164,8 @@ describe('lib/media boots in QEMU', { skip }, () => {
     const words = cmdline.split(' ');
     for (const w of ['console=ttyS0,115200', check, 'boot_method=vmedia']) assert.ok(words.includes(w), `${w} in ${cmdline}`);
 
-    // The floppy: found by label, long name seen, contents exact.
-    assert.match(out, /^FLOPPY-DEVICE \/dev\/sd[a-z] model=Virtual Media/m, tail);
+    // The floppy: a removable USB mass-storage disk, as an iLO presents it (the ramdisk has no legacy floppy driver), found by label, long name seen, contents exact.
+    assert.match(out, /^FLOPPY-DEVICE \/dev\/sd[a-z] bus=usb removable=1 model=Virtual Media/m, tail);
     assert.match(out, /^FLOPPY-FILES parameters\.txt \r?$/m, tail);
     const printed = /PARAMS-BEGIN\r?\n([\s\S]*?)\r?\nPARAMS-END/.exec(out)?.[1]?.replace(/\r/g, '');
     assert.equal(printed, paramsText);

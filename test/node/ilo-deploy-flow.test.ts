@@ -5,7 +5,7 @@
  * Node-RED restart in the middle of a deploy resumes it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Node, NodeAPI } from 'node-red';
 import { buildIso } from '../../lib/media/iso/writer';
 import { resetEngineForRestart } from '../../nodes/ilo-deploy-flow/engine-host';
+import { createFleetCa } from '../../sim/certs';
 import { Fleet } from '../../sim/fleet';
 import { SimRamdisk } from '../../sim/ramdisk/boot';
 import { makeImage, until } from '../helpers/deploy-lab';
@@ -276,6 +277,46 @@ describe('ilo-deploy-flow node', () => {
     const caught2 = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
     helper.getNode('d').receive({ payload: { image: '/x.img' } } as never);
     assert.match((await caught2).error.message, /apiUrl: expected the URL the servers use to reach this Node-RED/);
+  });
+
+  test('settings.js iloDeployAgentCa and iloDeployAgentRequireTls: an agent with its own certificate signed by that CA deploys; one on plain HTTP is refused and logged', async () => {
+    const rd = ramdisks[1]!;
+    const ca = await createFleetCa('operator agent CA');
+    const leaf = await ca.issue('ipa-own', [rd.address]);
+    const caFile = join(dir, 'agent-ca.pem');
+    writeFileSync(caFile, ca.cert);
+    await resetEngineForRestart();
+    // Runtime settings of this package, unknown to Node-RED's settings type.
+    helper.settings({ userDir: join(dir, 'userdir'), iloDeployAgentCa: caFile, iloDeployAgentRequireTls: true } as Parameters<typeof helper.settings>[0]);
+    rd.agentTls = { key: leaf.key, cert: leaf.cert };
+    try {
+      const { flow: f, credentials } = flow({ action: 'msg', callbackTimeout: 2 }, 1);
+      await helper.load([...nodes, captureRed] as never, f, credentials);
+      const image = makeImage(dir, 'own-cert.img');
+      let agent: typeof rd.ipa;
+      rd.once('ramdisk', () => (agent = rd.ipa));
+      const result = nextMessage<{ payload: { state: string; deployId: string } }>(helper.getNode('result') as Node, 60_000);
+      helper.getNode('d').receive({ action: 'deploy', payload: { image: image.path } } as never);
+      const done = await result;
+      assert.equal(done.payload.state, 'active');
+      assert.equal(rd.written?.sha256, image.sha256);
+      assert.match(agent?.agentUrl ?? '', /^https:\/\//, 'the agent served HTTPS');
+      const undeployed = nextMessage<{ payload: { state: string } }>(helper.getNode('result') as Node, 60_000);
+      helper.getNode('d').receive({ action: 'undeploy', deployId: done.payload.deployId } as never);
+      assert.equal((await undeployed).payload.state, 'available');
+
+      rd.agentTls = 'off';
+      const caught = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node, 60_000);
+      helper.getNode('d').receive({ action: 'deploy', payload: { image: image.path } } as never);
+      assert.match((await caught).error.message, /no callback from the ramdisk within 2 s/);
+      const warned = (helper.log() as unknown as { args: Array<[{ msg: unknown }]> }).args.map((a) => String(a[0].msg));
+      assert.ok(warned.some((m) => /heartbeat refused: its callback_url http:\/\/\S+ does not use TLS, and TLS is required/.test(m)), 'the refusal is in the runtime log');
+    } finally {
+      rd.agentTls = 'auto';
+      await helper.unload();
+      await resetEngineForRestart();
+      helper.settings({ userDir: join(dir, 'userdir') });
+    }
   });
 
   test('Node-RED restarts while the agent is booting: the deploy resumes and its result comes out marked resumed', async () => {

@@ -4,6 +4,7 @@
  * server then boots from its disk.
  */
 import { AgentClient, type ImageInfo } from '../agent-client';
+import { agentTrust } from '../agent-tls';
 import type { DeployProcess, Step } from '../step';
 import { badInput } from '../errors';
 import type { AgentIloData } from './data';
@@ -44,9 +45,16 @@ function waitForAgent(): AgentStep {
       // The ramdisk API checked callback_url is an http(s) URL.
       ctx.data.agentUrl = String(body.callback_url);
       ctx.data.agentVersion = typeof body.agent_version === 'string' ? body.agent_version : undefined;
+      // The ramdisk API checked it is a PEM certificate; from now on it is the only one trusted for this agent.
+      ctx.data.agentVerifyCa = typeof body.agent_verify_ca === 'string' && body.agent_verify_ca !== '' ? body.agent_verify_ca : undefined;
       await ctx.save();
     },
   };
+}
+
+/** The agent's command API at its callback URL, trusting the certificate its heartbeat sent, else the operator's agent CA. */
+function agentClient(ctx: Ctx<AgentIloData>): AgentClient {
+  return new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token, { trust: agentTrust(ctx.data.agentVerifyCa, ctx.deps.settings.agentCa) });
 }
 
 /** image_info for standby.prepare_image: a URL the server can fetch, and the checksum it must match. */
@@ -77,7 +85,7 @@ function writeImage(): AgentStep {
     resumable: true,
     timeoutMs: (ctx) => ctx.deps.settings.writeTimeoutMs + 600_000,
     async run(ctx) {
-      const agent = new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token);
+      const agent = agentClient(ctx);
       if (!ctx.data.prepareSent) {
         const info = await imageInfo(ctx);
         await agent.prepareImage(info, ctx.signal);
@@ -111,7 +119,7 @@ function rebootIntoInstance(): AgentStep {
       const { powerTimeoutMs, pollIntervalMs } = ctx.deps.settings;
       if ((await bmc.getPowerState()) === 'on' && !ctx.data.rebooted) {
         try {
-          await new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token).powerOff(ctx.signal);
+          await agentClient(ctx).powerOff(ctx.signal);
           await bmc.waitForPowerState('off', { timeoutMs: Math.min(powerTimeoutMs, 120_000), intervalMs: pollIntervalMs, signal: ctx.signal });
         } catch (err) {
           // The agent could not shut down cleanly: a hard power-off, as Ironic's out-of-band fallback.

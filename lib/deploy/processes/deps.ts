@@ -74,6 +74,8 @@ export interface DeploySettings {
    * until this long after the last unanswered request (default 30 s).
    */
   lateCommandSettleMs?: number;
+  /** PEM of the CA that signs the certificates of agents serving their own (no agent_verify_ca in their heartbeat); default: the system's CAs. */
+  agentCa?: string;
 }
 
 export interface DeployDeps {
