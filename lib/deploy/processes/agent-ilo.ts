@@ -4,6 +4,7 @@
  * server then boots from its disk.
  */
 import { AgentClient, type ImageInfo } from '../agent-client';
+import { agentConfigDrive } from '../config-drive/drive';
 import type { DeployProcess, Step } from '../step';
 import { badInput } from '../errors';
 import type { AgentIloData } from './data';
@@ -80,7 +81,8 @@ function writeImage(): AgentStep {
       const agent = new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token);
       if (!ctx.data.prepareSent) {
         const info = await imageInfo(ctx);
-        await agent.prepareImage(info, ctx.signal);
+        const drive = ctx.record.request.configDrive;
+        await agent.prepareImage(info, ctx.signal, drive === undefined ? undefined : await agentConfigDrive(drive, { uuid: ctx.record.id, name: ctx.record.serverName }));
         ctx.data.prepareSent = true;
         await ctx.save();
       }
