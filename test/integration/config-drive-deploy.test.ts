@@ -11,13 +11,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { configDriveContent, type ConfigDriveParts } from '../../lib/deploy/config-drive';
 import type { DeployRequest } from '../../lib/deploy/types';
-import { buildConfigDriveImage, buildIso } from '../../lib/media';
+import { buildConfigDriveImage, buildIso, configDriveFiles } from '../../lib/media';
 import type { InstanceBoot, SimRamdisk } from '../../sim/ramdisk/boot';
 import { missingCloudInit, partitionToFile, readWithCloudInit, sfdiskPartitions } from '../helpers/cloud-init';
 import { missingBootLoaders, startLab, until, type Lab } from '../helpers/deploy-lab';
@@ -25,7 +25,7 @@ import { needTools } from '../helpers/env';
 
 const MiB = 1024 * 1024;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOvUq7bQx ops@example.org';
-const skip = missingCloudInit() || needTools('sfdisk', 'sgdisk', 'parted', 'blkid', 'tgtd', 'tgtadm', 'qemu-img', 'mkfs.ext4');
+const skip = missingCloudInit() || needTools('sfdisk', 'sgdisk', 'parted', 'blkid', 'tgtd', 'tgtadm', 'qemu-img', 'mkfs.ext4', 'mkfs.vfat', 'mcopy');
 
 /** A hostname, an SSH key, user data and a static address on the server's first NIC. */
 function parts(host: string, mac: string): ConfigDriveParts {
@@ -118,16 +118,24 @@ describe('deploys with a config drive', { skip }, () => {
     assert.equal(boot.configDrive?.hostname, 'web-2.example.org');
   });
 
-  test('iscsi_ilo, MBR image, the drive fetched from a URL (Ironic\'s string form): we add the partition over iSCSI', async () => {
+  test('iscsi_ilo, MBR image, a VFAT drive fetched from a URL (Ironic\'s string form): we add the partition over iSCSI; the instance reads the VFAT volume', async () => {
     const image = wholeDiskImage(join(lab.dir, 'iscsi-mbr.img'), 'dos');
-    const iso = await buildConfigDriveImage(configDriveContent(parts('web-3', mac(2)), { uuid: 'placeholder' })).toBuffer();
-    // A drive whose uuid the deploy should carry: built with it, as an operator would.
-    const web = await lab.media.publish('drive-3.gz.b64', Buffer.from(gzipSync(iso).toString('base64')), { ttlSeconds: 600 });
+    // A VFAT drive labelled CONFIG-2, as some tools make them (mkfs.vfat + mcopy), with the files we would build.
+    const tree = join(lab.dir, 'tree-3');
+    for (const f of configDriveFiles(configDriveContent(parts('web-3', mac(2)), { uuid: 'placeholder' }))) {
+      mkdirSync(dirname(join(tree, f.path)), { recursive: true });
+      writeFileSync(join(tree, f.path), f.data as Buffer);
+    }
+    const vfat = join(lab.dir, 'drive-3.vfat');
+    execFileSync('mkfs.vfat', ['-C', '-n', 'CONFIG-2', vfat, '1024'], { stdio: 'ignore' });
+    execFileSync('mcopy', ['-s', '-i', vfat, join(tree, 'openstack'), '::/'], { stdio: 'ignore' });
+    const web = await lab.media.publish('drive-3.gz.b64', Buffer.from(gzipSync(readFileSync(vfat)).toString('base64')), { ttlSeconds: 600 });
     const started = await lab.deploy(lab.fleet.ilos[2]!, { method: 'iscsi_ilo', image, deployIso, configDrive: web.url });
     const done = await lab.engine.wait(started.deployId);
     assert.equal(done.state, 'active', done.lastError);
     assert.deepEqual(done.result?.partitions, [{ number: 2, role: 'configdrive', startBytes: 96 * MiB, sizeBytes: 64 * MiB }]);
     const boot = await instanceBoot(lab.ramdisks[2]!, 'disk');
+    assert.equal(boot.configDrive?.fs, 'vfat');
     assert.equal(boot.configDrive?.uuid, 'placeholder');
     assert.equal(boot.configDrive?.hostname, 'web-3.example.org');
     assert.ok(readFileSync(lab.ramdisks[2]!.diskFile).subarray(MiB, 2 * MiB).equals(Buffer.alloc(MiB, 0x5a)), "the image's partition is intact");
