@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -269,9 +269,12 @@ export class SimIpa {
  */
 async function openDiskWriter(diskFile: string, format: string): Promise<{ write(c: Buffer, at: number): Promise<void>; finish(): Promise<void>; close(): Promise<void> }> {
   const scratch = format === 'raw' ? undefined : `${diskFile}.download`;
+  const diskSize = (await stat(diskFile)).size;
   const fh = await open(scratch ?? diskFile, scratch ? 'w' : 'r+');
   return {
     write: async (c, at) => {
+      // A disk does not grow: an image larger than it fails as the agent's write would.
+      if (!scratch && at + c.length > diskSize) throw Object.assign(new Error(`the image is larger than the disk (${diskSize} bytes)`), { type: 'ImageWriteError' });
       await fh.write(c, 0, c.length, at);
     },
     finish: async () => {
