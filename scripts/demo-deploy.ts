@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildIso } from '../lib/media/iso/writer';
@@ -23,6 +23,17 @@ export interface DemoArtefacts {
   tftpRoot: string;
 }
 
+/** 4 MiB of random bytes behind an MBR whose one Linux partition spans 1 to 4 MiB. */
+function demoDiskImage(): Buffer {
+  const img = randomBytes(4 * 1024 * 1024);
+  img.fill(0, 0, 512);
+  img[446 + 4] = 0x83;
+  img.writeUInt32LE(2048, 446 + 8);
+  img.writeUInt32LE(6144, 446 + 12);
+  img.writeUInt16LE(0xaa55, 510);
+  return img;
+}
+
 /** Creates the demo's images once (kept across runs) and a fresh TFTP root. */
 export async function prepareArtefacts(userDir: string): Promise<DemoArtefacts> {
   const imagesDir = join(userDir, 'images');
@@ -35,8 +46,9 @@ export async function prepareArtefacts(userDir: string): Promise<DemoArtefacts> 
     deployRamdisk: join(imagesDir, 'deploy.initrd'),
     tftpRoot: join(userDir, 'tftp'),
   };
-  // A small whole-disk "image": what the simulated agent or our iSCSI writer puts on the simulated disk.
-  if (!existsSync(a.image)) writeFileSync(a.image, randomBytes(4 * 1024 * 1024));
+  // A small whole-disk "image": what the simulated agent or our iSCSI writer puts on the simulated disk. It has an MBR
+  // with one partition, so a deploy with a config drive can add its partition (an image from an older demo lacks it).
+  if (!existsSync(a.image) || readFileSync(a.image).readUInt16LE(510) !== 0xaa55) writeFileSync(a.image, demoDiskImage());
   if (!existsSync(a.deployIso)) {
     // Stands in for an ironic-python-agent / DIB ISO: the simulated server only checks it is ISO 9660.
     const iso = buildIso({ volumeId: 'DEPLOY', files: [{ path: 'README.TXT', data: Buffer.from('Demo deploy ramdisk (simulated).\n') }] });
@@ -70,7 +82,7 @@ export async function attachRamdisks(fleet: Fleet, tftpRoot: string, log: (line:
   }
   if (!block) throw new Error('no free loopback block for the simulated ramdisks (port 10000 on 127.x.0.y)');
   return fleet.ilos.map((ilo, i) => {
-    const rd = new SimRamdisk(ilo.server, { address: `127.${block}.0.${i + 2}`, heartbeatIntervalMs: 2000, tftpRoot, diskSizeBytes: 64 * 1024 * 1024, log });
+    const rd = new SimRamdisk(ilo.server, { address: `127.${block}.0.${i + 2}`, heartbeatIntervalMs: 2000, tftpRoot, diskSizeBytes: 128 * 1024 * 1024, log });
     // `log` already tells which ramdisk or instance booted.
     rd.on('no-boot', (why: string) => log(`${ilo.name}: nothing booted: ${why}`));
     rd.on('error', (err: Error) => log(`${ilo.name}: simulated ramdisk failed: ${err.message}`));

@@ -25,6 +25,9 @@ PACKAGES=(
   tgt libiscsi-bin fdisk e2fsprogs dosfstools
   # issue 7: a real browser for the editor tests and the dashboard example (driven by playwright-core / CDP)
   chromium
+  # issue 13: the config drive's real consumer (cloud-init's ConfigDrive data source reads what we build and
+  # write), and the tools ironic-python-agent adds its config drive partition with (the simulated agent runs them)
+  cloud-init gdisk parted
 )
 
 [ "${ILO_DEPLOY_NO_PROVISION:-0}" = "1" ] && exit 0

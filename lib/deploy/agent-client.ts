@@ -129,9 +129,13 @@ export class AgentClient {
     }
   }
 
-  /** standby.prepare_image: download the image, check it, write it to disk (asynchronous). */
-  prepareImage(imageInfo: ImageInfo, signal?: AbortSignal): Promise<CommandResult> {
-    return this.run('standby.prepare_image', { image_info: imageInfo, configdrive: null }, false, signal);
+  /**
+   * standby.prepare_image: download the image, check it, write it to disk
+   * (asynchronous); then the config drive (`configdrive`: gzip then base64,
+   * or an http(s) URL), which the agent writes to a partition of its own.
+   */
+  prepareImage(imageInfo: ImageInfo, signal?: AbortSignal, configdrive?: string): Promise<CommandResult> {
+    return this.run('standby.prepare_image', { image_info: imageInfo, configdrive: configdrive ?? null }, false, signal);
   }
 
   sync(signal?: AbortSignal): Promise<CommandResult> {

@@ -22,7 +22,7 @@ export interface Given {
 }
 
 /** The request fields a message may carry in `msg.deploy`. */
-export const EXTRA_FIELDS = ['imageChecksum', 'imageType', 'imageFormat', 'rootMb', 'bootOption', 'instanceKernel', 'instanceRamdisk', 'bootMac', 'kernelParams'] as const;
+export const EXTRA_FIELDS = ['imageChecksum', 'imageType', 'imageFormat', 'rootMb', 'bootOption', 'instanceKernel', 'instanceRamdisk', 'bootMac', 'kernelParams', 'configDrive'] as const;
 
 export function parseAction(p: Given): FlowAction {
   if (typeof p.value !== 'string' || !FLOW_ACTIONS.includes(p.value as FlowAction)) throw badInput(p.field, FLOW_ACTIONS.join(', '), p.value);
@@ -37,6 +37,8 @@ export interface FlowRequestInput {
   deployKernel?: Given;
   deployRamdisk?: Given;
   bootMode?: Given;
+  /** The node's config drive field, over `msg.deploy.configDrive` when it gives one. */
+  configDrive?: Given;
   /** `msg.deploy`: the other request fields. */
   extra?: unknown;
 }
@@ -62,6 +64,13 @@ export function buildDeployRequest(input: FlowRequestInput): DeployRequest {
   for (const k of EXTRA_FIELDS) {
     const v = (extra as Record<string, unknown> | undefined)?.[k];
     if (v !== undefined) (request as unknown as Record<string, unknown>)[k] = v;
+  }
+  const cd = input.configDrive;
+  if (cd && cd.value !== undefined && cd.value !== null && cd.value !== '') {
+    if (typeof cd.value !== 'string' && (typeof cd.value !== 'object' || Array.isArray(cd.value))) {
+      throw badInput(cd.field, 'a config drive: an object { meta_data, user_data, network_data, vendor_data }, or a string (base64 of a gzipped image, or a URL)', cd.value);
+    }
+    request.configDrive = cd.value as DeployRequest['configDrive'];
   }
   return request;
 }

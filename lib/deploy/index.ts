@@ -20,3 +20,4 @@ export { notifyDibRamdisk } from './dib-notify';
 export * from './iscsi';
 export * from './pxe';
 export * from './processes';
+export * from './config-drive';

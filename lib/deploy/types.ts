@@ -3,6 +3,7 @@
  * request an operator makes, and the record the engine keeps of each deploy.
  */
 import type { BootMode } from '../bmc/types';
+import type { ConfigDrive } from './config-drive/types';
 import type { WrittenPartition } from './iscsi/write';
 
 export type DeployMethod = 'iscsi_ilo' | 'agent_ilo' | 'pxe_ilo';
@@ -46,6 +47,8 @@ export interface DeployRequest {
   bootMac?: string;
   /** Extra kernel parameters for the instance (netboot). */
   kernelParams?: string;
+  /** The instance's config drive (hostname, SSH keys, user data, network): Ironic's `configdrive`, ready or as parts. */
+  configDrive?: ConfigDrive;
 }
 
 export interface PublishedObject {

@@ -18,3 +18,4 @@ export * from './bootloaders';
 export * from './bootconfig';
 export * from './esp';
 export * from './boot-iso';
+export * from './config-drive';

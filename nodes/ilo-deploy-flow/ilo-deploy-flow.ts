@@ -43,6 +43,9 @@ interface IloDeployFlowDef extends NodeDef, FlowSettingsFields {
   deployRamdisk: string;
   deployRamdiskType: string;
   bootMode: '' | 'bios' | 'uefi' | 'msg';
+  /** The config drive (empty: msg.deploy.configDrive, if any): JSON parts, or a property holding parts or Ironic's string. */
+  configDrive?: string;
+  configDriveType?: string;
   /** Send output 1 when the deploy has "finished", or at once ("started") with its id. */
   respond: 'finished' | 'started';
 }
@@ -52,7 +55,7 @@ interface DeployMessage extends NodeMessageInFlow {
   method?: unknown;
   bootMode?: unknown;
   deployId?: unknown;
-  /** Extra request fields: imageChecksum, imageType, imageFormat, rootMb, bootOption, instanceKernel, instanceRamdisk, bootMac, kernelParams. */
+  /** Extra request fields: imageChecksum, imageType, imageFormat, rootMb, bootOption, instanceKernel, instanceRamdisk, bootMac, kernelParams, configDrive. */
   deploy?: Partial<DeployRequest>;
 }
 
@@ -168,6 +171,7 @@ export = function register(RED: NodeAPI): void {
         deployKernel: await field('deployKernel', def.deployKernel, def.deployKernelType),
         deployRamdisk: await field('deployRamdisk', def.deployRamdisk, def.deployRamdiskType),
         bootMode: def.bootMode === 'msg' ? { value: msg.bootMode, field: 'msg.bootMode' } : { value: def.bootMode || undefined, field: 'bootMode' },
+        configDrive: def.configDrive ? await field('configDrive', def.configDrive, def.configDriveType || 'json') : undefined,
         extra: msg.deploy,
       });
     }

@@ -15,6 +15,7 @@ import type { SimBootEvent, SimServer } from '../server';
 import { SimDib, type DibFaults } from './dib';
 import { FatImage, parseParameters } from './fat';
 import { SimIpa, type RamdiskFaults, type SimAgentTls } from './ipa';
+import { findConfigDrive, type FoundConfigDrive } from './instance-config';
 
 export interface SimRamdiskOptions {
   /** Loopback address the ramdisk "gets by DHCP" (distinct per server: the DIB ramdisk listens on port 10000). */
@@ -38,6 +39,10 @@ export interface InstanceBoot {
   /** sha256 of the disk's first `size` bytes (the image written), when known. */
   diskSha256?: string;
   kernelParams?: string;
+  /** What the instance's cloud-init would read from its config drive partition, if the disk has one. */
+  configDrive?: FoundConfigDrive;
+  /** Why a config drive partition that was there could not be read. */
+  configDriveError?: string;
 }
 
 /**
@@ -137,6 +142,7 @@ export class SimRamdisk extends EventEmitter {
       this.ipa = new SimIpa(
         {
           macs: this.server.macs.host,
+          diskFile: this.diskFile,
           writeDisk: (d) => {
             this.written = d;
             this.server.diskBootable = true;
@@ -181,6 +187,15 @@ export class SimRamdisk extends EventEmitter {
 
   private bootInstance(b: InstanceBoot): void {
     if (b.via === 'disk' && !this.server.diskBootable) return void this.emit('no-boot', 'the disk is empty');
+    try {
+      const found = findConfigDrive(this.diskFile);
+      if (found) {
+        b.configDrive = found;
+        this.log(`the instance found its config drive on partition ${found.partition}${found.hostname ? ` (hostname ${found.hostname})` : ''}`);
+      }
+    } catch (err) {
+      b.configDriveError = (err as Error).message;
+    }
     this.instanceBoots.push(b);
     this.log(`the instance booted (${b.via})`);
     this.emit('instance', b);

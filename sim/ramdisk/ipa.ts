@@ -10,18 +10,24 @@
  * agent_verify_ca; with a certificate given (IPA's listen_tls) it serves
  * HTTPS with that one and sends none; 'off' serves plain HTTP.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import { open, rm, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { generateAgentCertificate, type AgentCertificate } from './agent-cert';
+import { writeConfigDrivePartition } from './ipa-config-drive';
 
 export interface RamdiskHost {
   /** MACs of the simulated server's NICs. */
   macs: string[];
   /** The image as written to the simulated disk. */
   writeDisk(disk: { sha256: string; size: number; format: string }): void;
+  /** The simulated disk's file: when given, the image's bytes (raw, or converted from qcow2 with qemu-img) and the config drive go there. */
+  diskFile?: string;
   /** The OS powers the machine off (standby.power_off). */
   powerOff(): void;
   log?(message: string): void;
@@ -250,7 +256,7 @@ export class SimIpa {
       if (this.opts.faults?.failCommand === name) throw Object.assign(new Error(`${name} failed (injected fault)`), { type: 'CommandExecutionError' });
       switch (name) {
         case 'standby.prepare_image':
-          cmd.command_result = await this.prepareImage(cmd.command_params.image_info as Record<string, unknown>);
+          cmd.command_result = await this.prepareImage(cmd.command_params);
           break;
         case 'standby.sync':
           cmd.command_result = { result: 'sync: done' };
@@ -270,7 +276,8 @@ export class SimIpa {
     }
   }
 
-  private async prepareImage(info: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private async prepareImage(params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const info = (params.image_info ?? {}) as Record<string, unknown>;
     const urls = info.urls as string[] | undefined;
     if (!Array.isArray(urls) || !urls[0]) throw Object.assign(new Error('image_info.urls is missing'), { type: 'InvalidCommandParamsError' });
     const algo = (info.os_hash_algo as string | undefined) ?? (info.checksum ? 'md5' : undefined);
@@ -285,21 +292,44 @@ export class SimIpa {
     const sha = createHash('sha256');
     let size = 0;
     let first = true;
-    for await (const chunk of res.body) {
-      let c = chunk as Buffer;
-      if (first && this.opts.faults?.corruptImage && c.length > 0) {
-        c = Buffer.from(c);
-        c[0] = (c[0] as number) ^ 0xff;
+    const format = String(info.disk_format ?? 'raw');
+    const disk = this.host.diskFile ? await openDiskWriter(this.host.diskFile, format) : undefined;
+    try {
+      for await (const chunk of res.body) {
+        let c = chunk as Buffer;
+        if (first && this.opts.faults?.corruptImage && c.length > 0) {
+          c = Buffer.from(c);
+          c[0] = (c[0] as number) ^ 0xff;
+        }
+        first = false;
+        hash.update(c);
+        sha.update(c);
+        await disk?.write(c, size);
+        size += c.length;
       }
-      first = false;
-      hash.update(c);
-      sha.update(c);
-      size += c.length;
+      const got = hash.digest('hex');
+      if (got !== expected) throw Object.assign(new Error(`Image failed to verify against checksum. location: ${urls[0]}; image ID: ${String(info.id)}; image checksum: ${got}; verification checksum: ${expected}`), { type: 'ImageChecksumError' });
+      await disk?.finish();
+    } finally {
+      await disk?.close();
     }
-    const got = hash.digest('hex');
-    if (got !== expected) throw Object.assign(new Error(`Image failed to verify against checksum. location: ${urls[0]}; image ID: ${String(info.id)}; image checksum: ${got}; verification checksum: ${expected}`), { type: 'ImageChecksumError' });
-    this.host.writeDisk({ sha256: sha.digest('hex'), size, format: String(info.disk_format ?? 'raw') });
-    return { result: `prepare_image: image (${String(info.id)}) written to device /dev/sda` };
+    this.host.writeDisk({ sha256: sha.digest('hex'), size, format });
+    let message = `prepare_image: image (${String(info.id)}) written to device /dev/sda`;
+    // Ironic of the Kilo era sends configdrive beside image_info; later ones also inside it.
+    const configdrive = params.configdrive ?? info.configdrive;
+    if (typeof configdrive === 'string' && configdrive !== '' && this.host.diskFile) {
+      const cd = await writeConfigDrivePartition(this.host.diskFile, configdrive, (url) => this.fetch(url));
+      this.host.log?.(`ipa: config drive written to partition ${cd.partition}${cd.reused ? ' (existing config-2 partition)' : ''}`);
+      message += `; config drive written to partition ${cd.partition}`;
+    }
+    return { result: message };
+  }
+
+  private async fetch(url: string): Promise<Buffer> {
+    const res = await request(url, { dispatcher: this.dispatcher });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    if (res.statusCode >= 400) throw Object.assign(new Error(`Can't download the configdrive content from '${url.split('?')[0]}'. Got status code ${res.statusCode}`), { type: 'InstanceDeployFailure' });
+    return body;
   }
 }
 
@@ -309,4 +339,33 @@ function faultOf(text: string): string {
   } catch {
     return text.slice(0, 200);
   }
+}
+
+/**
+ * Where the downloaded bytes go: straight onto the disk file for raw
+ * images; for qcow2 into a scratch file that `qemu-img convert` then writes
+ * onto the disk as raw (as the agent does).
+ */
+async function openDiskWriter(diskFile: string, format: string): Promise<{ write(c: Buffer, at: number): Promise<void>; finish(): Promise<void>; close(): Promise<void> }> {
+  const scratch = format === 'raw' ? undefined : `${diskFile}.download`;
+  const diskSize = (await stat(diskFile)).size;
+  const fh = await open(scratch ?? diskFile, scratch ? 'w' : 'r+');
+  return {
+    write: async (c, at) => {
+      // A disk does not grow: an image larger than it fails as the agent's write would.
+      if (!scratch && at + c.length > diskSize) throw Object.assign(new Error(`the image is larger than the disk (${diskSize} bytes)`), { type: 'ImageWriteError' });
+      await fh.write(c, 0, c.length, at);
+    },
+    finish: async () => {
+      if (!scratch) return;
+      await fh.close();
+      await promisify(execFile)('qemu-img', ['convert', '-n', '-f', format, '-O', 'raw', scratch, diskFile]).catch((err: Error) => {
+        throw Object.assign(new Error(`qemu-img convert failed: ${err.message}`), { type: 'ImageWriteError' });
+      });
+    },
+    close: async () => {
+      await fh.close().catch(() => undefined);
+      if (scratch) await rm(scratch, { force: true });
+    },
+  };
 }

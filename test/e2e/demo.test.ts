@@ -153,8 +153,8 @@ describe('npm start (the demo)', () => {
   }
 
   /** One process over HTTP: POST -> 202 + Location, GET until active, DELETE -> 202, GET until available. */
-  async function deployOverHttp(method: string, server: string, others: string[]): Promise<void> {
-    const res = await postDeploy(method, { server });
+  async function deployOverHttp(method: string, server: string, others: string[], extra: Record<string, unknown> = {}): Promise<void> {
+    const res = await postDeploy(method, { server, ...extra });
     const accepted = (await res.json()) as DeployStatusBody;
     assert.equal(res.status, 202, JSON.stringify(accepted));
     const location = res.headers.get('location');
@@ -219,7 +219,16 @@ describe('npm start (the demo)', () => {
 
   describe('deploys: one click or one curl per process', { concurrency: true }, () => {
     test('agent_ilo on server-1 (Gen9, RIBCL): curl POST/GET/DELETE, then the inject buttons', async () => {
-      await deployOverHttp('agent_ilo', 'server-1', ['iscsi_ilo', 'pxe_ilo']);
+      // With a config drive, as the example's comment shows it: a hostname, an SSH key and a static address.
+      const configDrive = {
+        meta_data: { hostname: 'web-1.example.org', public_keys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOvUq7bQ ops@example.org' } },
+        network_data: {
+          links: [{ id: 'nic0', type: 'phy', ethernet_mac_address: '52:54:00:12:34:56' }],
+          networks: [{ id: 'net0', link: 'nic0', type: 'ipv4', ip_address: '192.0.2.10', netmask: '255.255.255.0', gateway: '192.0.2.1' }],
+          services: [{ type: 'dns', address: '192.0.2.53' }],
+        },
+      };
+      await deployOverHttp('agent_ilo', 'server-1', ['iscsi_ilo', 'pxe_ilo'], { configDrive });
       await deployWithOneClick('agent', 'agent-d1', 11);
     });
 
@@ -238,6 +247,7 @@ describe('npm start (the demo)', () => {
         [{ server: 'server-1', bootMode: 'efi' }, 400, /^bootMode: expected "bios" or "uefi"/],
         [{ server: 'server-1', image: 42 }, 400, /^image: expected/],
         [{ server: 'server-1', colour: 'red' }, 400, /^colour: unknown field/],
+        [{ server: 'server-1', configDrive: { meta_data: { hostname: 'web 1' } } }, 400, /^configDrive\.meta_data\.hostname: expected a host name/],
         [['server-1'], 400, /^body: expected a JSON object/],
         [{ server: 'server-9' }, 404, /no server named server-9/],
       ];

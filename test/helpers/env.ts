@@ -70,6 +70,8 @@ const PACKAGE_OF: Record<string, string> = {
   chromium: 'chromium',
   unshare: 'util-linux',
   mount: 'mount',
+  sgdisk: 'gdisk',
+  parted: 'parted',
 };
 
 const found = new Map<string, boolean>();

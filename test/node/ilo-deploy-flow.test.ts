@@ -319,6 +319,23 @@ describe('ilo-deploy-flow node', () => {
     }
   });
 
+  test('a config drive from the node\'s JSON field, or from msg.deploy.configDrive, is checked before anything starts: a Catch node gets the field', async () => {
+    const { flow: f, credentials } = flow({ configDrive: JSON.stringify({ meta_data: { hostname: 'web 1' } }), configDriveType: 'json' });
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const power = fleet.ilos[0]!.server.powerState;
+    const caught = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
+    // The node's field wins over the message's.
+    helper.getNode('d').receive({ payload: { image: '/x.img' }, deploy: { configDrive: { meta_data: { hostname: 'fine' } } } } as never);
+    assert.match((await caught).error.message, /configDrive\.meta_data\.hostname: expected a host name/);
+    const fromMsg = flow();
+    await helper.unload();
+    await helper.load([...nodes, captureRed] as never, fromMsg.flow, fromMsg.credentials);
+    const caught2 = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
+    helper.getNode('d').receive({ payload: { image: '/x.img' }, deploy: { configDrive: { network_data: { links: [{ id: 'nic0', type: 'phy' }] } } } } as never);
+    assert.match((await caught2).error.message, /configDrive\.network_data\.links\[0\]\.ethernet_mac_address: expected the MAC/);
+    assert.equal(fleet.ilos[0]!.server.powerState, power, 'the server was not touched');
+  });
+
   test('Node-RED restarts while the agent is booting: the deploy resumes and its result comes out marked resumed', async () => {
     const { flow: f, credentials } = flow();
     await helper.load([...nodes, captureRed] as never, f, credentials);

@@ -93,7 +93,8 @@ function writeMbr(head: Buffer, layout: Layout, signature: number): void {
   head.writeUInt16LE(0xaa55, 510);
 }
 
-function mbrEntry(buf: Buffer, at: number, status: number, type: number, lba: number, sectors: number): void {
+/** One 16-byte MBR partition entry at `at`: status, CHS start, type, CHS end, LBA start, sector count. */
+export function mbrEntry(buf: Buffer, at: number, status: number, type: number, lba: number, sectors: number): void {
   buf[at] = status;
   chs(lba).copy(buf, at + 1);
   buf[at + 4] = type;

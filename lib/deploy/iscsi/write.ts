@@ -16,6 +16,7 @@ import { SUPERBLOCK_PROBE_BYTES, identifyFilesystem } from '../disk/fs-uuid';
 import { EPHEMERAL_FORMATS, makeEphemeral, makeEsp, makeSwap, prepareConfigdrive, type Configdrive, type EphemeralFormat } from '../disk/filesystems';
 import { MiB, planLayout, type BootMode, type BootOption, type Layout, type PartitionRole } from '../disk/layout';
 import { buildPartitionTable, readDiskIdentifier } from '../disk/partition-table';
+import { planWholeDiskConfigDrive, writeWholeDiskConfigDrive } from './config-drive';
 import { openIscsiLogin } from './open-iscsi';
 import { copyInto, inspectImage, readBytes, targetSize, type ImageFormat, type QemuImgContext } from './qemu-img';
 import { hostDeviceNode, libiscsiNode, rawOver, resolveLun, type IscsiPortal, type Window } from './target';
@@ -53,6 +54,12 @@ export interface WriteImageOptions {
   imageType: 'whole-disk' | 'partition';
   /** Required for a partition image. */
   partition?: PartitionImageOptions;
+  /**
+   * The config drive: a partition of its own at the end of the disk (a
+   * whole-disk image: added to the image's table; a partition image: in
+   * Ironic's layout, unless `partition.configdrive` gives one).
+   */
+  configdrive?: Configdrive;
   /** Default `libiscsi` (userspace). `open-iscsi` needs a kernel with iSCSI support. */
   initiator?: IscsiInitiator;
   /** CHAP, libiscsi only: the secret goes to qemu in a 0600 file, never on a command line. */
@@ -81,6 +88,7 @@ export interface WriteImageResult {
   /** MBR disk signature (`0x1a2b3c4d`), for chain.c32: whole-disk images, and msdos labels. */
   diskIdentifier?: string;
   label?: Layout['label'];
+  /** Partition image: every partition written. Whole-disk image: the config drive partition, when one was asked for. */
   partitions?: WrittenPartition[];
 }
 
@@ -140,12 +148,19 @@ export async function writeImageToIscsi(options: WriteImageOptions): Promise<Wri
 
     let result: WriteImageResult;
     if (options.imageType === 'whole-disk') {
+      // Planned before anything is written: an image with no table, or no room at the end, leaves the disk untouched.
+      const drive = options.configdrive === undefined ? undefined : await prepareConfigdrive({ run, signal: options.signal, dir: scratch }, options.configdrive);
+      const plan = drive && (await planWholeDiskConfigDrive(ctx, options.image, info, await targetSize(ctx, target()), drive.size));
       // qemu-img itself refuses, before writing anything, an image larger than the disk ("too-small").
       progress('whole-disk', 0);
       await copyInto(ctx, 'writing the whole-disk image', { file: options.image, format: info.format }, target(), (p) => progress('whole-disk', p.percent));
+      if (drive && plan) {
+        progress('configdrive', 0);
+        await writeWholeDiskConfigDrive(ctx, plan, drive, target, scratch, (p) => progress('configdrive', p.percent));
+      }
       progress('verify');
       const mbr = await readBytes(ctx, 'reading the disk signature back', { imageOpts: target({ offset: 0, size: 512 }) });
-      result = { diskIdentifier: readDiskIdentifier(mbr) };
+      result = { diskIdentifier: readDiskIdentifier(mbr), ...(plan ? { label: plan.label, partitions: [{ number: plan.number, role: 'configdrive' as const, startBytes: plan.startBytes, sizeBytes: plan.sizeBytes }] } : {}) };
     } else {
       const diskBytes = await targetSize(ctx, target());
       result = await writePartitionImage(ctx, options, info, diskBytes, rootUuid as string, target, scratch, progress);
@@ -176,7 +191,8 @@ async function writePartitionImage(
 ): Promise<WriteImageResult> {
   const p = options.partition as PartitionImageOptions;
   const tools = { run: ctx.run, signal: ctx.signal, dir: scratch };
-  const drive = p.configdrive === undefined ? undefined : await prepareConfigdrive(tools, p.configdrive);
+  const given = p.configdrive ?? options.configdrive;
+  const drive = given === undefined ? undefined : await prepareConfigdrive(tools, given);
   const layout = planLayout({
     diskBytes,
     bootMode: p.bootMode,

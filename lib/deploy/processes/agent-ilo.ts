@@ -5,6 +5,7 @@
  */
 import { AgentClient, type ImageInfo } from '../agent-client';
 import { agentTrust } from '../agent-tls';
+import { agentConfigDrive } from '../config-drive/drive';
 import type { DeployProcess, Step } from '../step';
 import { badInput } from '../errors';
 import type { AgentIloData } from './data';
@@ -88,7 +89,8 @@ function writeImage(): AgentStep {
       const agent = agentClient(ctx);
       if (!ctx.data.prepareSent) {
         const info = await imageInfo(ctx);
-        await agent.prepareImage(info, ctx.signal);
+        const drive = ctx.record.request.configDrive;
+        await agent.prepareImage(info, ctx.signal, drive === undefined ? undefined : await agentConfigDrive(drive, { uuid: ctx.record.id, name: ctx.record.serverName }));
         ctx.data.prepareSent = true;
         await ctx.save();
       }

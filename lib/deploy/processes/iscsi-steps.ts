@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { notifyDibRamdisk } from '../dib-notify';
-import type { Step } from '../step';
+import type { Step, StepContext } from '../step';
+import { configDriveFile } from '../config-drive/drive';
+import type { ConfigDrive } from '../config-drive/types';
 import { DeployError } from '../errors';
 import { writeImageToIscsi } from '../iscsi';
 import type { IscsiWriteData, RamdiskDisk } from './data';
@@ -51,6 +53,8 @@ export function writeOverIscsi(): Step<DeployDeps, IscsiWriteData> {
       const disk = required(ctx.data.disk, "the ramdisk's iSCSI export");
       const dir = join(ctx.deps.settings.workDir, ctx.record.id);
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      // The config drive first: a bad one (an unreachable URL) fails before the image is fetched.
+      const configdrive = req.configDrive === undefined ? undefined : await stageConfigDrive(ctx, req.configDrive, dir);
       const local = join(dir, 'image');
       await (await ctx.deps.media()).download(imageInput(req.image, req.imageChecksum), local, {
         signal: ctx.signal,
@@ -67,6 +71,7 @@ export function writeOverIscsi(): Step<DeployDeps, IscsiWriteData> {
         partition: partition
           ? { rootMb: req.rootMb as number, bootMode: ctx.data.bootMode ?? 'bios', bootOption: req.bootOption ?? 'netboot' }
           : undefined,
+        configdrive,
         initiator: ctx.deps.settings.iscsiInitiator,
         workDir: dir,
         signal: ctx.signal,
@@ -79,6 +84,16 @@ export function writeOverIscsi(): Step<DeployDeps, IscsiWriteData> {
       await removeWorkDir(ctx);
     },
   };
+}
+
+/** The config drive as a raw image in the deploy's work directory: built from the parts, decoded, or fetched from its URL through the media service. */
+async function stageConfigDrive(ctx: StepContext<DeployDeps, IscsiWriteData>, drive: ConfigDrive, dir: string): Promise<{ path: string }> {
+  ctx.progress('Preparing the config drive');
+  const media = await ctx.deps.media();
+  const { path } = await configDriveFile(drive, { uuid: ctx.record.id, name: ctx.record.serverName }, join(dir, 'configdrive.img'), async (url, to) => {
+    await media.download(url, to, { signal: ctx.signal });
+  });
+  return { path };
 }
 
 export function notifyRamdiskDone(): Step<DeployDeps, IscsiWriteData> {

@@ -5,6 +5,7 @@
  * existing and readable). A bad reference is refused naming its field.
  */
 import { isLibError } from '../../errors';
+import { checkConfigDriveData } from '../config-drive/check';
 import { DeployError } from '../errors';
 import { checkTools, toolsFor } from '../preflight';
 import type { DeployMethod, DeployRequest } from '../types';
@@ -29,5 +30,7 @@ export function preflightFor(method: DeployMethod): (request: DeployRequest, dep
         throw err;
       }
     }
+    // A ready config drive is decompressed and looked into here: a bad one fails no step later.
+    await checkConfigDriveData(request.configDrive);
   };
 }

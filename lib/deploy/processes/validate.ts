@@ -1,6 +1,7 @@
 /**
  * Request checks shared by the processes: every problem names its field.
  */
+import { checkConfigDrive } from '../config-drive/check';
 import { badInput } from '../errors';
 import type { DeployRequest } from '../types';
 
@@ -45,6 +46,7 @@ export function validateCommon(req: DeployRequest): void {
   if (req.kernelParams !== undefined && (typeof req.kernelParams !== 'string' || /[\n\r"\\]/.test(req.kernelParams))) {
     throw badInput('kernelParams', 'kernel parameters on one line, without quotes or backslashes', req.kernelParams);
   }
+  checkConfigDrive(req.configDrive);
 }
 
 export function validateDeployRamdisk(req: DeployRequest, requireKernel: boolean): void {
