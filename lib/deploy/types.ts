@@ -62,6 +62,8 @@ export interface DeployResult {
   imageWritten?: boolean;
   /** UUID of the root filesystem (partition images; Ironic's root uuid). */
   rootUuid?: string;
+  /** UEFI local boot of a partition image: the EFI system partition's UUID (FAT volume ID) the boot loader went to. */
+  efiSystemPartitionUuid?: string;
   /** Disk identifier (MBR signature or GPT GUID) of a whole-disk image. */
   diskIdentifier?: string;
   partitions?: WrittenPartition[];

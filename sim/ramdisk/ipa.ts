@@ -5,11 +5,17 @@
  * "writes" it to the simulated disk. Faults can be injected at every step.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { Agent, request } from 'undici';
+import type { WrittenPartitionImage } from './disk';
+import { installBootloader, preparePartitionImage, type PartitionHost } from './ipa-partition';
 
-export interface RamdiskHost {
+export interface RamdiskHost extends PartitionHost {
   /** MACs of the simulated server's NICs. */
   macs: string[];
   /** The image as written to the simulated disk. */
@@ -59,6 +65,8 @@ export class SimIpa {
   private stopped = false;
   private readonly dispatcher: Agent;
   nodeUuid?: string;
+  /** What the last partition-image write left (standby.get_partition_uuids). */
+  partitionUuids?: WrittenPartitionImage;
   agentUrl = '';
   heartbeats = 0;
   lastHeartbeatStatus?: number;
@@ -181,6 +189,12 @@ export class SimIpa {
         case 'standby.prepare_image':
           cmd.command_result = await this.prepareImage(cmd.command_params.image_info as Record<string, unknown>);
           break;
+        case 'standby.get_partition_uuids':
+          cmd.command_result = this.partitionUuids ? { 'root uuid': this.partitionUuids['root uuid'], 'efi system partition uuid': this.partitionUuids['efi system partition uuid'] ?? null, partitions: this.partitionUuids.partitions } : {};
+          break;
+        case 'image.install_bootloader':
+          cmd.command_result = await installBootloader(this.host, cmd.command_params);
+          break;
         case 'standby.sync':
           cmd.command_result = { result: 'sync: done' };
           break;
@@ -214,20 +228,37 @@ export class SimIpa {
     const sha = createHash('sha256');
     let size = 0;
     let first = true;
-    for await (const chunk of res.body) {
-      let c = chunk as Buffer;
-      if (first && this.opts.faults?.corruptImage && c.length > 0) {
-        c = Buffer.from(c);
-        c[0] = (c[0] as number) ^ 0xff;
+    // A partition image is kept in the ramdisk's own temp directory until it is laid out on the disk, as the agent does.
+    const tmp = info.image_type === 'partition' ? mkdtempSync(join(tmpdir(), 'sim-ipa-')) : undefined;
+    const file = tmp ? createWriteStream(join(tmp, 'image')) : undefined;
+    try {
+      for await (const chunk of res.body) {
+        let c = chunk as Buffer;
+        if (first && this.opts.faults?.corruptImage && c.length > 0) {
+          c = Buffer.from(c);
+          c[0] = (c[0] as number) ^ 0xff;
+        }
+        first = false;
+        hash.update(c);
+        sha.update(c);
+        size += c.length;
+        if (file && !file.write(c)) await new Promise<void>((r) => file.once('drain', () => r()));
       }
-      first = false;
-      hash.update(c);
-      sha.update(c);
-      size += c.length;
+      file?.end();
+      if (file) await finished(file);
+      const got = hash.digest('hex');
+      if (got !== expected) throw Object.assign(new Error(`Image failed to verify against checksum. location: ${urls[0]}; image ID: ${String(info.id)}; image checksum: ${got}; verification checksum: ${expected}`), { type: 'ImageChecksumError' });
+      const written = { sha256: sha.digest('hex'), size, format: String(info.disk_format ?? 'raw') };
+      this.host.writeDisk(written);
+      if (tmp) {
+        const p = await preparePartitionImage(this.host, info, join(tmp, 'image'));
+        this.partitionUuids = p.uuids;
+        return { result: p.result };
+      }
+      return { result: `prepare_image: image (${String(info.id)}) written to device /dev/sda` };
+    } finally {
+      file?.destroy();
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
-    const got = hash.digest('hex');
-    if (got !== expected) throw Object.assign(new Error(`Image failed to verify against checksum. location: ${urls[0]}; image ID: ${String(info.id)}; image checksum: ${got}; verification checksum: ${expected}`), { type: 'ImageChecksumError' });
-    this.host.writeDisk({ sha256: sha.digest('hex'), size, format: String(info.disk_format ?? 'raw') });
-    return { result: `prepare_image: image (${String(info.id)}) written to device /dev/sda` };
   }
 }

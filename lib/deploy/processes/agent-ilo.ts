@@ -28,6 +28,7 @@ import {
   unpublish,
   type Ctx,
 } from './steps';
+import { agentPartitionImage, installBootloaderStep, partitionImageInfo } from './agent-bootloader';
 import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk } from './validate';
 
@@ -52,7 +53,15 @@ function waitForAgent(): AgentStep {
 /** image_info for standby.prepare_image: a URL the server can fetch, and the checksum it must match. */
 async function imageInfo(ctx: Ctx<AgentIloData>): Promise<ImageInfo> {
   const req = ctx.record.request;
-  const base = { id: ctx.record.id, disk_format: req.imageFormat ?? 'raw', container_format: 'bare' as const, stream_raw_images: true, image_type: 'whole-disk' as const, node_uuid: ctx.record.id };
+  const base = {
+    id: ctx.record.id,
+    disk_format: req.imageFormat ?? 'raw',
+    container_format: 'bare' as const,
+    stream_raw_images: true,
+    image_type: 'whole-disk' as const,
+    node_uuid: ctx.record.id,
+    ...(agentPartitionImage(req) ? partitionImageInfo(req, ctx.data.bootMode ?? 'bios') : {}),
+  };
   if (/^https?:\/\//i.test(req.image) && req.imageChecksum) {
     return { ...base, urls: [req.image], os_hash_algo: req.imageChecksum.algorithm, os_hash_value: req.imageChecksum.value.toLowerCase(), ...(req.imageChecksum.algorithm === 'md5' ? { checksum: req.imageChecksum.value.toLowerCase() } : {}) };
   }
@@ -136,8 +145,10 @@ export function agentIloProcess(): DeployProcess<DeployDeps, AgentIloData> {
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);
-      if ((req.imageType ?? 'whole-disk') !== 'whole-disk') throw badInput('imageType', 'whole-disk for agent_ilo (the agent writes whole-disk images; use iscsi_ilo for a partition image)', req.imageType);
-      if (req.bootOption === 'netboot') throw badInput('bootOption', 'local for agent_ilo (agent deploys boot from the disk)', req.bootOption);
+      if (req.bootOption === 'netboot') throw badInput('bootOption', 'local for agent_ilo (agent deploys boot from the disk; use iscsi_ilo to netboot a partition image)', req.bootOption);
+      if (agentPartitionImage(req) && (!Number.isInteger(req.rootMb) || (req.rootMb as number) < 1)) {
+        throw badInput('rootMb', 'the root partition size in MiB (a whole number) for a partition image', req.rootMb);
+      }
     },
     deploySteps: [
       inspectServer(true),
@@ -156,6 +167,7 @@ export function agentIloProcess(): DeployProcess<DeployDeps, AgentIloData> {
       waitForAgent(),
       detachDeployMediaStep(),
       writeImage(),
+      installBootloaderStep(),
       bootFromDiskStep(),
       rebootIntoInstance(),
     ],

@@ -10,6 +10,7 @@ import { DeployError } from '../errors';
 import { removePxeFiles, switchPxeConfig, writePxeFiles, type PxeNodeLocation } from '../pxe';
 import type { PxeIloData } from './data';
 import type { DeployDeps } from './deps';
+import { dibBootOption, dibBootloaderStep } from './dib-bootloader';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
 import { bootModeStep, cleanUp, inspectServer, powerOffStep, powerOnStep, required, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
 import { preflightFor } from './preflight';
@@ -33,7 +34,8 @@ function pxeSetup(): PxeStep {
       const req = ctx.record.request;
       const loc = location(ctx);
       const deploy = await stageKernelAndRamdisk(ctx, req.deployKernel, req.deployRamdisk, 'deploy');
-      const instance = (req.imageType ?? 'whole-disk') === 'partition' ? await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance') : undefined;
+      const netbootPartition = (req.imageType ?? 'whole-disk') === 'partition' && (req.bootOption ?? 'netboot') === 'netboot';
+      const instance = netbootPartition ? await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance') : undefined;
       ctx.data.pxe = loc;
       await ctx.save();
       await writePxeFiles({
@@ -43,7 +45,7 @@ function pxeSetup(): PxeStep {
           deploymentKey: ctx.record.token,
           apiUrl: ctx.deps.settings.apiUrl,
           iscsiTargetIqn: iscsiTargetIqn(ctx.record.id),
-          bootOption: req.bootOption ?? ((req.imageType ?? 'whole-disk') === 'partition' ? 'netboot' : 'local'),
+          bootOption: dibBootOption(req),
           appendParams: [ctx.deps.settings.deployKernelParams, 'nofb nomodeset vga=normal'].filter(Boolean).join(' '),
         },
         images: { deployKernel: deploy.kernel, deployRamdisk: deploy.ramdisk, kernel: instance?.kernel, ramdisk: instance?.ramdisk },
@@ -119,6 +121,7 @@ export function pxeIloProcess(): DeployProcess<DeployDeps, PxeIloData> {
       waitForDeployRamdisk(),
       writeOverIscsi(),
       instanceBoot(),
+      dibBootloaderStep(),
       notifyRamdiskDone(),
     ],
     teardownSteps: [
