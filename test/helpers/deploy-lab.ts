@@ -105,6 +105,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       return lab.media.publishImage(...a);
     },
     unpublish: (n: string) => lab.media.unpublish(n),
+    renew: (...a: Parameters<MediaService['renew']>) => lab.media.renew(...a),
     download: (...a: Parameters<MediaService['download']>) => lab.media.download(...a),
     checkImage: (...a: Parameters<MediaService['checkImage']>) => lab.media.checkImage(...a),
   };

@@ -74,7 +74,7 @@ async function imageInfo(ctx: Ctx<AgentIloData>): Promise<ImageInfo> {
     name,
     onProgress: (t) => ctx.progress('Publishing the image', t),
   });
-  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt?.toISOString() });
   return { ...base, urls: [p.url], os_hash_algo: p.checksum.algorithm, os_hash_value: p.checksum.value };
 }
 

@@ -42,7 +42,7 @@ async function publishTracked(ctx: Ctx, name: string, body: Buffer | { size: num
     size: Buffer.isBuffer(body) ? body.length : body.size,
     onProgress: (t) => ctx.progress(`Publishing ${name}`, { bytes: t.bytes, total: t.total, percent: t.percent }),
   });
-  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt?.toISOString() });
   return p.url;
 }
 
@@ -219,7 +219,7 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) 
             name,
             onProgress: (t) => ctx.progress('Publishing the deploy ISO', t),
           });
-          await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+          await ctx.published({ name, url: p.url, expiresAt: p.expiresAt?.toISOString() });
           ctx.data.deployIsoUrl = p.url;
         }
       } else {
