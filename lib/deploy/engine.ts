@@ -19,6 +19,7 @@ import { busy, newRecord, progressOf, statusOf, undeployable, type StartRequest 
 import type { CallbackKind, DeployProcess } from './step';
 import { StepRunner, describe, type RunOutcome } from './step-runner';
 import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from './types';
+import { ActiveUpkeep } from './upkeep';
 
 export type { StartRequest } from './records';
 
@@ -38,6 +39,8 @@ export interface EngineOptions<TDeps> {
   /** A tear-down left incomplete (the iLO did not answer) is tried again after `firstMs` (default 60 s), the pause doubling up to `maxMs` (30 min). */
   cleanupRetry?: { firstMs?: number; maxMs?: number };
   log?: { info(m: string): void; warn(m: string): void };
+  /** The clock active deploys' upkeep times are read against (default Date.now); for tests that move time on. */
+  now?: () => number;
 }
 
 interface Run {
@@ -58,6 +61,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
   private readonly runs = new Map<string, Run>();
   private readonly rendezvous: CallbackRendezvous;
   private readonly runner: StepRunner<TDeps>;
+  private readonly upkeep: ActiveUpkeep<TDeps>;
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -76,6 +80,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       teardownIncomplete: (r) => this.retryLater(r),
       stepTimeoutMs: opts.stepTimeoutMs ?? 600_000,
     });
+    this.upkeep = new ActiveUpkeep<TDeps>({ ...opts, context: (r, d, s) => this.runner.context(r, d, s), now: opts.now ?? Date.now });
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -141,6 +146,17 @@ export class DeployEngine<TDeps> extends EventEmitter {
     await this.persist(fresh);
     this.launch(fresh, { kind: 'teardown', from: 0 });
     return statusOf(fresh);
+  }
+
+  /**
+   * Before a power-on or reset of a server made outside the engine (the
+   * ilo-power node): its active deploy's upkeep, e.g. a netboot instance's
+   * boot ISO published and inserted again with a fresh URL. Resolves with
+   * the deploy it ran for (undefined: nothing to do).
+   */
+  beforePowerOn(serverKey: string): Promise<{ deployId: string } | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
+    return this.upkeep.beforePowerOn(serverKey);
   }
 
   /** A deploy by id, or the newest deploy of a server by its key. */
@@ -370,6 +386,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       const { resumed, failed } = await this.adopt();
       if (resumed.length || failed.length) this.opts.log?.info(`took over ${resumed.length + failed.length} deploy(s) left by another instance (${failed.length} could not be resumed and were failed with clean-up)`);
       await this.retryTeardowns();
+      await this.upkeep.due();
     })()
       .catch((err: unknown) => this.opts.log?.warn(`deploy store upkeep failed: ${describe(err)}`))
       .finally(() => {

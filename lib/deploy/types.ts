@@ -81,6 +81,8 @@ export interface StepData {
   agentUrl?: string;
   /** What the status reports once the deploy is active. */
   result?: DeployResult;
+  /** An active deploy's next upkeep (ISO time), run by the engine then: a netboot instance's boot media renewed before its URL expires (see DeployProcess.upkeep). */
+  upkeepAt?: string;
 }
 
 /** How the clean-up (after a failure) or the tear-down went. */

@@ -17,7 +17,7 @@ import type { DeployProcess } from '../../lib/deploy/step';
 import { deployProcesses, type DeployDeps, type DeploySettings } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployMethod, DeployRequest, DeployStatus } from '../../lib/deploy/types';
-import { MediaService } from '../../lib/images/service';
+import { MediaService, type MediaServiceConfig } from '../../lib/images/service';
 import { Fleet, type FleetOptions, type SimIlo } from '../../sim/fleet';
 import { SimRamdisk, type SimRamdiskOptions } from '../../sim/ramdisk/boot';
 
@@ -33,6 +33,10 @@ export interface LabOptions {
   ramdisk?: Pick<SimRamdiskOptions, 'diskSizeBytes' | 'heartbeatIntervalMs' | 'log'>;
   /** Our iLO clients: per-request timeout (default 10 s) and retries (default 2). */
   bmc?: { requestTimeoutMs?: number; retries?: number };
+  /** The media store (default: the built-in one in the lab directory, reading images from it). */
+  media?: (dir: string) => MediaServiceConfig;
+  /** The engine's clock and maintenance period (to move time on in tests). */
+  engine?: { now?: () => number; maintenanceMs?: number };
 }
 
 export interface Lab {
@@ -71,7 +75,7 @@ export function ramdiskAddresses(count: number): string[] {
 export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-lab-'));
   const fleet = await Fleet.start({ servers: o.servers ?? 3, timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 }, ...o.fleet });
-  const openMedia = (): Promise<MediaService> => MediaService.open({ store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
+  const openMedia = (): Promise<MediaService> => MediaService.open(o.media?.(dir) ?? { store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
   const media = await openMedia();
   const publishedNames = new Set<string>();
   const tftpRoot = join(dir, 'tftp');
@@ -137,6 +141,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       store: new FileDeployStore({ dir: stateDir }),
       processes: o.processes ? o.processes(processes) : processes,
       callbackTimeoutMs: settings.callbackTimeoutMs,
+      ...o.engine,
       resolveDeps: async (record) => {
         const ilo = fleet.get(record.refs.server as string);
         return {

@@ -8,12 +8,12 @@
 import type { DeployProcess } from '../step';
 import type { IscsiIloData } from './data';
 import type { DeployDeps } from './deps';
+import { bootIsoStep, keepBootIsoServed } from './boot-iso';
 import { dibBootOption, dibBootloaderStep } from './dib-bootloader';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
 import {
   attachMediaStep,
   bootFromDiskStep,
-  bootIsoStep,
   bootModeStep,
   cleanUp,
   detachDeployMediaStep,
@@ -35,6 +35,7 @@ export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
     method: 'iscsi_ilo',
     preflight: preflightFor('iscsi_ilo'),
     resumeFrom: republishWhenGone,
+    upkeep: keepBootIsoServed,
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);

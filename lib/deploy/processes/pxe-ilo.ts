@@ -12,7 +12,7 @@ import type { PxeIloData } from './data';
 import type { DeployDeps } from './deps';
 import { dibBootOption, dibBootloaderStep } from './dib-bootloader';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
-import { bootModeStep, cleanUp, inspectServer, powerOffStep, powerOnStep, required, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
+import { bootModeStep, cleanUp, dropInheritedMedia, inspectServer, powerOffStep, powerOnStep, required, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
 import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk, validatePartition } from './validate';
 
@@ -33,6 +33,7 @@ function pxeSetup(): PxeStep {
     async run(ctx) {
       const req = ctx.record.request;
       const loc = location(ctx);
+      await dropInheritedMedia(ctx);
       const deploy = await stageKernelAndRamdisk(ctx, req.deployKernel, req.deployRamdisk, 'deploy');
       const netbootPartition = (req.imageType ?? 'whole-disk') === 'partition' && (req.bootOption ?? 'netboot') === 'netboot';
       const instance = netbootPartition ? await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance') : undefined;
