@@ -5,6 +5,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { BmcError, parsePowerRequest, runPowerAction, type PowerRequest } from '../../lib/bmc';
 import { STATUS, getIloConfig } from '../common/node-red';
+import { beforePowerOn } from '../ilo-deploy-flow/engine-host';
 
 interface IloPowerDef extends NodeDef {
   server: string;
@@ -56,6 +57,8 @@ export = function register(RED: NodeAPI): void {
     const wait = typeof msg.wait === 'boolean' ? msg.wait : !!def.wait;
     const bmc = await config.getBmc();
     node.status(STATUS.busy(action === 'status' ? 'reading…' : `${action}…`));
+    // A netboot instance deployed on this server gets its boot ISO renewed and inserted before it boots; a failure is said, the power action still runs.
+    if (action === 'on' || action === 'reset' || action === 'cold-boot') await beforePowerOn(RED, config).catch((err: unknown) => node.warn(`before ${action}: the deployed instance's boot ISO could not be renewed: ${(err as Error).message}`));
     const outcome = await runPowerAction(bmc, action, {
       wait,
       timeoutMs: seconds(def.waitTimeout, 300) * 1000,
