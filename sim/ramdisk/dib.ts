@@ -30,6 +30,8 @@ export interface DibFaults {
   wrongToken?: string;
   /** Report this error in pass_deploy_info (e.g. "no disk found"). */
   reportError?: string;
+  /** Local boot: the boot loader install fails with this message (e.g. grub-install missing from the image). */
+  bootloaderError?: string;
 }
 
 export interface DibParams {
@@ -116,6 +118,7 @@ export class SimDib {
     const mode = this.params.boot_mode === 'uefi' ? 'uefi' : 'bios';
     let report: NonNullable<SimDib['bootloaderReport']>;
     try {
+      if (this.faults.bootloaderError) throw new Error(this.faults.bootloaderError);
       this.host.bootloaderInstalled(await dibInstallBootloader(this.host.diskFile, mode));
       report = { status: 'SUCCEEDED', error: '' };
     } catch (err) {

@@ -40,8 +40,8 @@ describe('local boot of partition images', { skip: diskSkip }, () => {
   // Servers: agent_ilo on 0-3, iscsi_ilo on 4-7 (Gen9 RIBCL, Gen10 Redfish; each in BIOS and UEFI), pxe_ilo on 8 (Gen8, BIOS only).
   before(async () => {
     lab = await startLab({
-      servers: 9,
-      fleet: { models: ['gen9', 'gen9', 'gen10', 'gen10', 'gen9', 'gen9', 'gen10', 'gen10', 'gen8'] },
+      servers: 10,
+      fleet: { models: ['gen9', 'gen9', 'gen10', 'gen10', 'gen9', 'gen9', 'gen10', 'gen10', 'gen8', 'gen9'] },
       // Room for the 200 MiB EFI system partition (sparse files).
       ramdisk: { diskSizeBytes: 320 * 1024 * 1024 },
     });
@@ -113,6 +113,28 @@ describe('local boot of partition images', { skip: diskSkip }, () => {
     s.warmReset();
     await until(() => reasons.length > 0, 15_000, 'the boot to fail');
     assert.match(reasons[0]!, /installed for uefi, and the server boots bios/);
+  });
+
+  test('a boot loader the ramdisk could not install fails the deploy with its reason, cleaned up (agent, then DIB)', async () => {
+    const ilo = lab.fleet.ilos[9]!;
+    const rd = lab.ramdisks[9]!;
+    const fs = rootFs(lab.dir, 'root-fail.ext4');
+    const request = { image: fs.path, imageType: 'partition', rootMb: 16, bootOption: 'local', bootMode: 'bios', deployIso } as const;
+    rd.faults = { failCommand: 'image.install_bootloader' };
+    const a = await lab.engine.wait((await lab.deploy(ilo, { method: 'agent_ilo', ...request })).deployId);
+    assert.equal(a.state, 'deploy failed');
+    assert.equal(a.failedStep, 'install-bootloader');
+    assert.match(a.lastError ?? '', /Failed to install a bootloader when deploying node .*install_bootloader failed \(injected fault\)/);
+    assert.equal(ilo.server.powerState, 'off');
+    if (iscsiSkip) return;
+    rd.faults = { bootloaderError: 'chroot: failed to run command /usr/sbin/grub-install: No such file or directory' };
+    const d = await lab.engine.wait((await lab.deploy(ilo, { method: 'iscsi_ilo', ...request })).deployId);
+    rd.faults = {};
+    assert.equal(d.state, 'deploy failed');
+    assert.equal(d.failedStep, 'install-bootloader');
+    assert.match(d.lastError ?? '', /Failed to install bootloader on node .*grub-install: No such file/);
+    assert.equal(ilo.server.powerState, 'off');
+    assert.equal((await (await lab.bmc(9)).getVirtualMediaStatus('cdrom')).inserted, false);
   });
 
   test('bootOption netboot of a partition image is refused for agent_ilo, naming the field', async () => {
