@@ -80,7 +80,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       teardownIncomplete: (r) => this.retryLater(r),
       stepTimeoutMs: opts.stepTimeoutMs ?? 600_000,
     });
-    this.upkeep = new ActiveUpkeep<TDeps>({ ...opts, context: (r, d, s) => this.runner.context(r, d, s), now: opts.now ?? Date.now });
+    this.upkeep = new ActiveUpkeep<TDeps>({ ...opts, context: (r, d, s) => this.runner.context(r, d, s), now: opts.now ?? Date.now, busy: (id) => this.runs.has(id) });
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -138,14 +138,17 @@ export class DeployEngine<TDeps> extends EventEmitter {
       }
       return { ...statusOf(run?.record ?? rec), action: 'undeploy', state: 'deleting' };
     }
-    const claim = await this.store.claim(rec.id);
-    if (!claim.ok) throw await busy(this.store, rec.serverName, claim.holder);
-    const fresh = await this.claimed(rec.id, (r) => r.state !== 'available' && !isInProgress(r));
-    if (!fresh) return (await this.status(rec.id)) as DeployStatus; // changed meanwhile: nothing left to undeploy here
-    this.toTeardown(fresh);
-    await this.persist(fresh);
-    this.launch(fresh, { kind: 'teardown', from: 0 });
-    return statusOf(fresh);
+    // Not while an upkeep of this deploy holds the server here (the store would grant its claim again).
+    return this.upkeep.exclusive(rec.id, async () => {
+      const claim = await this.store.claim(rec.id);
+      if (!claim.ok) throw await busy(this.store, rec.serverName, claim.holder);
+      const fresh = await this.claimed(rec.id, (r) => r.state !== 'available' && !isInProgress(r));
+      if (!fresh) return (await this.status(rec.id)) as DeployStatus; // changed meanwhile: nothing left to undeploy here
+      this.toTeardown(fresh);
+      await this.persist(fresh);
+      this.launch(fresh, { kind: 'teardown', from: 0 });
+      return statusOf(fresh);
+    });
   }
 
   /**

@@ -20,6 +20,8 @@ export interface UpkeepHost<TDeps> {
   resolveDeps(record: DeployRecord): Promise<TDeps>;
   context(record: DeployRecord, deps: TDeps, signal: AbortSignal): StepContext<TDeps>;
   now(): number;
+  /** The engine runs this deploy (a deploy, tear-down or clean-up retry) here: it owns the server. */
+  busy(deployId: string): boolean;
   log?: { info(m: string): void; warn(m: string): void };
 }
 
@@ -27,6 +29,14 @@ export interface UpkeepHost<TDeps> {
 const UPKEEP_TIMEOUT_MS = 900_000;
 
 export class ActiveUpkeep<TDeps> {
+  /**
+   * What holds a deploy here: an upkeep, or the engine claiming an existing
+   * deploy's server (an undeploy, a tear-down retry). The store grants a
+   * claim again to the instance that holds it, so these keep such actions
+   * of one instance apart.
+   */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
   constructor(private readonly host: UpkeepHost<TDeps>) {}
 
   /** Every active deploy whose upkeep is due; one that fails is tried again at the next tick. */
@@ -49,10 +59,28 @@ export class ActiveUpkeep<TDeps> {
     return (await this.run(r, 'power-on')) ? { deployId: r.id } : undefined;
   }
 
+  /** `fn` alone among what holds this deploy here (see `locks`); waits for what holds it first. */
+  async exclusive<T>(deployId: string, fn: () => Promise<T>): Promise<T> {
+    for (let held = this.locks.get(deployId); held; held = this.locks.get(deployId)) await held.catch(() => undefined);
+    const p = fn();
+    this.locks.set(deployId, p);
+    try {
+      return await p;
+    } finally {
+      if (this.locks.get(deployId) === p) this.locks.delete(deployId);
+    }
+  }
+
+  /** One at a time per deploy: a due one finding it held leaves it be (the next tick sees); a power-on waits, then runs its own. */
+  private run(r: DeployRecord, why: 'due' | 'power-on'): Promise<boolean> {
+    if (why === 'due' && this.locks.has(r.id)) return Promise.resolve(false);
+    return this.exclusive(r.id, () => this.claimAndRun(r, why));
+  }
+
   /** Under the server's claim, on the record as it is then; false when the claim could not be had or the deploy changed meanwhile. */
-  private async run(r: DeployRecord, why: 'due' | 'power-on'): Promise<boolean> {
+  private async claimAndRun(r: DeployRecord, why: 'due' | 'power-on'): Promise<boolean> {
     const proc = this.host.processes[r.method];
-    if (!proc?.upkeep) return false;
+    if (!proc?.upkeep || this.host.busy(r.id)) return false;
     const claim = await this.host.store.claim(r.id);
     // Held: a deploy, tear-down or another upkeep of this server is running (here or elsewhere); that one decides.
     if (!claim.ok) return false;
