@@ -23,6 +23,8 @@ PACKAGES=(
   keystone
   # issue 6: iSCSI target and userspace initiator
   tgt libiscsi-bin fdisk e2fsprogs dosfstools
+  # issue 13: a real Swift whose clock a test moves on (libfaketime), past a boot ISO's old 30-day lifetime
+  libfaketime
   # issue 7: a real browser for the editor tests and the dashboard example (driven by playwright-core / CDP)
   chromium
   # issue 13: the config drive's real consumer (cloud-init's ConfigDrive data source reads what we build and

@@ -29,6 +29,21 @@ export interface ImageInfo {
   stream_raw_images?: boolean;
   image_type?: 'whole-disk' | 'partition';
   node_uuid?: string;
+  /** Partition images: the layout the agent makes (ironic-lib's work_on_disk), as Ironic sends it. */
+  root_mb?: number;
+  swap_mb?: number;
+  ephemeral_mb?: number;
+  ephemeral_format?: string | null;
+  preserve_ephemeral?: boolean;
+  deploy_boot_mode?: 'bios' | 'uefi';
+  boot_option?: 'local' | 'netboot';
+  disk_label?: 'msdos' | 'gpt';
+}
+
+/** What standby.get_partition_uuids answers: the partitions of the last image written. */
+export interface PartitionUuids {
+  rootUuid?: string;
+  efiSystemPartitionUuid?: string;
 }
 
 export interface AgentClientOptions {
@@ -136,6 +151,32 @@ export class AgentClient {
    */
   prepareImage(imageInfo: ImageInfo, signal?: AbortSignal, configdrive?: string): Promise<CommandResult> {
     return this.run('standby.prepare_image', { image_info: imageInfo, configdrive: configdrive ?? null }, false, signal);
+  }
+
+  /**
+   * The root (and EFI system) partition UUIDs of the partition image just
+   * written: standby.get_partition_uuids (ironic-python-agent from
+   * Victoria), else, as Ironic did before, the `root_uuid=` and
+   * `efi_system_partition_uuid=` words of prepare_image's result.
+   */
+  async partitionUuids(signal?: AbortSignal): Promise<PartitionUuids> {
+    try {
+      const r = (await this.run('standby.get_partition_uuids', {}, true, signal)).command_result ?? {};
+      const root = r['root uuid'];
+      const esp = r['efi system partition uuid'];
+      if (typeof root === 'string' && root !== '') return { rootUuid: root, efiSystemPartitionUuid: typeof esp === 'string' && esp !== '' ? esp : undefined };
+    } catch (err) {
+      if (!(err instanceof DeployError) || !/HTTP 404|unknown command|InvalidCommand/i.test(err.message)) throw err;
+    }
+    const prepared = (await this.list(signal)).filter((c) => c.command_name === 'prepare_image').at(-1);
+    const words = String(prepared?.command_result?.result ?? '').split(/\s+/);
+    const word = (key: string): string | undefined => words.find((w) => w.startsWith(`${key}=`))?.slice(key.length + 1) || undefined;
+    return { rootUuid: word('root_uuid'), efiSystemPartitionUuid: word('efi_system_partition_uuid') };
+  }
+
+  /** image.install_bootloader (asynchronous in the agent): a boot loader for the root filesystem, into the EFI system partition in UEFI. */
+  installBootloader(params: { root_uuid: string; efi_system_part_uuid: string | null; prep_boot_part_uuid: null; target_boot_mode: 'bios' | 'uefi' }, signal?: AbortSignal): Promise<CommandResult> {
+    return this.run('image.install_bootloader', params, false, signal);
   }
 
   sync(signal?: AbortSignal): Promise<CommandResult> {

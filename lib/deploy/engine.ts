@@ -19,6 +19,7 @@ import { busy, newRecord, progressOf, statusOf, undeployable, type StartRequest 
 import type { CallbackKind, DeployProcess } from './step';
 import { StepRunner, describe, type RunOutcome } from './step-runner';
 import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from './types';
+import { ActiveUpkeep } from './upkeep';
 
 export type { StartRequest } from './records';
 
@@ -40,6 +41,8 @@ export interface EngineOptions<TDeps> {
   /** Refuse an agent's heartbeat whose callback_url is not https:// (agent-tls.ts). */
   requireAgentTls?: boolean;
   log?: { info(m: string): void; warn(m: string): void };
+  /** The clock active deploys' upkeep times are read against (default Date.now); for tests that move time on. */
+  now?: () => number;
 }
 
 interface Run {
@@ -60,6 +63,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
   private readonly runs = new Map<string, Run>();
   private readonly rendezvous: CallbackRendezvous;
   private readonly runner: StepRunner<TDeps>;
+  private readonly upkeep: ActiveUpkeep<TDeps>;
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -78,6 +82,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       teardownIncomplete: (r) => this.retryLater(r),
       stepTimeoutMs: opts.stepTimeoutMs ?? 600_000,
     });
+    this.upkeep = new ActiveUpkeep<TDeps>({ ...opts, context: (r, d, s) => this.runner.context(r, d, s), now: opts.now ?? Date.now, busy: (id) => this.runs.has(id) });
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -135,14 +140,28 @@ export class DeployEngine<TDeps> extends EventEmitter {
       }
       return { ...statusOf(run?.record ?? rec), action: 'undeploy', state: 'deleting' };
     }
-    const claim = await this.store.claim(rec.id);
-    if (!claim.ok) throw await busy(this.store, rec.serverName, claim.holder);
-    const fresh = await this.claimed(rec.id, (r) => r.state !== 'available' && !isInProgress(r));
-    if (!fresh) return (await this.status(rec.id)) as DeployStatus; // changed meanwhile: nothing left to undeploy here
-    this.toTeardown(fresh);
-    await this.persist(fresh);
-    this.launch(fresh, { kind: 'teardown', from: 0 });
-    return statusOf(fresh);
+    // Not while an upkeep of this deploy holds the server here (the store would grant its claim again).
+    return this.upkeep.exclusive(rec.id, async () => {
+      const claim = await this.store.claim(rec.id);
+      if (!claim.ok) throw await busy(this.store, rec.serverName, claim.holder);
+      const fresh = await this.claimed(rec.id, (r) => r.state !== 'available' && !isInProgress(r));
+      if (!fresh) return (await this.status(rec.id)) as DeployStatus; // changed meanwhile: nothing left to undeploy here
+      this.toTeardown(fresh);
+      await this.persist(fresh);
+      this.launch(fresh, { kind: 'teardown', from: 0 });
+      return statusOf(fresh);
+    });
+  }
+
+  /**
+   * Before a power-on or reset of a server made outside the engine (the
+   * ilo-power node): its active deploy's upkeep, e.g. a netboot instance's
+   * boot ISO published and inserted again with a fresh URL. Resolves with
+   * the deploy it ran for (undefined: nothing to do).
+   */
+  beforePowerOn(serverKey: string): Promise<{ deployId: string } | undefined> {
+    if (this.stopped) return Promise.resolve(undefined);
+    return this.upkeep.beforePowerOn(serverKey);
   }
 
   /** A deploy by id, or the newest deploy of a server by its key. */
@@ -372,6 +391,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       const { resumed, failed } = await this.adopt();
       if (resumed.length || failed.length) this.opts.log?.info(`took over ${resumed.length + failed.length} deploy(s) left by another instance (${failed.length} could not be resumed and were failed with clean-up)`);
       await this.retryTeardowns();
+      await this.upkeep.due();
     })()
       .catch((err: unknown) => this.opts.log?.warn(`deploy store upkeep failed: ${describe(err)}`))
       .finally(() => {

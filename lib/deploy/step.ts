@@ -68,6 +68,15 @@ export interface DeployProcess<TDeps, TData extends StepData = StepData> {
    * to go on where it stopped.
    */
   resumeFrom?(ctx: StepContext<TDeps, TData>): Promise<string | undefined>;
+  /**
+   * What an active deploy needs kept up for as long as it lasts (a netboot
+   * instance: the boot media the iLO reads kept served and inserted). Run
+   * by the engine, under the server's claim, when the record's
+   * `data.upkeepAt` comes (`due`), and before a power-on or reset made
+   * through this package (`power-on`). It sets the next `upkeepAt`, or
+   * clears it; it throws when the server cannot be kept booting.
+   */
+  upkeep?(ctx: StepContext<TDeps, TData>, why: 'due' | 'power-on'): Promise<void>;
   deploySteps: Step<TDeps, TData>[];
   /** Tear-down of an active (or failed) deploy: every step idempotent. */
   teardownSteps: Step<TDeps, TData>[];

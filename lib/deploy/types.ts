@@ -65,6 +65,8 @@ export interface DeployResult {
   imageWritten?: boolean;
   /** UUID of the root filesystem (partition images; Ironic's root uuid). */
   rootUuid?: string;
+  /** UEFI local boot of a partition image: the EFI system partition's UUID (FAT volume ID) the boot loader went to. */
+  efiSystemPartitionUuid?: string;
   /** Disk identifier (MBR signature or GPT GUID) of a whole-disk image. */
   diskIdentifier?: string;
   partitions?: WrittenPartition[];
@@ -84,6 +86,8 @@ export interface StepData {
   agentVerifyCa?: string;
   /** What the status reports once the deploy is active. */
   result?: DeployResult;
+  /** An active deploy's next upkeep (ISO time), run by the engine then: a netboot instance's boot media renewed before its URL expires (see DeployProcess.upkeep). */
+  upkeepAt?: string;
 }
 
 /** How the clean-up (after a failure) or the tear-down went. */

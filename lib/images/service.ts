@@ -65,6 +65,8 @@ export interface MediaServiceConfig {
   /** TTL when a publish names none (default 900 s, Ironic's swift_object_expiry_timeout). */
   defaultTtlSeconds?: number;
   logger?: StoreLogger;
+  /** The stores' clock (ms since the epoch): for tests that move time on. */
+  now?: () => number;
 }
 
 export interface ServicePublishOptions {
@@ -106,7 +108,7 @@ export class MediaService {
         if (!b) throw invalidStoreInput('stateDir', 'a directory for the built-in server');
         if (Boolean(b.tlsCertFile) !== Boolean(b.tlsKeyFile)) throw invalidStoreInput(b.tlsCertFile ? 'tlsKeyFile' : 'tlsCertFile', 'both a certificate and a key file for HTTPS (or neither)');
         const tls = b.tlsCertFile && b.tlsKeyFile ? { cert: await readPem(b.tlsCertFile, 'tlsCertFile'), key: await readPem(b.tlsKeyFile, 'tlsKeyFile') } : undefined;
-        store = await BuiltinMediaStore.open({ stateDir: b.stateDir, host: b.host, port: b.port, publicUrl: b.publicUrl || undefined, tls, logger: cfg.logger });
+        store = await BuiltinMediaStore.open({ stateDir: b.stateDir, host: b.host, port: b.port, publicUrl: b.publicUrl || undefined, tls, logger: cfg.logger, now: cfg.now });
       } else {
         if (!swift) throw invalidStoreInput('authType', 'OpenStack credentials (tempauth or Keystone) for a Swift store');
         const s = cfg.swift ?? {};
@@ -117,6 +119,7 @@ export class MediaService {
           tempUrl: { digest: s.tempUrlDigest, keyScope: s.tempUrlKeyScope, key: s.tempUrlKey || undefined, createContainerKey: s.createContainerKey },
           publicStorageUrl: s.publicStorageUrl || undefined,
           logger: cfg.logger,
+          now: cfg.now,
         });
       }
       return new MediaService(store, { fileRoots, http: agent, swift, glance }, agent, swift, ttl, cfg.images?.requireChecksum === true);
@@ -193,6 +196,12 @@ export class MediaService {
   unpublish(name: string): Promise<void> {
     this.assertOpen();
     return this.store.unpublish(name);
+  }
+
+  /** Keep a published object for `ttlSeconds` more (see MediaStore.renew). */
+  renew(name: string, opts: { ttlSeconds: number }): Promise<Published> {
+    this.assertOpen();
+    return this.store.renew(name, opts);
   }
 
   async close(): Promise<void> {

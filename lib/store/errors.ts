@@ -15,9 +15,10 @@ export type StoreErrorCode = Extract<
   | 'closed' // the store was closed
   | 'in-use' // the state directory belongs to another running store
   | 'backend' // the storage behind the store failed (disk, Swift)
+  | 'not-found' // renew: the object is not published (any more)
 >;
 
-const STORE_CODES: ReadonlySet<string> = new Set<StoreErrorCode>(['invalid-input', 'checksum', 'size', 'source', 'not-allowed', 'closed', 'in-use', 'backend']);
+const STORE_CODES: ReadonlySet<string> = new Set<StoreErrorCode>(['invalid-input', 'checksum', 'size', 'source', 'not-allowed', 'closed', 'in-use', 'backend', 'not-found']);
 
 export class StoreError extends LibError<StoreErrorCode> {
   constructor(code: StoreErrorCode, message: string, details: { field?: string; cause?: unknown } = {}) {

@@ -118,6 +118,30 @@ export class SwiftMediaStore implements MediaStore {
     }
   }
 
+  /** A new temp URL, and X-Delete-At moved on the object (and its segments) to the same second. */
+  async renew(name: string, opts: { ttlSeconds: number }): Promise<Published> {
+    checkObjectName(name);
+    const ttl = checkTtl(opts?.ttlSeconds);
+    this.assertOpen();
+    return this.queue.run(name, async () => {
+      try {
+        const key = await this.tempUrlKey();
+        const info = await this.client.headObject(this.container, name);
+        if (!info) throw new StoreError('not-found', `"${name}" is not in container ${this.container} (any more)`, { field: 'name' });
+        const segments = info.largeObject === 'slo' ? await this.segmentsOf(name) : [];
+        const expires = Math.floor(this.now() / 1000) + ttl;
+        // Segments first: the manifest never outlives what it points to.
+        await forEachLimit(segments, 8, (o) => this.client.setDeleteAt(this.container, o, expires));
+        await this.client.setDeleteAt(this.container, name, expires);
+        const objectUrl = `${await this.publicBase()}${encodeObjectPath(this.container, name)}`;
+        return { url: signTempUrl({ objectUrl, key, expires, digest: this.digest }), expiresAt: new Date(expires * 1000), name, size: info.size };
+      } catch (err) {
+        if (isOpenStackError(err, 'not-found')) throw new StoreError('not-found', `"${name}" is not in container ${this.container} (any more)`, { field: 'name', cause: err });
+        throw asStoreError(err);
+      }
+    });
+  }
+
   async unpublish(name: string): Promise<void> {
     checkObjectName(name);
     this.assertOpen();

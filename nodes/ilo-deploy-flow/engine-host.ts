@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { parseAgentTlsSettings, type AgentTlsSettings } from '../../lib/deploy/agent-tls';
+import { endpointTarget } from '../../lib/bmc/endpoint';
 import { DeployEngine } from '../../lib/deploy/engine';
 import { DeployError } from '../../lib/deploy/errors';
 import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
@@ -97,6 +98,24 @@ export async function engineReady(RED: NodeAPI): Promise<DeployEngine<DeployDeps
   const e = getEngine(RED);
   await starting;
   return e;
+}
+
+/** The server key without asking the iLO (a dead iLO must not stop a status or an undeploy). */
+export async function serverKeyOf(config: IloConfigNode): Promise<string> {
+  const t = config.deployedTarget;
+  return t?.host ? endpointTarget(t.host, t.port) : (await config.getBmc()).target;
+}
+
+/**
+ * Before another node (ilo-power) turns a server on or resets it (the
+ * server's key: its iLO's endpoint, as serverKeyOf gives it): the
+ * upkeep of an active deploy on it, e.g. a netboot instance's boot ISO
+ * signed again and inserted. Nothing when this Node-RED runs no deploy
+ * engine (no ilo-deploy-flow node).
+ */
+export async function beforePowerOn(RED: NodeAPI, serverKey: string): Promise<{ deployId: string } | undefined> {
+  if (!engine) return undefined;
+  return (await engineReady(RED)).beforePowerOn(serverKey);
 }
 
 /** Mount the ramdisk API once per runtime. */

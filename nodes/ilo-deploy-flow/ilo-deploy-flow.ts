@@ -7,7 +7,6 @@
  */
 import { join } from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { endpointTarget } from '../../lib/bmc/endpoint';
 import { badInput } from '../../lib/deploy/errors';
 import {
   ProgressGate,
@@ -26,8 +25,8 @@ import {
 } from '../../lib/deploy/flow';
 import type { DeployMethod, DeployProgress, DeployRequest, DeployStatus } from '../../lib/deploy/types';
 import { isLibError } from '../../lib/errors';
-import { STATUS, evaluateProperty, pick, requireIloConfig, type IloConfigNode } from '../common/node-red';
-import { DEFAULT_API_PATH, baseDir, engineReady, getEngine, mountRamdiskApi, requiredTools } from './engine-host';
+import { STATUS, evaluateProperty, pick, requireIloConfig } from '../common/node-red';
+import { DEFAULT_API_PATH, baseDir, engineReady, getEngine, mountRamdiskApi, requiredTools, serverKeyOf } from './engine-host';
 
 interface IloDeployFlowDef extends NodeDef, FlowSettingsFields {
   server: string;
@@ -64,12 +63,6 @@ type Done = (err?: Error) => void;
 type Refs = Readonly<Record<string, string>> | undefined;
 
 const status = (s: { kind: StatusKind; text: string }): ReturnType<(typeof STATUS)['ok']> => STATUS[s.kind](s.text);
-
-/** The server key without asking the iLO (a dead iLO must not stop a status or an undeploy). */
-async function serverKeyOf(config: IloConfigNode): Promise<string> {
-  const t = config.deployedTarget;
-  return t?.host ? endpointTarget(t.host, t.port) : (await config.getBmc()).target;
-}
 
 export = function register(RED: NodeAPI): void {
   const settings = RED.settings as unknown as { iloDeployFlowApiPath?: string; iloDeployFlowApiUrl?: string };

@@ -7,6 +7,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { parseBoolean, parsePowerRequest, runPowerAction, type PowerRequest } from '../../lib/bmc';
 import { STATUS } from '../common/node-red';
 import { handleServerInput, selectionOf, type ServerSelection } from '../common/servers';
+import { beforePowerOn } from '../ilo-deploy-flow/engine-host';
 
 interface IloPowerDef extends NodeDef, ServerSelection {
   /** An action, or "msg" to take it from msg.action. */
@@ -38,6 +39,10 @@ export = function register(RED: NodeAPI): void {
         const { action, wait } = input;
         const bmc = await target.getBmc();
         status(STATUS.busy(action === 'status' ? 'reading…' : `${action}…`));
+        // A netboot instance deployed on this server gets its boot ISO renewed and inserted before it boots; a failure is said, the power action still runs.
+        if (action === 'on' || action === 'reset' || action === 'cold-boot') {
+          await beforePowerOn(RED, bmc.target).catch((err: unknown) => this.warn(`${target.name}: before ${action}: the deployed instance's boot ISO could not be renewed: ${(err as Error).message}`));
+        }
         const outcome = await runPowerAction(bmc, action, {
           wait,
           timeoutMs: seconds(def.waitTimeout, 300) * 1000,

@@ -70,7 +70,7 @@ export = function register(RED: NodeAPI): void {
           ttlSeconds: ttlOf(def.ttl),
           onProgress: progressReporter(this, { topic: target.name, onMessage: (m) => send([null, m]) }),
         });
-        published = { name: p.name, expiresAt: p.expiresAt.toISOString(), size: p.size, checksum: p.checksum, verified: p.verified, source: p.source };
+        published = { name: p.name, expiresAt: p.expiresAt?.toISOString(), size: p.size, checksum: p.checksum, verified: p.verified, source: p.source };
         image = p.url;
       }
       request = checkVirtualMediaRequest(

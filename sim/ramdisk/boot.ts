@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimBootEvent, SimServer } from '../server';
 import { SimDib, type DibFaults } from './dib';
+import { readDisk, type SimBootloader } from './disk';
 import { FatImage, parseParameters } from './fat';
 import { SimIpa, type RamdiskFaults, type SimAgentTls } from './ipa';
 import { findConfigDrive, type FoundConfigDrive } from './instance-config';
@@ -43,6 +44,12 @@ export interface InstanceBoot {
   configDrive?: FoundConfigDrive;
   /** Why a config drive partition that was there could not be read. */
   configDriveError?: string;
+  /** From the disk: the boot loader a ramdisk installed, which found its root filesystem (a partition image). */
+  bootloader?: SimBootloader;
+  /** The firmware's boot mode at this boot. */
+  mode?: 'bios' | 'uefi';
+  /** From the boot ISO: the URL the iLO read it from. */
+  imageUrl?: string;
 }
 
 /**
@@ -57,6 +64,11 @@ export class SimRamdisk extends EventEmitter {
   readonly diskFile: string;
   /** What the agent wrote (IPA path; the DIB path writes diskFile directly). */
   written?: { sha256: string; size: number; format: string };
+  /**
+   * What is on the disk beyond its bytes: a partition image (which boots
+   * only through a boot loader a ramdisk installed), and that boot loader.
+   */
+  disk: { partitionImage: boolean; bootloader?: SimBootloader } = { partitionImage: false };
   ipa?: SimIpa;
   dib?: SimDib;
   instanceBoots: InstanceBoot[] = [];
@@ -105,7 +117,7 @@ export class SimRamdisk extends EventEmitter {
     await this.shutdown();
     if (e.device === 'cdrom') return this.bootCd(e);
     if (e.device === 'network') return this.bootNetwork();
-    if (e.device === 'hdd') return this.bootInstance({ via: 'disk', diskSha256: this.written?.sha256 });
+    if (e.device === 'hdd') return this.bootDisk(e.mode);
     this.emit('no-boot', `nothing to boot from (${e.device})`);
   }
 
@@ -115,7 +127,7 @@ export class SimRamdisk extends EventEmitter {
     if (magic.toString('latin1') !== 'CD001') return void this.emit('no-boot', 'the virtual CD is not an ISO 9660 image');
     if (!e.media.floppy) {
       // A CD without the parameters floppy: the instance's own boot ISO (netboot).
-      return this.bootInstance({ via: 'boot-iso' });
+      return this.bootInstance({ via: 'boot-iso', mode: e.mode, imageUrl: e.imageUrl });
     }
     const floppy = await this.server.openVirtualMedia('floppy');
     const fat = new FatImage(await floppy.read(0, floppy.size));
@@ -129,10 +141,26 @@ export class SimRamdisk extends EventEmitter {
     if (params.deployment_key) {
       this.log('booting the DIB deploy ramdisk');
       this.dib = new SimDib(
-        { diskFile: this.diskFile, diskSizeBytes: this.opts.diskSizeBytes ?? 64 * 1024 * 1024, address: this.address, reboot: () => this.rebootAfterDib(), log: (m) => this.log(m) },
-        { deployment_id: params.deployment_id ?? '', deployment_key: params.deployment_key, iscsi_target_iqn: params.iscsi_target_iqn ?? '', ironic_api_url: params.ironic_api_url ?? '' },
+        {
+          diskFile: this.diskFile,
+          diskSizeBytes: this.opts.diskSizeBytes ?? 64 * 1024 * 1024,
+          address: this.address,
+          reboot: () => this.rebootAfterDib(),
+          bootloaderInstalled: (b) => (this.disk = { partitionImage: true, bootloader: b }),
+          log: (m) => this.log(m),
+        },
+        {
+          deployment_id: params.deployment_id ?? '',
+          deployment_key: params.deployment_key,
+          iscsi_target_iqn: params.iscsi_target_iqn ?? '',
+          ironic_api_url: params.ironic_api_url ?? '',
+          boot_option: params.boot_option,
+          boot_mode: params.boot_mode,
+        },
         faults,
       );
+      // The conductor writes the disk through the target: what was on it before is gone.
+      this.disk = { partitionImage: false };
       this.emit('ramdisk', { kind: 'dib', params: redact(params) });
       this.dib.start().catch((err: unknown) => this.emit('error', err));
       return;
@@ -142,11 +170,15 @@ export class SimRamdisk extends EventEmitter {
       this.ipa = new SimIpa(
         {
           macs: this.server.macs.host,
-          diskFile: this.diskFile,
           writeDisk: (d) => {
             this.written = d;
+            this.disk = { partitionImage: false };
             this.server.diskBootable = true;
           },
+          diskFile: this.diskFile,
+          bootMode: () => this.server.bootMode.current,
+          partitionWritten: () => (this.disk = { partitionImage: true }),
+          bootloaderInstalled: (b) => (this.disk = { partitionImage: true, bootloader: b }),
           powerOff: () => this.server.hardOff(),
           log: (m) => this.log(m),
         },
@@ -183,6 +215,22 @@ export class SimRamdisk extends EventEmitter {
     }
     const params = entry === 'boot_partition' ? (/root=(UUID=\S+)/.exec(text)?.[1] ?? '') : entry === 'boot_whole_disk' ? (/append (mbr:\S+)/.exec(text)?.[1] ?? '') : '';
     this.bootInstance({ via: 'pxe', kernelParams: params, diskSha256: this.written?.sha256 });
+  }
+
+  /**
+   * From the disk: a whole-disk image boots as it is; a partition image only
+   * through the boot loader installed for it, in the mode it was installed
+   * for, finding its root filesystem by UUID.
+   */
+  private async bootDisk(mode: 'bios' | 'uefi'): Promise<void> {
+    const { partitionImage, bootloader } = this.disk;
+    if (partitionImage && !bootloader) return void this.emit('no-boot', 'the disk holds a partition image and no boot loader');
+    if (bootloader) {
+      if (bootloader.mode !== mode) return void this.emit('no-boot', `the boot loader on the disk was installed for ${bootloader.mode}, and the server boots ${mode}`);
+      const { partitions } = await readDisk(this.diskFile);
+      if (!partitions.some((p) => p.fsUuid === bootloader.rootUuid || p.partUuid === bootloader.rootUuid)) return void this.emit('no-boot', `grub: no such device: ${bootloader.rootUuid}`);
+    }
+    this.bootInstance({ via: 'disk', diskSha256: this.written?.sha256, bootloader, mode });
   }
 
   private bootInstance(b: InstanceBoot): void {

@@ -12,22 +12,27 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { Agent, request } from 'undici';
 import { generateAgentCertificate, type AgentCertificate } from './agent-cert';
 import { writeConfigDrivePartition } from './ipa-config-drive';
+import type { WrittenPartitionImage } from './disk';
+import { installBootloader, preparePartitionImage, type PartitionHost } from './ipa-partition';
 
-export interface RamdiskHost {
+export interface RamdiskHost extends PartitionHost {
   /** MACs of the simulated server's NICs. */
   macs: string[];
   /** The image as written to the simulated disk. */
   writeDisk(disk: { sha256: string; size: number; format: string }): void;
-  /** The simulated disk's file: when given, the image's bytes (raw, or converted from qcow2 with qemu-img) and the config drive go there. */
-  diskFile?: string;
+  /** The simulated disk's file (diskFile): the image's bytes (raw, or converted from qcow2 with qemu-img), a partition image's layout and the config drive go there. */
   /** The OS powers the machine off (standby.power_off). */
   powerOff(): void;
   log?(message: string): void;
@@ -81,6 +86,8 @@ export class SimIpa {
   private stopped = false;
   private readonly dispatcher: Agent;
   nodeUuid?: string;
+  /** What the last partition-image write left (standby.get_partition_uuids). */
+  partitionUuids?: WrittenPartitionImage;
   agentUrl = '';
   /** The certificate it generated (automatic TLS) and sends as agent_verify_ca. */
   generatedCert?: AgentCertificate;
@@ -258,6 +265,12 @@ export class SimIpa {
         case 'standby.prepare_image':
           cmd.command_result = await this.prepareImage(cmd.command_params);
           break;
+        case 'standby.get_partition_uuids':
+          cmd.command_result = this.partitionUuids ? { 'root uuid': this.partitionUuids['root uuid'], 'efi system partition uuid': this.partitionUuids['efi system partition uuid'] ?? null, partitions: this.partitionUuids.partitions } : {};
+          break;
+        case 'image.install_bootloader':
+          cmd.command_result = await installBootloader(this.host, cmd.command_params);
+          break;
         case 'standby.sync':
           cmd.command_result = { result: 'sync: done' };
           break;
@@ -293,7 +306,10 @@ export class SimIpa {
     let size = 0;
     let first = true;
     const format = String(info.disk_format ?? 'raw');
-    const disk = this.host.diskFile ? await openDiskWriter(this.host.diskFile, format) : undefined;
+    // A partition image is kept in the ramdisk's own temp directory until it is laid out on the disk, as the agent does; a whole-disk image goes onto the disk.
+    const tmp = info.image_type === 'partition' ? mkdtempSync(join(tmpdir(), 'sim-ipa-')) : undefined;
+    const file = tmp ? createWriteStream(join(tmp, 'image')) : undefined;
+    const disk = tmp ? undefined : await openDiskWriter(this.host.diskFile, format);
     try {
       for await (const chunk of res.body) {
         let c = chunk as Buffer;
@@ -304,25 +320,37 @@ export class SimIpa {
         first = false;
         hash.update(c);
         sha.update(c);
-        await disk?.write(c, size);
+        if (file) {
+          if (!file.write(c)) await new Promise<void>((r) => file.once('drain', () => r()));
+        } else await disk?.write(c, size);
         size += c.length;
       }
+      file?.end();
+      if (file) await finished(file);
       const got = hash.digest('hex');
       if (got !== expected) throw Object.assign(new Error(`Image failed to verify against checksum. location: ${urls[0]}; image ID: ${String(info.id)}; image checksum: ${got}; verification checksum: ${expected}`), { type: 'ImageChecksumError' });
       await disk?.finish();
-    } finally {
       await disk?.close();
+      this.host.writeDisk({ sha256: sha.digest('hex'), size, format });
+      let message = `prepare_image: image (${String(info.id)}) written to device /dev/sda`;
+      if (tmp) {
+        const p = await preparePartitionImage(this.host, info, join(tmp, 'image'));
+        this.partitionUuids = p.uuids;
+        message = p.result;
+      }
+      // Ironic of the Kilo era sends configdrive beside image_info; later ones also inside it.
+      const configdrive = params.configdrive ?? info.configdrive;
+      if (typeof configdrive === 'string' && configdrive !== '') {
+        const cd = await writeConfigDrivePartition(this.host.diskFile, configdrive, (url) => this.fetch(url));
+        this.host.log?.(`ipa: config drive written to partition ${cd.partition}${cd.reused ? ' (existing config-2 partition)' : ''}`);
+        message += `; config drive written to partition ${cd.partition}`;
+      }
+      return { result: message };
+    } finally {
+      file?.destroy();
+      await disk?.close();
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
-    this.host.writeDisk({ sha256: sha.digest('hex'), size, format });
-    let message = `prepare_image: image (${String(info.id)}) written to device /dev/sda`;
-    // Ironic of the Kilo era sends configdrive beside image_info; later ones also inside it.
-    const configdrive = params.configdrive ?? info.configdrive;
-    if (typeof configdrive === 'string' && configdrive !== '' && this.host.diskFile) {
-      const cd = await writeConfigDrivePartition(this.host.diskFile, configdrive, (url) => this.fetch(url));
-      this.host.log?.(`ipa: config drive written to partition ${cd.partition}${cd.reused ? ' (existing config-2 partition)' : ''}`);
-      message += `; config drive written to partition ${cd.partition}`;
-    }
-    return { result: message };
   }
 
   private async fetch(url: string): Promise<Buffer> {

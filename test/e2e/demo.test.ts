@@ -229,7 +229,7 @@ describe('npm start (the demo)', () => {
         },
       };
       await deployOverHttp('agent_ilo', 'server-1', ['iscsi_ilo', 'pxe_ilo'], { configDrive });
-      await deployWithOneClick('agent', 'agent-d1', 11);
+      await deployWithOneClick('agent', 'agent-d1', 12);
     });
 
     test('iscsi_ilo on server-2 (Gen10, Redfish): curl POST/GET/DELETE, the image written over a real tgtd iSCSI target', { skip: iscsiSkip }, async () => {
@@ -237,7 +237,7 @@ describe('npm start (the demo)', () => {
     });
 
     test('pxe_ilo on server-3 (Gen8): the inject buttons, then curl POST/GET/DELETE', { skip: iscsiSkip }, async () => {
-      await deployWithOneClick('pxe', 'pxe-d3', 10);
+      await deployWithOneClick('pxe', 'pxe-d3', 11);
       await deployOverHttp('pxe_ilo', 'server-3', ['agent_ilo', 'iscsi_ilo']);
     });
 

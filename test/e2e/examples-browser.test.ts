@@ -62,13 +62,13 @@ interface Example {
 }
 
 const examples: Example[] = [
-  { method: 'agent_ilo', title: '03 - Deploy with agent_ilo', server: 'server-1', stepCount: 11, env: (f) => ({ IMAGE: f.image, DEPLOY_ISO: f.deployIso }), skip: browserSkip },
-  { method: 'iscsi_ilo', title: '04 - Deploy with iscsi_ilo', server: 'server-2', stepCount: 11, env: (f) => ({ IMAGE: f.image, DEPLOY_ISO: f.deployIso }), skip: iscsiSkip },
+  { method: 'agent_ilo', title: '03 - Deploy with agent_ilo', server: 'server-1', stepCount: 12, env: (f) => ({ IMAGE: f.image, DEPLOY_ISO: f.deployIso }), skip: browserSkip },
+  { method: 'iscsi_ilo', title: '04 - Deploy with iscsi_ilo', server: 'server-2', stepCount: 12, env: (f) => ({ IMAGE: f.image, DEPLOY_ISO: f.deployIso }), skip: iscsiSkip },
   {
     method: 'pxe_ilo',
     title: '05 - Deploy with pxe_ilo',
     server: 'server-3',
-    stepCount: 10,
+    stepCount: 11,
     env: (f) => ({ IMAGE: f.image, DEPLOY_KERNEL: f.deployKernel, DEPLOY_RAMDISK: f.deployRamdisk }),
     skip: iscsiSkip,
   },

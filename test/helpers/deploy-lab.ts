@@ -17,7 +17,7 @@ import type { DeployProcess } from '../../lib/deploy/step';
 import { deployProcesses, type DeployDeps, type DeploySettings } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployMethod, DeployRequest, DeployStatus } from '../../lib/deploy/types';
-import { MediaService } from '../../lib/images/service';
+import { MediaService, type MediaServiceConfig } from '../../lib/images/service';
 import { Fleet, type FleetOptions, type SimIlo } from '../../sim/fleet';
 import { SimRamdisk, type SimRamdiskOptions } from '../../sim/ramdisk/boot';
 
@@ -37,6 +37,10 @@ export interface LabOptions {
   log?: { info(m: string): void; warn(m: string): void };
   /** Our iLO clients: per-request timeout (default 10 s) and retries (default 2). */
   bmc?: { requestTimeoutMs?: number; retries?: number };
+  /** The media store (default: the built-in one in the lab directory, reading images from it). */
+  media?: (dir: string) => MediaServiceConfig;
+  /** The engine's clock and maintenance period (to move time on in tests). */
+  engine?: { now?: () => number; maintenanceMs?: number };
 }
 
 export interface Lab {
@@ -75,7 +79,7 @@ export function ramdiskAddresses(count: number): string[] {
 export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-lab-'));
   const fleet = await Fleet.start({ servers: o.servers ?? 3, timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 }, ...o.fleet });
-  const openMedia = (): Promise<MediaService> => MediaService.open({ store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
+  const openMedia = (): Promise<MediaService> => MediaService.open(o.media?.(dir) ?? { store: 'builtin', builtin: { stateDir: join(dir, 'store'), host: '127.0.0.1', port: 0 }, images: { fileRoots: [dir] } });
   const media = await openMedia();
   const publishedNames = new Set<string>();
   const tftpRoot = join(dir, 'tftp');
@@ -109,6 +113,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       return lab.media.publishImage(...a);
     },
     unpublish: (n: string) => lab.media.unpublish(n),
+    renew: (...a: Parameters<MediaService['renew']>) => lab.media.renew(...a),
     download: (...a: Parameters<MediaService['download']>) => lab.media.download(...a),
     checkImage: (...a: Parameters<MediaService['checkImage']>) => lab.media.checkImage(...a),
   };
@@ -142,6 +147,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       callbackTimeoutMs: settings.callbackTimeoutMs,
       requireAgentTls: o.requireAgentTls,
       log: o.log,
+      ...o.engine,
       resolveDeps: async (record) => {
         const ilo = fleet.get(record.refs.server as string);
         return {

@@ -81,7 +81,8 @@ export function mediaStoreBehaviour(label: string, open: () => Promise<StoreUnde
       const p = await t.store.publish('floppy-1.img', data, { ttlSeconds: 300 });
       assert.match(p.url, /^https?:\/\//);
       assert.equal(p.size, data.length);
-      assert.ok(p.expiresAt.getTime() > Date.now() + 290_000 && p.expiresAt.getTime() <= Date.now() + 301_000, `expiresAt ${p.expiresAt.toISOString()}`);
+      const expires = p.expiresAt?.getTime() ?? Infinity;
+      assert.ok(expires > Date.now() + 290_000 && expires <= Date.now() + 301_000, `expiresAt ${p.expiresAt?.toISOString() ?? 'never'}`);
       const r = await get(p.url);
       assert.equal(r.status, 200);
       assert.equal(sha256(r.body), sha256(data));
@@ -232,6 +233,37 @@ export function mediaStoreBehaviour(label: string, open: () => Promise<StoreUnde
       const r = await get(p.url);
       assert.ok(r.status === 401 || r.status === 404, `expired URL answered ${r.status}`);
       assert.equal(await t.store.stat('short-lived.img'), undefined);
+    });
+
+    test('renew keeps an object past its first TTL, at the URL it returns; a renewed expired or unpublished object is "not-found"', async () => {
+      const data = randomBytes(5000);
+      const p = await t.store.publish('renewed.img', data, { ttlSeconds: 2 });
+      const r = await t.store.renew('renewed.img', { ttlSeconds: 600 });
+      assert.ok((r.expiresAt?.getTime() ?? Infinity) > Date.now() + 590_000, 'the new expiry is counted from now');
+      await new Promise((res) => setTimeout(res, 3200));
+      assert.ok((await get(r.url)).body.equals(data), 'the renewed URL still serves the object after the first TTL');
+      if (r.url !== p.url) assert.ok([401, 404].includes((await get(p.url)).status), 'a newly signed URL replaces the expired one');
+      assert.ok(await t.store.stat('renewed.img'));
+      await t.store.unpublish('renewed.img');
+      await assert.rejects(t.store.renew('renewed.img', { ttlSeconds: 600 }), (err: unknown) => err instanceof StoreError && err.code === 'not-found');
+      await t.store.publish('gone.img', data, { ttlSeconds: 1 });
+      await new Promise((res) => setTimeout(res, 2200));
+      await assert.rejects(t.store.renew('gone.img', { ttlSeconds: 600 }), (err: unknown) => err instanceof StoreError && err.code === 'not-found');
+    });
+
+    test('untilUnpublished: a store that can serves it without expiry; one whose URLs expire says when', async () => {
+      const p = await t.store.publish('instance-boot.iso', randomBytes(3000), { ttlSeconds: 2, untilUnpublished: true });
+      await new Promise((res) => setTimeout(res, 3200));
+      if (t.store.kind === 'builtin') {
+        assert.equal(p.expiresAt, undefined);
+        assert.equal((await get(p.url)).status, 200, 'still served after the TTL');
+        assert.equal((await t.store.stat('instance-boot.iso'))?.expiresAt, undefined);
+        assert.equal((await t.store.renew('instance-boot.iso', { ttlSeconds: 60 })).expiresAt, undefined, 'renewing keeps it without expiry');
+      } else {
+        assert.ok(p.expiresAt, 'Swift temp URLs always expire');
+        assert.ok([401, 404].includes((await get(p.url)).status));
+      }
+      await t.store.unpublish('instance-boot.iso');
     });
 
     test('progress is reported as the bytes go: increasing, ending with every byte and 100%', async () => {

@@ -25,7 +25,17 @@ export interface SaioOptions {
   tokenLifeSeconds?: number;
   /** Also start a proxy that authenticates against this Keystone. */
   keystone?: { url: string; swiftUser: string; swiftPassword: string; serviceProject: string };
+  /**
+   * Run the Swift servers on a clock moved by the offset written in this
+   * file (libfaketime's FAKETIME_TIMESTAMP_FILE, read at every call: "+0",
+   * then e.g. "+31d"), so a test can move their time on while they run.
+   * Needs Debian's libfaketime (see LIBFAKETIME).
+   */
+  clockFile?: string;
 }
+
+/** libfaketime, which SaioOptions.clockFile needs (Debian package libfaketime). */
+export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 export interface Saio {
   /** tempauth v1 endpoint, e.g. http://127.0.0.1:P/auth/v1.0 */
@@ -155,15 +165,17 @@ operator_roles = admin, member
     if (code !== 0) throw new Error(`building the Swift rings failed:\n${rings.tail()}`);
 
     const log = (n: string): string => join(dir, 'log', `${n}.log`);
+    // Monotonic time stays real: eventlet's timers run on it.
+    const clock = opts.clockFile ? { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: opts.clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' } : undefined;
     daemons.push(startDaemon('memcached', 'memcached', ['-l', '127.0.0.1', '-p', String(memcachedPort), '-U', '0', '-m', '64', '-u', 'root'], log('memcached')));
     for (const kind of ['object', 'container', 'account'] as const) {
-      daemons.push(startDaemon(`swift-${kind}-server`, `swift-${kind}-server`, [join(dir, 'etc', `${kind}-server.conf`), '-v'], log(kind)));
+      daemons.push(startDaemon(`swift-${kind}-server`, `swift-${kind}-server`, [join(dir, 'etc', `${kind}-server.conf`), '-v'], log(kind), clock));
     }
     const proxyArgs = (conf: string): [string, string[]] =>
       opts.maxFileSize === undefined
         ? ['swift-proxy-server', [conf, '-v']]
         : [PY, [join(repoRoot, 'test', 'helpers', 'swift_saio.py'), 'proxy', conf, String(opts.maxFileSize)]];
-    daemons.push(startDaemon('swift-proxy-server', ...proxyArgs(join(dir, 'etc', 'proxy-server.conf')), log('proxy')));
+    daemons.push(startDaemon('swift-proxy-server', ...proxyArgs(join(dir, 'etc', 'proxy-server.conf')), log('proxy'), clock));
     if (ksProxyPort) daemons.push(startDaemon('swift-proxy-server (keystone)', ...proxyArgs(join(dir, 'etc', 'proxy-keystone.conf')), log('proxy-keystone')));
 
     const health = [objectPort, containerPort, accountPort, proxyPort, ...(ksProxyPort ? [ksProxyPort] : [])];

@@ -187,6 +187,8 @@ describe('built-in media server across a restart', () => {
     const pShort = await first.publish('short.img', Buffer.from('short'), { ttlSeconds: 60 });
     const pGrown = await first.publish('grown.img', Buffer.from('original'), { ttlSeconds: 3600 });
     const pTouched = await first.publish('touched.img', Buffer.from('original'), { ttlSeconds: 3600 });
+    // An active instance's boot ISO: served until unpublished, whatever time passes.
+    const pForever = await first.publish('boot.iso', Buffer.from('boot iso'), { ttlSeconds: 60, untilUnpublished: true });
     const manifest = JSON.parse(await readFile(join(stateDir, 'manifest.json'), 'utf8')) as { records: Array<{ name: string; file: string }> };
     const fileOf = (n: string): string => join(stateDir, 'objects', manifest.records.find((r) => r.name === n)?.file ?? 'missing');
     await first.close();
@@ -205,7 +207,10 @@ describe('built-in media server across a restart', () => {
       assert.ok(r.body.equals(keep));
       for (const p of [pShort, pGrown, pTouched]) assert.equal((await iloFetch(p.url)).status, 404, p.name);
       const files = await readdir(join(stateDir, 'objects'));
-      assert.deepEqual(files, [manifest.records.find((x) => x.name === 'keep.iso')?.file]);
+      assert.deepEqual(files.sort(), [manifest.records.find((x) => x.name === 'keep.iso')?.file, manifest.records.find((x) => x.name === 'boot.iso')?.file].sort());
+      now += 365 * 24 * 3600 * 1000;
+      assert.equal((await iloFetch(pForever.url)).status, 200, 'the object published until unpublished is served a year later');
+      assert.equal((await iloFetch(pKeep.url)).status, 404, 'the other expired meanwhile');
     } finally {
       await second.close();
     }

@@ -5,6 +5,7 @@
  * Node-RED restart in the middle of a deploy resumes it.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,11 +18,12 @@ import { resetEngineForRestart } from '../../nodes/ilo-deploy-flow/engine-host';
 import { createFleetCa } from '../../sim/certs';
 import { Fleet } from '../../sim/fleet';
 import { SimRamdisk } from '../../sim/ramdisk/boot';
-import { makeImage, until } from '../helpers/deploy-lab';
+import { makeImage, missingBootLoaders, until } from '../helpers/deploy-lab';
+import { needTools } from '../helpers/env';
 import { helper, nextMessage } from '../helpers/node-red';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled node modules are CommonJS `export =` functions
-const nodes = ['ilo-config', 'ilo-media-store', 'ilo-deploy-flow'].map((n) => require(`../../nodes/${n}/${n}`));
+const nodes = ['ilo-config', 'ilo-media-store', 'ilo-deploy-flow', 'ilo-power'].map((n) => require(`../../nodes/${n}/${n}`));
 
 let RED: NodeAPI | undefined;
 /** Captures the runtime's RED, to serve RED.httpNode (the helper does not mount it). */
@@ -69,6 +71,8 @@ describe('ilo-deploy-flow node', () => {
         { id: 'progress', type: 'helper', z: 'tab' },
         { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, x: 100, y: 200, wires: [['caught']] },
         { id: 'caught', type: 'helper', z: 'tab' },
+        { id: 'power', type: 'ilo-power', z: 'tab', server: 'cfg', action: 'msg', wait: false, wires: [['powered']] },
+        { id: 'powered', type: 'helper', z: 'tab' },
       ],
       credentials: { cfg: { username: ilo.username, password: ilo.password } },
     };
@@ -77,7 +81,7 @@ describe('ilo-deploy-flow node', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deploy-node-'));
     helper.settings({ userDir: join(dir, 'userdir') });
-    fleet = await Fleet.start({ servers: 2, models: ['gen9', 'gen10'], timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
+    fleet = await Fleet.start({ servers: 3, models: ['gen9', 'gen10', 'gen9'], timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
     ramdisks = fleet.ilos.map((ilo, i) => new SimRamdisk(ilo.server, { address: `127.${40 + (process.pid % 200)}.99.${i + 2}`, heartbeatIntervalMs: 300 }));
     const iso = await buildIso({ volumeId: 'DEPLOY', files: [{ path: 'README', data: Buffer.from('deploy ramdisk') }] });
     deployIso = join(dir, 'deploy.iso');
@@ -119,11 +123,41 @@ describe('ilo-deploy-flow node', () => {
     assert.equal(msg.topic, 'server-1');
     assert.equal(ramdisks[0]!.written?.sha256, image.sha256);
     const steps = [...new Set(progress.filter((p) => p.payload.step).map((p) => `${p.payload.stepIndex}/${p.payload.stepCount} ${p.payload.step}`))];
-    assert.equal(steps[0], '1/11 inspect');
-    assert.equal(steps.at(-1), '11/11 reboot');
+    assert.equal(steps[0], '1/12 inspect');
+    assert.equal(steps.at(-1), '12/12 reboot');
     const spy = (helper.getNode('d') as unknown as { status: { lastCall: { args: Array<{ fill: string; text: string }> } } }).status;
     assert.deepEqual({ fill: spy.lastCall.args[0]?.fill, text: spy.lastCall.args[0]?.text }, { fill: 'green', text: 'active' });
   });
+
+  test(
+    'ilo-power on a server with an active netboot deploy: the boot ISO someone ejected is inserted again before the reset, and the instance boots from it',
+    { skip: needTools('tgtd', 'tgtadm', 'qemu-img', 'mkfs.ext4') || missingBootLoaders() },
+    async () => {
+      const { flow: f, credentials } = flow({ method: 'iscsi_ilo' }, 2);
+      await helper.load([...nodes, captureRed] as never, f, credentials);
+      const root = join(dir, 'netboot-root.ext4');
+      execFileSync('mkfs.ext4', ['-q', '-F', root, '8M'], { stdio: 'ignore' });
+      const kernel = join(dir, 'netboot.vmlinuz');
+      writeFileSync(kernel, Buffer.alloc(32 * 1024, 3));
+      const deploy = { imageType: 'partition', rootMb: 16, bootOption: 'netboot', instanceKernel: kernel, instanceRamdisk: kernel };
+      const result = nextMessage<{ payload: { state: string; lastError?: string } }>(helper.getNode('result') as Node, 90_000);
+      helper.getNode('d').receive({ payload: { image: root }, deploy } as never);
+      const done = await result;
+      assert.equal(done.payload.state, 'active', done.payload.lastError);
+      const rd = ramdisks[2]!;
+      await until(() => rd.instanceBoots.some((b) => b.via === 'boot-iso'), 15_000, 'the first boot from the boot ISO');
+      const server = fleet.ilos[2]!.server;
+      const url = server.drives.cdrom.url;
+      server.ejectMedia('cdrom', false);
+      const boots = rd.instanceBoots.length;
+      const powered = nextMessage<{ payload: { powerState: string } }>(helper.getNode('powered') as Node, 30_000);
+      helper.getNode('power').receive({ action: 'reset' } as never);
+      await powered;
+      assert.equal(server.drives.cdrom.url, url, 'the boot ISO is back in the virtual CD');
+      await until(() => rd.instanceBoots.length > boots, 15_000, 'the instance to boot again');
+      assert.equal(rd.instanceBoots.at(-1)?.via, 'boot-iso');
+    },
+  );
 
   test('"when started" answers at once with the deploy id; status reports it later; undeploy makes it available', async () => {
     const { flow: f, credentials } = flow({ respond: 'started', action: 'msg' }, 1);

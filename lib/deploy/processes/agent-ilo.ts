@@ -30,6 +30,7 @@ import {
   unpublish,
   type Ctx,
 } from './steps';
+import { agentPartitionImage, installBootloaderStep, partitionImageInfo } from './agent-bootloader';
 import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk } from './validate';
 
@@ -61,7 +62,15 @@ function agentClient(ctx: Ctx<AgentIloData>): AgentClient {
 /** image_info for standby.prepare_image: a URL the server can fetch, and the checksum it must match. */
 async function imageInfo(ctx: Ctx<AgentIloData>): Promise<ImageInfo> {
   const req = ctx.record.request;
-  const base = { id: ctx.record.id, disk_format: req.imageFormat ?? 'raw', container_format: 'bare' as const, stream_raw_images: true, image_type: 'whole-disk' as const, node_uuid: ctx.record.id };
+  const base = {
+    id: ctx.record.id,
+    disk_format: req.imageFormat ?? 'raw',
+    container_format: 'bare' as const,
+    stream_raw_images: true,
+    image_type: 'whole-disk' as const,
+    node_uuid: ctx.record.id,
+    ...(agentPartitionImage(req) ? partitionImageInfo(req, ctx.data.bootMode ?? 'bios') : {}),
+  };
   if (/^https?:\/\//i.test(req.image) && req.imageChecksum) {
     return { ...base, urls: [req.image], os_hash_algo: req.imageChecksum.algorithm, os_hash_value: req.imageChecksum.value.toLowerCase(), ...(req.imageChecksum.algorithm === 'md5' ? { checksum: req.imageChecksum.value.toLowerCase() } : {}) };
   }
@@ -74,7 +83,7 @@ async function imageInfo(ctx: Ctx<AgentIloData>): Promise<ImageInfo> {
     name,
     onProgress: (t) => ctx.progress('Publishing the image', t),
   });
-  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt?.toISOString() });
   return { ...base, urls: [p.url], os_hash_algo: p.checksum.algorithm, os_hash_value: p.checksum.value };
 }
 
@@ -146,8 +155,10 @@ export function agentIloProcess(): DeployProcess<DeployDeps, AgentIloData> {
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);
-      if ((req.imageType ?? 'whole-disk') !== 'whole-disk') throw badInput('imageType', 'whole-disk for agent_ilo (the agent writes whole-disk images; use iscsi_ilo for a partition image)', req.imageType);
-      if (req.bootOption === 'netboot') throw badInput('bootOption', 'local for agent_ilo (agent deploys boot from the disk)', req.bootOption);
+      if (req.bootOption === 'netboot') throw badInput('bootOption', 'local for agent_ilo (agent deploys boot from the disk; use iscsi_ilo to netboot a partition image)', req.bootOption);
+      if (agentPartitionImage(req) && (!Number.isInteger(req.rootMb) || (req.rootMb as number) < 1)) {
+        throw badInput('rootMb', 'the root partition size in MiB (a whole number) for a partition image', req.rootMb);
+      }
     },
     deploySteps: [
       inspectServer(true),
@@ -166,6 +177,7 @@ export function agentIloProcess(): DeployProcess<DeployDeps, AgentIloData> {
       waitForAgent(),
       detachDeployMediaStep(),
       writeImage(),
+      installBootloaderStep(),
       bootFromDiskStep(),
       rebootIntoInstance(),
     ],

@@ -43,6 +43,8 @@ export interface IscsiWriteData extends ServerData {
   /** write-image: the root filesystem UUID (partition image), the disk identifier (whole-disk). */
   rootUuid?: string;
   diskIdentifier?: string;
+  /** install-bootloader (local boot of a partition image): "done" was sent, the ramdisk is installing the boot loader. */
+  bootloaderAsked?: boolean;
 }
 
 export interface AgentIloData extends VirtualMediaData {

@@ -13,7 +13,8 @@ import type { RetryPolicy } from './retry';
 
 export interface PublishedMedia {
   url: string;
-  expiresAt: Date;
+  /** Absent: served until unpublished. */
+  expiresAt?: Date;
   name: string;
   size: number;
 }
@@ -25,8 +26,14 @@ export interface PublishedImageInfo extends PublishedMedia {
 
 /** The media store with its image sources (lib/images MediaService fits). */
 export interface MediaPort {
-  publish(name: string, source: Readable | Buffer, opts: { ttlSeconds: number; size?: number; contentType?: string; onProgress?: (p: { bytes: number; total?: number; percent?: number }) => void }): Promise<PublishedMedia>;
+  publish(
+    name: string,
+    source: Readable | Buffer,
+    opts: { ttlSeconds: number; untilUnpublished?: boolean; size?: number; contentType?: string; onProgress?: (p: { bytes: number; total?: number; percent?: number }) => void },
+  ): Promise<PublishedMedia>;
   unpublish(name: string): Promise<void>;
+  /** Keep a published object for `ttlSeconds` more; its URL from now on (Swift: newly signed). StoreError 'not-found' when it is gone. */
+  renew(name: string, opts: { ttlSeconds: number }): Promise<PublishedMedia>;
   publishImage(image: ImageInput, opts: { ttlSeconds: number; name?: string; onProgress?: (p: { bytes: number; total?: number; percent?: number }) => void }): Promise<PublishedImageInfo>;
   download(image: ImageInput, path: string, opts?: { onProgress?: (bytes: number, total?: number) => void; signal?: AbortSignal }): Promise<{ size: number; checksum: Checksum; verified: boolean }>;
   /**

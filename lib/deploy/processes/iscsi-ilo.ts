@@ -1,17 +1,19 @@
 /**
  * iscsi_ilo (ironic-ilo-deploy.md §2): virtual media boots the DIB deploy
  * ramdisk, which exports the disk over iSCSI; the controller writes the
- * image; a partition image then boots from a boot ISO (netboot), a
- * whole-disk image from its disk.
+ * image; a partition image then boots from a boot ISO (netboot) or, with
+ * local boot, from its disk through the boot loader the ramdisk installs
+ * (dib-bootloader.ts); a whole-disk image from its disk.
  */
 import type { DeployProcess } from '../step';
 import type { IscsiIloData } from './data';
 import type { DeployDeps } from './deps';
+import { bootIsoStep, keepBootIsoServed } from './boot-iso';
+import { dibBootOption, dibBootloaderStep } from './dib-bootloader';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
 import {
   attachMediaStep,
   bootFromDiskStep,
-  bootIsoStep,
   bootModeStep,
   cleanUp,
   detachDeployMediaStep,
@@ -28,11 +30,12 @@ import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk, validatePartition } from './validate';
 
 export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
-  const netboot = (r: { imageType?: string }) => (r.imageType ?? 'whole-disk') === 'partition';
+  const netboot = (r: { imageType?: string; bootOption?: string }) => (r.imageType ?? 'whole-disk') === 'partition' && (r.bootOption ?? 'netboot') === 'netboot';
   return {
     method: 'iscsi_ilo',
     preflight: preflightFor('iscsi_ilo'),
     resumeFrom: republishWhenGone,
+    upkeep: keepBootIsoServed,
     validate(req) {
       validateCommon(req);
       validateDeployRamdisk(req, false);
@@ -49,7 +52,7 @@ export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
         ironic_api_url: ctx.deps.settings.apiUrl,
         disk: 'cciss/c0d0,sda,hda,vda',
         // Whole-disk images are "netboot" to DIB, so it installs no boot loader (Kilo did the same).
-        boot_option: 'netboot',
+        boot_option: dibBootOption(ctx.record.request),
         boot_mode: ctx.data.bootMode ?? 'bios',
         boot_method: 'vmedia',
         BOOTIF: required(ctx.data.bootMac, 'the boot MAC'),
@@ -63,13 +66,14 @@ export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
       detachDeployMediaStep(),
       writeOverIscsi(),
       {
-        // Netboot (partition image): boot ISO, persistent CD. Whole-disk: persistent HDD.
+        // Netboot (partition image): boot ISO, persistent CD. Otherwise: persistent HDD.
         ...bootIsoStep(),
         async run(ctx) {
           return netboot(ctx.record.request) ? bootIsoStep().run(ctx) : bootFromDiskStep().run(ctx);
         },
-        title: 'Set the instance boot device (boot ISO for a partition image, disk otherwise)',
+        title: 'Set the instance boot device (boot ISO to netboot a partition image, disk otherwise)',
       },
+      dibBootloaderStep(),
       notifyRamdiskDone(),
     ],
     teardownSteps: [teardownPowerOff(), teardownMedia()],

@@ -79,7 +79,7 @@ export function writeOverIscsi(): Step<DeployDeps, IscsiWriteData> {
       });
       ctx.data.rootUuid = result.rootUuid;
       ctx.data.diskIdentifier = result.diskIdentifier;
-      ctx.data.result = { rootUuid: result.rootUuid, diskIdentifier: result.diskIdentifier, partitions: result.partitions };
+      ctx.data.result = { rootUuid: result.rootUuid, efiSystemPartitionUuid: result.efiSystemPartitionUuid, diskIdentifier: result.diskIdentifier, partitions: result.partitions };
       await ctx.save();
       await removeWorkDir(ctx);
     },

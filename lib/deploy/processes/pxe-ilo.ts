@@ -10,8 +10,9 @@ import { DeployError } from '../errors';
 import { removePxeFiles, switchPxeConfig, writePxeFiles, type PxeNodeLocation } from '../pxe';
 import type { PxeIloData } from './data';
 import type { DeployDeps } from './deps';
+import { dibBootOption, dibBootloaderStep } from './dib-bootloader';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
-import { bootModeStep, cleanUp, inspectServer, powerOffStep, powerOnStep, required, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
+import { bootModeStep, cleanUp, dropInheritedMedia, inspectServer, powerOffStep, powerOnStep, required, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
 import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk, validatePartition } from './validate';
 
@@ -32,8 +33,10 @@ function pxeSetup(): PxeStep {
     async run(ctx) {
       const req = ctx.record.request;
       const loc = location(ctx);
+      await dropInheritedMedia(ctx);
       const deploy = await stageKernelAndRamdisk(ctx, req.deployKernel, req.deployRamdisk, 'deploy');
-      const instance = (req.imageType ?? 'whole-disk') === 'partition' ? await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance') : undefined;
+      const netbootPartition = (req.imageType ?? 'whole-disk') === 'partition' && (req.bootOption ?? 'netboot') === 'netboot';
+      const instance = netbootPartition ? await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance') : undefined;
       ctx.data.pxe = loc;
       await ctx.save();
       await writePxeFiles({
@@ -43,7 +46,7 @@ function pxeSetup(): PxeStep {
           deploymentKey: ctx.record.token,
           apiUrl: ctx.deps.settings.apiUrl,
           iscsiTargetIqn: iscsiTargetIqn(ctx.record.id),
-          bootOption: req.bootOption ?? ((req.imageType ?? 'whole-disk') === 'partition' ? 'netboot' : 'local'),
+          bootOption: dibBootOption(req),
           appendParams: [ctx.deps.settings.deployKernelParams, 'nofb nomodeset vga=normal'].filter(Boolean).join(' '),
         },
         images: { deployKernel: deploy.kernel, deployRamdisk: deploy.ramdisk, kernel: instance?.kernel, ramdisk: instance?.ramdisk },
@@ -119,6 +122,7 @@ export function pxeIloProcess(): DeployProcess<DeployDeps, PxeIloData> {
       waitForDeployRamdisk(),
       writeOverIscsi(),
       instanceBoot(),
+      dibBootloaderStep(),
       notifyRamdiskDone(),
     ],
     teardownSteps: [

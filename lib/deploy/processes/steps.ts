@@ -6,14 +6,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isBmcError } from '../../bmc/errors';
 import type { BootMode, Bmc } from '../../bmc/types';
-import { buildDeployIso, buildInstanceBootIso } from '../../media/boot-iso';
+import { buildDeployIso } from '../../media/boot-iso';
 import { buildFloppy } from '../../media/floppy';
 import type { DeployParameters } from '../../media/parameters';
 import type { ImageInput } from '../../images/reference';
 import type { Step, StepContext } from '../step';
 import { DeployError } from '../errors';
 import type { DeployRequest, StepData } from '../types';
-import type { IscsiIloData, ServerData, VirtualMediaData } from './data';
+import type { ServerData, VirtualMediaData } from './data';
 import type { DeployDeps } from './deps';
 import { retryTransient } from './retry';
 import { request } from 'undici';
@@ -32,17 +32,18 @@ export function objectName(ctx: Ctx, what: string): string {
   return `${ctx.record.method}-${ctx.record.id}-${what}`;
 }
 
-async function publishTracked(ctx: Ctx, name: string, body: Buffer | { size: number; stream(): NodeJS.ReadableStream }, ttlSeconds: number): Promise<string> {
+export async function publishTracked(ctx: Ctx, name: string, body: Buffer | { size: number; stream(): NodeJS.ReadableStream }, ttlSeconds: number, untilUnpublished = false): Promise<string> {
   const media = await ctx.deps.media();
   const source = Buffer.isBuffer(body) ? body : (body.stream() as unknown as import('node:stream').Readable);
   // Record the name before publishing: a crash in between still cleans it up.
   await ctx.published({ name, url: '' });
   const p = await media.publish(name, source, {
     ttlSeconds,
+    untilUnpublished,
     size: Buffer.isBuffer(body) ? body.length : body.size,
     onProgress: (t) => ctx.progress(`Publishing ${name}`, { bytes: t.bytes, total: t.total, percent: t.percent }),
   });
-  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+  await ctx.published({ name, url: p.url, expiresAt: p.expiresAt?.toISOString() });
   return p.url;
 }
 
@@ -78,6 +79,15 @@ export async function unpublish(ctx: Ctx, name: string | undefined): Promise<voi
   if (!name) return;
   await (await ctx.deps.media()).unpublish(name);
   await ctx.forgetPublished(name);
+}
+
+/**
+ * A rebuild inherits what the deploy it replaces left published (its
+ * instance's boot ISO): once the server is off and about to be written
+ * again, that instance is gone, and so is its media.
+ */
+export async function dropInheritedMedia(ctx: Ctx): Promise<void> {
+  for (const p of ctx.record.published.filter((x) => !x.name.includes(ctx.record.id))) await unpublish(ctx, p.name);
 }
 
 /** Media for a ramdisk must outlive the wait for its callback. */
@@ -200,6 +210,7 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) 
     resumable: true,
     timeoutMs: 1_800_000,
     async run(ctx) {
+      await dropInheritedMedia(ctx);
       const ttl = mediaTtlSeconds(ctx);
       const params = parameters(ctx);
       const floppyName = objectName(ctx, 'floppy.img');
@@ -219,7 +230,7 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) 
             name,
             onProgress: (t) => ctx.progress('Publishing the deploy ISO', t),
           });
-          await ctx.published({ name, url: p.url, expiresAt: p.expiresAt.toISOString() });
+          await ctx.published({ name, url: p.url, expiresAt: p.expiresAt?.toISOString() });
           ctx.data.deployIsoUrl = p.url;
         }
       } else {
@@ -266,7 +277,7 @@ export async function republishWhenGone(ctx: Ctx<VirtualMediaData>): Promise<str
 }
 
 /** Why a URL is certainly not served any more (refused, not found), or undefined: served, or not known (then nothing is redone). */
-async function noLongerServed(url: string, signal: AbortSignal): Promise<string | undefined> {
+export async function noLongerServed(url: string, signal: AbortSignal): Promise<string | undefined> {
   try {
     const res = await request(url, { method: 'GET', headers: { range: 'bytes=0-0' }, headersTimeout: 10_000, bodyTimeout: 10_000, signal });
     await res.body.dump();
@@ -365,7 +376,7 @@ export function bootFromDiskStep(): Step<DeployDeps, ServerData> {
   };
 }
 
-async function reassertBootMode(ctx: Ctx<ServerData>, bmc: Bmc): Promise<void> {
+export async function reassertBootMode(ctx: Ctx<ServerData>, bmc: Bmc): Promise<void> {
   const mode = ctx.data.bootMode;
   if (!mode) return;
   try {
@@ -374,45 +385,6 @@ async function reassertBootMode(ctx: Ctx<ServerData>, bmc: Bmc): Promise<void> {
   } catch (err) {
     if (!isBmcError(err, 'not-supported')) throw err;
   }
-}
-
-/**
- * Netboot of a partition image (iscsi_ilo): build the instance's boot ISO
- * (kernel, ramdisk, root=UUID=…), publish it, insert it, boot from CD from
- * now on. Kilo could not build a UEFI one; this builds BIOS and UEFI.
- */
-export function bootIsoStep(): Step<DeployDeps, IscsiIloData> {
-  return {
-    name: 'boot-device',
-    title: 'Build the boot ISO and boot from it from now on',
-    resumable: true,
-    timeoutMs: 1_800_000,
-    async run(ctx) {
-      const req = ctx.record.request;
-      const rootUuid = ctx.data.rootUuid;
-      if (!rootUuid) throw new DeployError('failed', 'the image was written but its root filesystem UUID is unknown: cannot build the boot ISO');
-      const { kernel, ramdisk } = await stageKernelAndRamdisk(ctx, req.instanceKernel, req.instanceRamdisk, 'instance');
-      const iso = await buildInstanceBootIso({
-        kernel,
-        ramdisk,
-        rootUuid,
-        kernelParams: req.kernelParams ?? 'nofb nomodeset vga=normal',
-        bootModes: ctx.data.bootMode ?? 'both',
-        bootLoaders: ctx.deps.settings.bootLoaders,
-      });
-      const name = objectName(ctx, 'boot.iso');
-      ctx.data.bootIsoObject = name;
-      const url = await publishTracked(ctx, name, iso, ctx.deps.settings.bootIsoTtlSeconds);
-      const bmc = await ctx.deps.bmc();
-      await reassertBootMode(ctx, bmc);
-      await whenNotInPost(ctx, 'Insert the boot ISO', () => bmc.insertVirtualMedia('cdrom', url, { bootOnce: false, writeProtect: true }));
-      await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['cdrom']));
-      await removeWorkDir(ctx);
-    },
-    async undo(ctx) {
-      await cleanupAction(ctx, () => unpublish(ctx, ctx.data.bootIsoObject));
-    },
-  };
 }
 
 // ------------------------------------------------------------------ tear-down and clean-up

@@ -59,9 +59,7 @@ export function validateDeployRamdisk(req: DeployRequest, requireKernel: boolean
 export function validatePartition(req: DeployRequest): void {
   if ((req.imageType ?? 'whole-disk') !== 'partition') return;
   if (!Number.isInteger(req.rootMb) || (req.rootMb as number) < 1) throw badInput('rootMb', 'the root partition size in MiB (a whole number) for a partition image', req.rootMb);
-  const option = req.bootOption ?? 'netboot';
-  if (option === 'local') {
-    throw badInput('bootOption', 'netboot for a partition image (local boot of a partition image needs the ramdisk to install a boot loader, which is not supported; use a whole-disk image for local boot)', option);
-  }
-  if (!req.instanceKernel || !req.instanceRamdisk) throw badInput('instanceKernel', 'the instance kernel and ramdisk (instanceKernel, instanceRamdisk) to boot a partition image over the network');
+  // Local boot: the ramdisk installs a boot loader on the disk; netboot: the instance kernel and ramdisk boot it from an ISO or PXE.
+  if ((req.bootOption ?? 'netboot') === 'local') return;
+  if (!req.instanceKernel || !req.instanceRamdisk) throw badInput('instanceKernel', 'the instance kernel and ramdisk (instanceKernel, instanceRamdisk) to boot a partition image over the network (or bootOption local)');
 }

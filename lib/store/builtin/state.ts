@@ -29,7 +29,8 @@ export interface ObjectRecord {
   size: number;
   contentType: string;
   createdAt: number;
-  expiresAt: number;
+  /** null: served until unpublished. */
+  expiresAt: number | null;
   ino: number;
   mtimeMs: number;
 }
@@ -107,7 +108,7 @@ export class StateDir {
     const kept: ObjectRecord[] = [];
     const candidates = await this.readManifest(logger);
     for (const r of candidates) {
-      if (!wellFormed(r) || r.expiresAt <= now || kept.some((k) => k.name === r.name || k.token === r.token || k.file === r.file)) continue;
+      if (!wellFormed(r) || expired(r, now) || kept.some((k) => k.name === r.name || k.token === r.token || k.file === r.file)) continue;
       try {
         const st = await lstat(this.objectPath(r.file));
         if (st.isFile() && st.size === r.size && st.ino === r.ino && st.mtimeMs === r.mtimeMs) kept.push(r);
@@ -160,11 +161,16 @@ function wellFormed(r: unknown): r is ObjectRecord {
     FILE_RE.test(o.file) &&
     Number.isSafeInteger(o.size) &&
     typeof o.contentType === 'string' &&
-    Number.isFinite(o.expiresAt) &&
+    (o.expiresAt === null || Number.isFinite(o.expiresAt)) &&
     Number.isFinite(o.createdAt) &&
     Number.isFinite(o.ino) &&
     Number.isFinite(o.mtimeMs)
   );
+}
+
+/** Past its expiry (never, for an object published until unpublished). */
+export function expired(r: Pick<ObjectRecord, 'expiresAt'>, now: number): boolean {
+  return r.expiresAt !== null && r.expiresAt <= now;
 }
 
 function validName(name: unknown): boolean {

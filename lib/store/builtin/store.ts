@@ -22,7 +22,7 @@ import { ProgressMeter } from '../progress';
 import { NameQueue } from '../queue';
 import type { MediaStore, PublishOptions, Published, StoreLogger, StoredObject } from '../types';
 import { mediaRequestHandler, type ServedObject } from './server';
-import { StateDir, type ObjectRecord } from './state';
+import { StateDir, expired, type ObjectRecord } from './state';
 
 export interface BuiltinMediaStoreOptions {
   /** Where objects and the manifest live; survives restarts. */
@@ -151,7 +151,7 @@ export class BuiltinMediaStore implements MediaStore {
           size,
           contentType,
           createdAt,
-          expiresAt: createdAt + ttl * 1000,
+          expiresAt: opts.untilUnpublished ? null : createdAt + ttl * 1000,
           ino: st.ino,
           mtimeMs: st.mtimeMs,
         };
@@ -163,7 +163,7 @@ export class BuiltinMediaStore implements MediaStore {
         if (old) await rm(this.state.objectPath(old.file), { force: true });
         this.schedule(record);
         meter.done();
-        return { url: this.urlOf(record), expiresAt: new Date(record.expiresAt), name, size };
+        return this.publishedOf(record);
       } catch (err) {
         if (source instanceof Readable) source.destroy();
         await rm(part, { force: true });
@@ -179,11 +179,27 @@ export class BuiltinMediaStore implements MediaStore {
     await this.serial(name, () => this.removeNow(name));
   }
 
+  async renew(name: string, opts: { ttlSeconds: number }): Promise<Published> {
+    checkObjectName(name);
+    const ttl = checkTtl(opts?.ttlSeconds);
+    this.assertOpen();
+    return this.serial(name, async () => {
+      const r = this.byName.get(name);
+      if (!r || expired(r, this.now())) throw new StoreError('not-found', `"${name}" is not published (any more)`, { field: 'name' });
+      if (r.expiresAt !== null) {
+        r.expiresAt = Math.max(r.expiresAt, this.now() + ttl * 1000);
+        await this.persist();
+        this.schedule(r);
+      }
+      return this.publishedOf(r);
+    });
+  }
+
   async stat(name: string): Promise<StoredObject | undefined> {
     checkObjectName(name);
     const r = this.byName.get(name);
-    if (!r || r.expiresAt <= this.now()) return undefined;
-    return { name, size: r.size, contentType: r.contentType, expiresAt: new Date(r.expiresAt) };
+    if (!r || expired(r, this.now())) return undefined;
+    return { name, size: r.size, contentType: r.contentType, expiresAt: r.expiresAt === null ? undefined : new Date(r.expiresAt) };
   }
 
   async close(): Promise<void> {
@@ -202,7 +218,7 @@ export class BuiltinMediaStore implements MediaStore {
   private resolve(token: string, name: string): ServedObject | undefined {
     const r = this.byToken.get(token);
     if (!r || r.name !== name || this.closed) return undefined;
-    if (r.expiresAt <= this.now()) {
+    if (expired(r, this.now())) {
       this.expire(r).catch(() => undefined); // expire() logs its own failures
       return undefined;
     }
@@ -248,6 +264,10 @@ export class BuiltinMediaStore implements MediaStore {
     return counter.bytes;
   }
 
+  private publishedOf(r: ObjectRecord): Published {
+    return { url: this.urlOf(r), ...(r.expiresAt === null ? {} : { expiresAt: new Date(r.expiresAt) }), name: r.name, size: r.size };
+  }
+
   private urlOf(r: ObjectRecord): string {
     return `${this.baseUrl}/${r.token}/${encodeURIComponent(r.name)}`;
   }
@@ -269,11 +289,14 @@ export class BuiltinMediaStore implements MediaStore {
   private schedule(r: ObjectRecord): void {
     const old = this.timers.get(r.name);
     if (old) clearTimeout(old);
+    this.timers.delete(r.name);
+    const at = r.expiresAt;
+    if (at === null) return;
     const t = setTimeout(() => {
       this.timers.delete(r.name);
-      if (r.expiresAt <= this.now()) this.expire(r).catch(() => undefined); // expire() logs its own failures
+      if (expired(r, this.now())) this.expire(r).catch(() => undefined); // expire() logs its own failures
       else this.schedule(r);
-    }, Math.min(Math.max(0, r.expiresAt - this.now()), MAX_TIMER_MS));
+    }, Math.min(Math.max(0, at - this.now()), MAX_TIMER_MS));
     t.unref();
     this.timers.set(r.name, t);
   }
