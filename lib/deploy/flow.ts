@@ -190,6 +190,9 @@ export type StatusKind = 'busy' | 'ok' | 'idle' | 'error';
 /** The node's status line while it goes. */
 export function progressStatus(p: DeployProgress): { kind: StatusKind; text: string } {
   if (p.state === 'deploy failed' || p.state === 'error') return { kind: 'error', text: p.step ? `failed: ${p.step}` : 'failed' };
+  // The last progress of a deploy or tear-down says its end: shown as the final status is, not as work going on.
+  if (p.state === 'active') return { kind: 'ok', text: 'active' };
+  if (p.state === 'available') return { kind: 'idle', text: 'available' };
   if (p.transfer?.percent !== undefined) return { kind: 'busy', text: `${p.stepIndex ?? '?'}/${p.stepCount} ${p.transfer.percent}%` };
   if (p.state === 'wait call-back') return { kind: 'busy', text: `${p.stepIndex ?? '?'}/${p.stepCount} wait call-back` };
   return { kind: 'busy', text: p.stepIndex ? `step ${p.stepIndex}/${p.stepCount}: ${p.step}` : p.state };
