@@ -6,13 +6,12 @@
  * image.install_bootloader; the server then boots from its disk. A
  * whole-disk image brings its own boot loader: nothing to do.
  */
-import { AgentClient } from '../agent-client';
 import { DeployError } from '../errors';
 import type { Step } from '../step';
 import type { DeployRequest } from '../types';
 import type { AgentIloData } from './data';
 import type { DeployDeps } from './deps';
-import { required } from './steps';
+import { agentClient } from './agent-connection';
 
 /** A partition image the agent writes for local boot (agent_ilo boots nothing else). */
 export function agentPartitionImage(req: DeployRequest): boolean {
@@ -43,7 +42,7 @@ export function installBootloaderStep(): Step<DeployDeps, AgentIloData> {
     timeoutMs: (ctx) => ctx.deps.settings.writeTimeoutMs,
     async run(ctx) {
       if (!agentPartitionImage(ctx.record.request)) return;
-      const agent = new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token);
+      const agent = agentClient(ctx);
       const mode = ctx.data.bootMode ?? 'bios';
       const uuids = await agent.partitionUuids(ctx.signal);
       if (!uuids.rootUuid) throw new DeployError('ramdisk', 'the agent wrote the partition image but reported no root UUID (is it an ironic-python-agent that deploys partition images?)');

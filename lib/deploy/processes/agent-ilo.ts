@@ -3,8 +3,7 @@
  * ironic-python-agent, which downloads the image itself and writes it; the
  * server then boots from its disk.
  */
-import { AgentClient, type ImageInfo } from '../agent-client';
-import { agentTrust } from '../agent-tls';
+import type { ImageInfo } from '../agent-client';
 import { agentConfigDrive } from '../config-drive/drive';
 import type { DeployProcess, Step } from '../step';
 import { badInput } from '../errors';
@@ -31,6 +30,7 @@ import {
   type Ctx,
 } from './steps';
 import { agentPartitionImage, installBootloaderStep, partitionImageInfo } from './agent-bootloader';
+import { agentClient } from './agent-connection';
 import { preflightFor } from './preflight';
 import { validateCommon, validateDeployRamdisk } from './validate';
 
@@ -55,10 +55,6 @@ function waitForAgent(): AgentStep {
 }
 
 /** The agent's command API at its callback URL, trusting the certificate its heartbeat sent, else the operator's agent CA. */
-function agentClient(ctx: Ctx<AgentIloData>): AgentClient {
-  return new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token, { trust: agentTrust(ctx.data.agentVerifyCa, ctx.deps.settings.agentCa) });
-}
-
 /** image_info for standby.prepare_image: a URL the server can fetch, and the checksum it must match. */
 async function imageInfo(ctx: Ctx<AgentIloData>): Promise<ImageInfo> {
   const req = ctx.record.request;
