@@ -8,7 +8,7 @@ import { BmcError, isBmcError } from '../../bmc/errors';
 import { readBmcState } from '../../bmc/state';
 import type { BmcState, BootMode, Bmc, PowerResult, PowerState } from '../../bmc/types';
 import { buildDeployIso } from '../../media/boot-iso';
-import { buildFloppy } from '../../media/floppy';
+import { buildFloppyImage } from '../../media/floppy';
 import type { DeployParameters } from '../../media/parameters';
 import type { ImageInput } from '../../images/reference';
 import type { Step, StepContext } from '../step';
@@ -259,7 +259,8 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) 
       const params = parameters(ctx);
       const floppyName = objectName(ctx, 'floppy.img');
       ctx.data.floppyObject = floppyName;
-      ctx.data.floppyUrl = await publishTracked(ctx, floppyName, buildFloppy(params), ttl);
+      // Streamed from its few written segments: no 1.44 MB buffer per deploy (500 at once would hold 700 MB).
+      ctx.data.floppyUrl = await publishTracked(ctx, floppyName, buildFloppyImage(params), ttl);
       const req = ctx.record.request;
       if (req.deployIso) {
         if (/^https?:\/\//i.test(req.deployIso)) {
