@@ -203,8 +203,10 @@ export class RedfishBmc implements Bmc {
 
   // ------------------------------------------------------------ virtual media
 
-  getVirtualMediaStatus(device: VirtualMediaDevice): Promise<VirtualMediaStatus> {
-    return this.vmStatusWith(this.client, parseVirtualMediaDevice(device));
+  async getVirtualMediaStatus(device: VirtualMediaDevice): Promise<VirtualMediaStatus> {
+    // Checked inside the promise: bad input is a rejection, as from every other method.
+    const d = parseVirtualMediaDevice(device);
+    return this.vmStatusWith(this.client, d);
   }
 
   private async vmStatusWith(r: RedfishCalls, d: VirtualMediaDevice): Promise<VirtualMediaStatus> {
