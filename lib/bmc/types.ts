@@ -18,6 +18,8 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Abort the wait early. */
   signal?: AbortSignal;
+  /** Wait one interval before the first read (the caller has just asked for the change: the first read would only see the old state). */
+  delayFirstRead?: boolean;
 }
 
 export interface BmcStats {
@@ -202,8 +204,11 @@ export interface BmcManagement {
   /** "normal" clears it. Refused while the host is in POST: a `busy` error with reason `host-in-post` (retryable). */
   setOneTimeBoot(device: BootDevice | 'normal'): Promise<void>;
   getPersistentBootOrder(): Promise<BootOrderEntry[]>;
-  /** Put these device classes first, in this order (UEFI: the matching entries). Refused in POST like one-time boot. */
-  setPersistentBootOrder(devices: BootDevice[]): Promise<void>;
+  /**
+   * Put these device classes first, in this order (UEFI: the matching entries). Refused in POST like one-time boot.
+   * `current`: the entries as just read (readState), to save reading them again.
+   */
+  setPersistentBootOrder(devices: BootDevice[], current?: BootOrderEntry[]): Promise<void>;
 
   getLicence(): Promise<LicenceInfo>;
   getHealth(): Promise<HealthReport>;
@@ -218,6 +223,32 @@ export interface BmcManagement {
   attachDeployMedia(media: DeployMedia): Promise<DeployMediaResult>;
   /** Eject both drives; empty drives are fine. */
   detachDeployMedia(): Promise<void>;
+}
+
+/** What readState reads: each flag (or drive) named is read, in as few requests as the protocol allows. */
+export interface BmcStateQuery {
+  power?: boolean;
+  bootMode?: boolean;
+  hostInfo?: boolean;
+  /** The drives whose virtual-media status to read. */
+  virtualMedia?: VirtualMediaDevice[];
+  oneTimeBoot?: boolean;
+  persistentBootOrder?: boolean;
+  licence?: boolean;
+}
+
+export interface BmcState {
+  powerState?: PowerState;
+  /** Absent when the firmware has no boot-mode control (then `bootModeSupported` is false). */
+  bootMode?: BootModeStatus;
+  bootModeSupported?: boolean;
+  hostInfo?: HostInfo;
+  virtualMedia?: Partial<Record<VirtualMediaDevice, VirtualMediaStatus>>;
+  oneTimeBoot?: BootDevice | 'normal' | string;
+  persistentBootOrder?: BootOrderEntry[];
+  licence?: LicenceInfo;
+  /** Requests it took. */
+  requests: number;
 }
 
 export interface Bmc extends BmcManagement {
@@ -238,6 +269,13 @@ export interface Bmc extends BmcManagement {
   coldBoot(): Promise<PowerResult>;
   /** Poll until the power state equals `target`; rejects with a `timeout` BmcError. */
   waitForPowerState(target: PowerState, options: WaitOptions): Promise<PowerState>;
+
+  /**
+   * Several reads at once (RIBCL: one request, two on firmware without
+   * boot-mode commands; Redfish: each resource read once, side by side).
+   * Optional: a Bmc without it is read call by call (see lib/bmc/state.ts).
+   */
+  readState?(query: BmcStateQuery): Promise<BmcState>;
 
   readonly stats: BmcStats;
   /** Release connections (and sessions). The client cannot be used afterwards. */

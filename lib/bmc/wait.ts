@@ -14,6 +14,7 @@ export async function pollPowerState(
   const deadline = Date.now() + options.timeoutMs;
   let last: PowerState | undefined;
   let lastError: unknown;
+  if (options.delayFirstRead) await sleep(Math.min(interval, options.timeoutMs), options.signal);
   for (;;) {
     if (options.signal?.aborted) throw new BmcError('timeout', `waiting for power ${target} was cancelled`, { target: where });
     try {

@@ -52,12 +52,23 @@ export function statusOf(r: DeployRecord): DeployStatus {
     stepCount: r.steps.length,
     lastError: r.lastError,
     failedStep: r.failedStep,
+    consoleTail: (r.state === 'deploy failed' || r.state === 'error') && r.consoleTail?.length ? [...r.consoleTail] : undefined,
     cleanup: r.cleanup,
     result: r.data.result,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     finishedAt: r.finishedAt,
   };
+}
+
+/** Console lines a record keeps: enough to see why a ramdisk never called back. */
+export const CONSOLE_TAIL_LINES = 100;
+
+/** One more console line on a running deploy's record (the oldest dropped past CONSOLE_TAIL_LINES). */
+export function addConsoleLine(r: DeployRecord, line: string): void {
+  const tail = (r.consoleTail ??= []);
+  tail.push(line);
+  if (tail.length > CONSOLE_TAIL_LINES) tail.splice(0, tail.length - CONSOLE_TAIL_LINES);
 }
 
 export function progressOf(r: DeployRecord, message: string, transfer?: DeployProgress['transfer']): DeployProgress {

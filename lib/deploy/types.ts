@@ -128,6 +128,12 @@ export interface DeployRecord {
   lastError?: string;
   failedStep?: string;
   cleanup?: CleanupState;
+  /**
+   * The last lines (at most CONSOLE_TAIL_LINES) of the server's serial
+   * console while the deploy ran, when a console is configured for it;
+   * as the console gave them (it echoes no typed password).
+   */
+  consoleTail?: string[];
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -161,6 +167,8 @@ export interface DeployStatus {
   stepCount: number;
   lastError?: string;
   failedStep?: string;
+  /** A failed deploy: the last console lines of its server (see DeployRecord.consoleTail), next to the failed step. */
+  consoleTail?: string[];
   cleanup?: CleanupState;
   result?: DeployResult;
   createdAt: string;

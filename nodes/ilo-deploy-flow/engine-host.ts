@@ -15,7 +15,10 @@ import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
 import { parseRequiredTools, type ToolRequirement } from '../../lib/deploy/preflight';
 import { deployProcesses, type DeployDeps, type DeploySettings, type MediaPort } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
-import type { DeployMethod, DeployRecord } from '../../lib/deploy/types';
+import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from '../../lib/deploy/types';
+import { addConsoleLine } from '../../lib/deploy/records';
+import type { ConsoleAttachment } from '../../lib/console';
+import { consoleHub, consoleKeyOf } from '../common/console';
 import type { IloConfigNode } from '../common/node-red';
 import type { MediaStoreNode } from '../ilo-media-store/types';
 
@@ -62,6 +65,53 @@ async function waitForNode<T extends Node>(RED: NodeAPI, id: string | undefined,
   throw new DeployError('failed', `${what}: the configuration node ${id} no longer exists`);
 }
 
+/**
+ * Deploys as resolveDeps last saw them (the engine's own record objects),
+ * and the console each running one holds: its lines go on the record, so a
+ * failed deploy's status carries the last of them.
+ */
+const consoleWatch = new Map<string, { record: DeployRecord; attachment?: ConsoleAttachment; stop?: () => void }>();
+
+/** Forget a deploy that never ran (refused before it started): after this long without progress. */
+const UNSTARTED_FORGET_MS = 10 * 60_000;
+
+function noteRecord(record: DeployRecord): void {
+  if (consoleWatch.get(record.id)?.record === record) return;
+  stopConsole(record.id);
+  consoleWatch.set(record.id, { record });
+  setTimeout(() => {
+    const w = consoleWatch.get(record.id);
+    if (w?.record === record && !w.attachment) consoleWatch.delete(record.id);
+  }, UNSTARTED_FORGET_MS).unref();
+}
+
+/** On a deploy's first progress: hold its server's console (when one is configured) and keep its lines on the record. */
+function startConsole(RED: NodeAPI, p: DeployProgress): void {
+  const w = consoleWatch.get(p.deployId);
+  // Not a run: the upkeep of an active deploy, or the last word of one that ended.
+  if (!w || w.attachment || ['active', 'available', 'deploy failed', 'error'].includes(p.state)) return;
+  const key = consoleKeyOf(w.record.refs.server);
+  if (!key || !consoleHub(RED).resolveTarget(key)) return;
+  try {
+    const attachment = consoleHub(RED).attach(key, { name: `deploy ${w.record.id}`, kind: 'deploy' });
+    const onLine = (line: string): void => addConsoleLine(w.record, line);
+    attachment.console.on('line', onLine);
+    w.attachment = attachment;
+    w.stop = () => {
+      attachment.console.off('line', onLine);
+      attachment.detach();
+    };
+  } catch (err) {
+    RED.log.warn(`[ilo-deploy] deploy ${w.record.id}: its console cannot be followed: ${(err as Error).message}`);
+  }
+}
+
+function stopConsole(deployId: string): void {
+  const w = consoleWatch.get(deployId);
+  consoleWatch.delete(deployId);
+  w?.stop?.();
+}
+
 export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
   if (engine) return engine;
   const dir = baseDir(RED);
@@ -73,6 +123,7 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
     requireAgentTls: agentTls(RED).requireTls,
     log,
     async resolveDeps(record: DeployRecord): Promise<DeployDeps> {
+      noteRecord(record);
       // The agent CA is the runtime's as it is now (a CA renewed since the deploy started is the one used).
       const settings = { ...(JSON.parse(record.refs.settings ?? '{}') as DeploySettings), agentCa: agentTls(RED).ca };
       return {
@@ -84,6 +135,8 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
   });
   // Every ilo-deploy-flow node listens for progress and results: a flow may hold many.
   engine.setMaxListeners(0);
+  engine.on('progress', (p: DeployProgress) => startConsole(RED, p));
+  engine.on('finished', (s: DeployStatus) => stopConsole(s.deployId));
   starting = engine.start().then(
     ({ resumed, failed }) => {
       if (resumed.length) RED.log.info(`[ilo-deploy] resumed ${resumed.length} deploy(s) after the restart`);
@@ -142,4 +195,5 @@ export async function resetEngineForRestart(): Promise<void> {
   tools = undefined;
   agentTlsSettings = undefined;
   await e?.stop();
+  for (const id of [...consoleWatch.keys()]) stopConsole(id);
 }

@@ -26,12 +26,13 @@ export interface ProbeLine {
 
 type Call = (bmc: Bmc) => Promise<unknown>;
 
-function calls(protocol: 'ribcl' | 'redfish', iso: string, floppy: string): Record<string, Call> {
-  // RIBCL's batched read (one request for power, boot mode, host data, drives, one-time boot and licence) is its own method.
-  const ribclOnly: Record<string, Call> =
-    protocol === 'ribcl' ? { readState: (b) => (b as RibclBmc).readState({ power: true, bootMode: true, hostInfo: true, virtualMedia: ['cdrom', 'floppy'], oneTimeBoot: true, licence: true }) } : {};
+function calls(iso: string, floppy: string): Record<string, Call> {
+  // The batched read (RIBCL: one request for power, boot mode, host data, drives, one-time boot, boot order and licence; Redfish: each resource once).
+  const batched: Record<string, Call> = {
+    readState: (b) => b.readState!({ power: true, bootMode: true, hostInfo: true, virtualMedia: ['cdrom', 'floppy'], oneTimeBoot: true, persistentBootOrder: true, licence: true }),
+  };
   return {
-    ...ribclOnly,
+    ...batched,
     getPowerState: (b) => b.getPowerState(),
     powerOn: (b) => b.powerOn(),
     powerOff: (b) => b.powerOff(),
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
       };
       // The iLO refuses the request: insufficient privilege (never retried by either client).
       const refusal = protocol === 'ribcl' ? { kind: 'error' as const, status: 0x23, message: 'User does NOT have correct privilege for action.' } : { kind: 'error' as const, status: 403, message: 'Base.1.4.InsufficientPrivilege' };
-      for (const [method, call] of Object.entries(calls(protocol, iso, floppy))) {
+      for (const [method, call] of Object.entries(calls(iso, floppy))) {
         // How many requests the call makes when nothing fails (a fresh client: logins and discovery count).
         ilo.server.resetState();
         const counting = client();

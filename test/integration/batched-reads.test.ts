@@ -84,6 +84,53 @@ describe('batched reads', () => {
     await bmc.close();
   });
 
+  test('RIBCL readState with the persistent boot order: still one request, the order as getPersistentBootOrder gives it', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = new RibclBmc(endpoint(ilo));
+    const single = await bmc.getPersistentBootOrder();
+    const sent = ilo.server.requests.ribcl;
+    const state = await bmc.readState({ persistentBootOrder: true, bootMode: true, power: true });
+    assert.equal(ilo.server.requests.ribcl - sent, 1);
+    assert.deepEqual(state.persistentBootOrder, single);
+    await bmc.close();
+  });
+
+  test('Redfish readState: power, host data, licence, boot mode, boot order and one-time boot as the single reads say, the computer system read once', async () => {
+    const ilo = fleet.ilos[1]!;
+    const bmc = new RedfishBmc(endpoint(ilo));
+    const single = {
+      powerState: await bmc.getPowerState(),
+      hostInfo: await bmc.getHostInfo(),
+      licence: await bmc.getLicence(),
+      bootMode: await bmc.getBootMode(),
+      persistentBootOrder: await bmc.getPersistentBootOrder(),
+      oneTimeBoot: await bmc.getOneTimeBoot(),
+    };
+    const reads: string[] = [];
+    const get = bmc.redfish.get.bind(bmc.redfish);
+    bmc.redfish.get = (path: string, what?: string) => (reads.push(path.toLowerCase().replace(/\/?(\?.*)?$/, '')), get(path, what));
+    const state = await bmc.readState({ power: true, hostInfo: true, licence: true, bootMode: true, persistentBootOrder: true, oneTimeBoot: true });
+    assert.deepEqual({ ...state, requests: undefined, bootModeSupported: undefined }, { ...single, requests: undefined, bootModeSupported: undefined });
+    assert.equal(state.bootModeSupported, true);
+    assert.equal(reads.filter((r) => r === '/redfish/v1/systems/1').length, 1, `the system read once: ${reads.join(', ')}`);
+    assert.equal(new Set(reads).size, reads.length, `no resource read twice: ${reads.join(', ')}`);
+    assert.equal(state.requests, reads.length);
+    await bmc.close();
+  });
+
+  test('Redfish readState on a fresh client: what discovery reads in full is not read again', async () => {
+    const ilo = fleet.ilos[1]!;
+    const bmc = new RedfishBmc(endpoint(ilo));
+    const reads: string[] = [];
+    const get = bmc.redfish.get.bind(bmc.redfish);
+    bmc.redfish.get = (path: string, what?: string) => (reads.push(path.toLowerCase().replace(/\/?(\?.*)?$/, '')), get(path, what));
+    const state = await bmc.readState({ power: true, hostInfo: true, licence: true, bootMode: true });
+    assert.equal(state.powerState, await bmc.getPowerState());
+    const seen = reads.slice(0, -1); // the last is the getPowerState just above
+    assert.equal(new Set(seen).size, seen.length, `no resource read twice: ${seen.join(', ')}`);
+    await bmc.close();
+  });
+
   test('Redfish read scope: a collection with its members in one request where $expand works', async () => {
     const ilo = fleet.ilos[1]!;
     const bmc = new RedfishBmc(endpoint(ilo));

@@ -231,7 +231,9 @@ describe('deploy failures: every path cleans up', () => {
     const server = lab.fleet.ilos[0]!.server;
     const flaky = { kind: 'error' as const, status: 0x0004, message: 'Internal error (simulated fault)' };
     server.faults.add({ ...flaky, command: 'EJECT_VIRTUAL_MEDIA', times: 2 });
-    server.faults.add({ ...flaky, command: 'HOLD_PWR_BTN', after: 1, times: 1 }); // the deploy's own power-off goes through
+    // The tests before left the server off: the deploy reads it off and sends no power-off of its own, so the first is the clean-up's.
+    assert.equal(server.powerState, 'off');
+    server.faults.add({ ...flaky, command: 'HOLD_PWR_BTN', times: 1 });
     failAfter.method = 'agent_ilo';
     failAfter.step = 'attach-media';
     const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: makeImage(lab.dir, 'flaky.img').path, deployIso: a.deployIso });

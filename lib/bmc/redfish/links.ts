@@ -25,6 +25,7 @@ export const obj = (v: unknown): JsonObject => (v && typeof v === 'object' && !A
 
 export class RedfishLinks {
   private readonly cache = new Map<string, Promise<unknown>>();
+  private readonly watchers = new Set<(path: string, doc: JsonObject) => void>();
 
   constructor(
     private readonly client: RedfishClient,
@@ -44,6 +45,21 @@ export class RedfishLinks {
     return p;
   }
 
+  /**
+   * Be told of each resource discovery reads in full while `fn` is watching
+   * (a read scope takes them, so that a discovery and a read of the same
+   * resource in one scope cost one request). Returns the unwatch function.
+   */
+  watch(fn: (path: string, doc: JsonObject) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  private seen(path: string, doc: JsonObject): JsonObject {
+    for (const w of this.watchers) w(path, doc);
+    return doc;
+  }
+
   private missing(what: string): BmcError {
     return new BmcError('not-supported', `this iLO's Redfish service has no ${what}`, { target: this.client.target });
   }
@@ -61,7 +77,7 @@ export class RedfishLinks {
     const id = odataId(first);
     if (!first || !id) throw this.missing(what);
     // An iLO that did not expand gives only the link: fetch the member.
-    return Object.keys(first).length > 1 ? first : this.client.get(id, `read the ${what}`);
+    return this.seen(id, Object.keys(first).length > 1 ? first : await this.client.get(id, `read the ${what}`));
   }
 
   /** The ComputerSystem as first seen (for what never changes: links, UEFI class, action targets). */
@@ -101,7 +117,7 @@ export class RedfishLinks {
     return this.once('bios', async () => {
       const current = odataId((await this.system()).Bios);
       if (!current) throw this.missing('BIOS resource');
-      const doc = await this.client.get(current, 'read the BIOS settings');
+      const doc = this.seen(current, await this.client.get(current, 'read the BIOS settings'));
       const pending = odataId(obj(doc['@Redfish.Settings']).SettingsObject);
       if (!pending) throw this.missing('pending BIOS settings object');
       return { current, pending };

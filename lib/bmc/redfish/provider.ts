@@ -6,7 +6,7 @@
  */
 import { REDFISH_TARGET, classifyBootDescription, deviceFromRedfishTarget, generationOf, notConfigured, orderFor } from '../boot-devices';
 import type { IloEndpoint } from '../endpoint';
-import { BmcError } from '../errors';
+import { BmcError, isBmcError } from '../errors';
 import {
   checkBootOnce,
   checkDeployMedia,
@@ -21,6 +21,8 @@ import {
 import { IloHttpClient } from '../transport';
 import type {
   Bmc,
+  BmcState,
+  BmcStateQuery,
   BmcStats,
   BootDevice,
   BootMode,
@@ -45,6 +47,7 @@ import { RedfishClient, type JsonObject, type RedfishAuth } from './client';
 import { hasMessage } from './errors';
 import { healthFromRedfish } from './health';
 import { RedfishLinks, obj, odataId } from './links';
+import { RedfishReadScope, type RedfishCalls } from './read-scope';
 
 export interface RedfishOptions {
   /** "session" (default: one session, deleted on close) or "basic" (credentials on every request). */
@@ -89,14 +92,58 @@ export class RedfishBmc implements Bmc {
     return this.client;
   }
 
-  private async system(): Promise<JsonObject> {
-    return this.client.get(await this.links.systemUri(), 'read the computer system');
+  private async system(r: RedfishCalls = this.client): Promise<JsonObject> {
+    return r.get(await this.links.systemUri(), 'read the computer system');
+  }
+
+  /**
+   * Several reads side by side through one read scope: a resource two of
+   * them need (the computer system: power, boot override, boot order, model)
+   * is fetched once.
+   */
+  async readState(query: BmcStateQuery): Promise<BmcState> {
+    if (typeof query !== 'object' || query === null) throw new TypeError('readState: expected an object naming what to read');
+    const before = this.stats.requests;
+    const scope = new RedfishReadScope(this.client);
+    const unwatch = this.links.watch((path, doc) => scope.seed(path, doc));
+    const devices = [...new Set((query.virtualMedia ?? []).map((d) => parseVirtualMediaDevice(d)))];
+    const state: BmcState = { requests: 0 };
+    const bootMode = async (): Promise<void> => {
+      try {
+        state.bootMode = await this.bootModeWith(scope);
+        state.bootModeSupported = true;
+      } catch (err) {
+        if (!isBmcError(err, 'not-supported')) throw err;
+        state.bootModeSupported = false;
+      }
+    };
+    try {
+      await together(
+        query.power ? this.system(scope).then((s) => void (state.powerState = this.powerOf(s))) : Promise.resolve(),
+        query.oneTimeBoot ? this.system(scope).then((s) => void (state.oneTimeBoot = oneTimeBootOf(s))) : Promise.resolve(),
+        query.hostInfo ? this.hostInfoWith(scope).then((h) => void (state.hostInfo = h)) : Promise.resolve(),
+        query.licence ? this.licenceWith(scope).then((l) => void (state.licence = l)) : Promise.resolve(),
+        query.persistentBootOrder ? this.bootOrderWith(scope).then((o) => void (state.persistentBootOrder = o)) : Promise.resolve(),
+        query.bootMode ? bootMode() : Promise.resolve(),
+        devices.length
+          ? Promise.all(devices.map(async (d) => [d, await this.vmStatusWith(scope, d)] as const)).then((l) => void (state.virtualMedia = Object.fromEntries(l)))
+          : Promise.resolve(),
+      );
+    } finally {
+      unwatch();
+    }
+    state.requests = this.stats.requests - before;
+    return state;
   }
 
   // ------------------------------------------------------------ power
 
   async getPowerState(): Promise<PowerState> {
-    const reported = (await this.system()).PowerState;
+    return this.powerOf(await this.system());
+  }
+
+  private powerOf(system: JsonObject): PowerState {
+    const reported = system.PowerState;
     if (typeof reported !== 'string') {
       throw new BmcError('protocol', `iLO reported a power state that is not a string (${reported === null ? 'null' : typeof reported})`, { target: this.target });
     }
@@ -157,9 +204,14 @@ export class RedfishBmc implements Bmc {
   // ------------------------------------------------------------ virtual media
 
   async getVirtualMediaStatus(device: VirtualMediaDevice): Promise<VirtualMediaStatus> {
+    // Checked inside the promise: bad input is a rejection, as from every other method.
     const d = parseVirtualMediaDevice(device);
+    return this.vmStatusWith(this.client, d);
+  }
+
+  private async vmStatusWith(r: RedfishCalls, d: VirtualMediaDevice): Promise<VirtualMediaStatus> {
     const links = (await this.links.virtualMedia())[d];
-    return vmStatus(d, await this.client.get(links.member, `read the ${d} drive`));
+    return vmStatus(d, await r.get(links.member, `read the ${d} drive`));
   }
 
   /** InsertMedia; an inserted image is ejected first, as the iLO wants (reference §4.6). */
@@ -237,13 +289,17 @@ export class RedfishBmc implements Bmc {
 
   // ------------------------------------------------------------ boot
 
-  async getBootMode(): Promise<BootModeStatus> {
+  getBootMode(): Promise<BootModeStatus> {
+    return this.bootModeWith(this.client);
+  }
+
+  private async bootModeWith(r: RedfishCalls): Promise<BootModeStatus> {
     // UEFI class 3 (iLO 6 on Gen11): UEFI only, and the ROM has no BootMode attribute to read.
     if ((await this.links.uefiClass()) === 3) return { current: 'uefi', pending: 'uefi', supported: 'uefi-only' };
     const bios = await this.links.bios();
     const [current, pending, uefiClass] = await together(
-      this.client.get(bios.current, 'read the BIOS boot mode'),
-      this.client.get(bios.pending, 'read the pending BIOS boot mode'),
+      r.get(bios.current, 'read the BIOS boot mode'),
+      r.get(bios.pending, 'read the pending BIOS boot mode'),
       this.links.uefiClass(),
     );
     const mode = (doc: JsonObject): BootMode | 'unknown' => {
@@ -274,11 +330,7 @@ export class RedfishBmc implements Bmc {
   }
 
   async getOneTimeBoot(): Promise<BootDevice | 'normal' | string> {
-    const boot = obj((await this.system()).Boot);
-    if (boot.BootSourceOverrideEnabled !== 'Once') return 'normal';
-    const target = String(boot.BootSourceOverrideTarget ?? 'None');
-    if (target === 'None') return 'normal';
-    return deviceFromRedfishTarget(target) ?? target.toLowerCase();
+    return oneTimeBootOf(await this.system());
   }
 
   async setOneTimeBoot(device: BootDevice | 'normal'): Promise<void> {
@@ -287,13 +339,17 @@ export class RedfishBmc implements Bmc {
     await this.client.patch(await this.links.systemUri(), { Boot: boot }, 'set the one-time boot');
   }
 
-  async getPersistentBootOrder(): Promise<BootOrderEntry[]> {
+  getPersistentBootOrder(): Promise<BootOrderEntry[]> {
+    return this.bootOrderWith(this.client);
+  }
+
+  private async bootOrderWith(r: RedfishCalls): Promise<BootOrderEntry[]> {
     // The boot-options read is started inside its own async function: were its
     // URI awaited in the argument list, a failure there would leave the
     // system read already started and unhandled.
     const [system, options] = await together(
-      this.system(),
-      (async () => this.client.get(`${await this.links.bootOptions()}?$expand=.`, 'read the boot options'))(),
+      this.system(r),
+      (async () => r.get(`${await this.links.bootOptions()}?$expand=.`, 'read the boot options'))(),
     );
     const names = new Map<string, string>();
     // An iLO that ignores $expand lists only links: read the members (in parallel), as getHostInfo does.
@@ -301,7 +357,7 @@ export class RedfishBmc implements Bmc {
       (Array.isArray(options.Members) ? options.Members : []).map((m) => {
         const o = obj(m);
         const id = odataId(o);
-        return Object.keys(o).length <= 1 && id ? this.client.get(id, 'read a boot option') : Promise.resolve(o);
+        return Object.keys(o).length <= 1 && id ? r.get(id, 'read a boot option') : Promise.resolve(o);
       }),
     );
     for (const o of members) {
@@ -314,9 +370,9 @@ export class RedfishBmc implements Bmc {
     });
   }
 
-  async setPersistentBootOrder(devices: BootDevice[]): Promise<void> {
+  async setPersistentBootOrder(devices: BootDevice[], current?: BootOrderEntry[]): Promise<void> {
     const wanted = parseBootDevices(devices);
-    const entries = await this.getPersistentBootOrder();
+    const entries = current ?? (await this.getPersistentBootOrder());
     const { ids, missing } = orderFor(entries, wanted);
     if (missing.length > 0) throw notConfigured(missing);
     // The whole order: the wanted entries first, the others after, as they were.
@@ -326,8 +382,12 @@ export class RedfishBmc implements Bmc {
 
   // ------------------------------------------------------------ licence, health, host
 
-  async getLicence(): Promise<LicenceInfo> {
-    const doc = await this.client.get(await this.links.licence(), 'read the licence');
+  getLicence(): Promise<LicenceInfo> {
+    return this.licenceWith(this.client);
+  }
+
+  private async licenceWith(r: RedfishCalls): Promise<LicenceInfo> {
+    const doc = await r.get(await this.links.licence(), 'read the licence');
     const type = String(doc.License ?? doc.LicenseString ?? '').trim();
     const tierCode = String(doc.LicenseTier ?? '').toUpperCase();
     const tier: LicenceInfo['tier'] = /ADV/.test(tierCode) ? 'advanced' : tierCode === 'ESS' ? 'essentials' : /STD/.test(tierCode) ? 'standard' : /advanced/i.test(type) ? 'advanced' : 'other';
@@ -346,17 +406,21 @@ export class RedfishBmc implements Bmc {
     return healthFromRedfish(thermal, power, system);
   }
 
-  async getHostInfo(): Promise<HostInfo> {
+  getHostInfo(): Promise<HostInfo> {
+    return this.hostInfoWith(this.client);
+  }
+
+  private async hostInfoWith(r: RedfishCalls): Promise<HostInfo> {
     const nicsUri = await this.links.ethernetInterfaces();
     const [system, manager, nicDoc] = await together(
-      this.system(),
+      this.system(r),
       this.links.manager(),
-      nicsUri ? this.client.get(`${nicsUri}?$expand=.`, 'read the host NICs') : Promise.resolve({} as JsonObject),
+      nicsUri ? r.get(`${nicsUri}?$expand=.`, 'read the host NICs') : Promise.resolve({} as JsonObject),
     );
     const nics: NicInfo[] = [];
     for (const m of Array.isArray(nicDoc.Members) ? nicDoc.Members : []) {
       let n = obj(m);
-      if (Object.keys(n).length <= 1 && odataId(n)) n = await this.client.get(odataId(n) as string, 'read a host NIC');
+      if (Object.keys(n).length <= 1 && odataId(n)) n = await r.get(odataId(n) as string, 'read a host NIC');
       const mac = typeof n.MACAddress === 'string' ? normaliseMac(n.MACAddress) : undefined;
       if (mac) nics.push({ port: String(n.Id ?? nics.length + 1), mac });
     }
@@ -378,6 +442,14 @@ export class RedfishBmc implements Bmc {
     await this.client.close();
     await this.http.close();
   }
+}
+
+function oneTimeBootOf(system: JsonObject): BootDevice | 'normal' | string {
+  const boot = obj(system.Boot);
+  if (boot.BootSourceOverrideEnabled !== 'Once') return 'normal';
+  const target = String(boot.BootSourceOverrideTarget ?? 'None');
+  if (target === 'None') return 'normal';
+  return deviceFromRedfishTarget(target) ?? target.toLowerCase();
 }
 
 /** RIBCL-style status from a VirtualMedia member, as proliantutils synthesises it. */

@@ -62,6 +62,12 @@ export class RedfishReadScope {
     );
   }
 
+  /** A resource read just now by other means (discovery): served from the scope, unless already read in it. */
+  seed(path: string, doc: JsonObject): void {
+    const key = keyOf(path);
+    if (!this.reads.has(key)) this.reads.set(key, Promise.resolve(doc));
+  }
+
   /** Forget every read (the next get asks the iLO again). */
   forget(): void {
     this.reads.clear();

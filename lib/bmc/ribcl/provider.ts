@@ -242,10 +242,10 @@ export class RibclBmc implements Bmc {
     return decodePersistentBoot(await this.client.send([m.getPersistentBoot()]), this.target);
   }
 
-  /** Two requests: the current entries (UEFI ids differ per server), then the new order. */
-  async setPersistentBootOrder(devices: BootDevice[]): Promise<void> {
+  /** Two requests: the current entries (UEFI ids differ per server; none when given), then the new order. */
+  async setPersistentBootOrder(devices: BootDevice[], current?: BootOrderEntry[]): Promise<void> {
     const wanted = parseBootDevices(devices);
-    const entries = await this.getPersistentBootOrder();
+    const entries = current ?? (await this.getPersistentBootOrder());
     const { ids, missing } = orderFor(entries, wanted);
     if (missing.length > 0) throw notConfigured(missing);
     await this.client.send([m.setPersistentBoot(ids)]);

@@ -1,7 +1,7 @@
 /**
  * Several RIBCL reads in one request: everything a step needs to know
  * about a server (power, boot mode, host data, virtual media, one-time
- * boot, licence) for the price of one TLS handshake, where asking each
+ * boot, persistent boot order, licence) for the price of one TLS handshake, where asking each
  * costs one each. Firmware without the boot-mode commands (iLO 3, some
  * iLO 4) refuses the whole request; it is then asked once more without
  * them, and the answer says boot modes are not supported.
@@ -9,35 +9,17 @@
 import { generationOf } from '../boot-devices';
 import { isBmcError } from '../errors';
 import { parseVirtualMediaDevice } from '../management-input';
-import type { BootDevice, BootModeStatus, HostInfo, LicenceInfo, PowerState, VirtualMediaDevice, VirtualMediaStatus } from '../types';
+import type { BmcState, BmcStateQuery, HostInfo, VirtualMediaDevice } from '../types';
 import type { RibclClient } from './client';
 import { decodePowerState, ribcl } from './commands';
 import { decodeHostData, nicsFromSmbios, smbiosField } from './health';
-import { decodeBootMode, decodeFwVersion, decodeLicences, decodeOneTimeBoot, decodeProductName, decodeVmStatus, ribclManagement as m } from './management';
+import { decodeBootMode, decodeFwVersion, decodeLicences, decodeOneTimeBoot, decodePersistentBoot, decodeProductName, decodeVmStatus, ribclManagement as m } from './management';
 import type { RibclCommand, RibclReply } from './protocol';
 
-export interface RibclStateQuery {
-  power?: boolean;
-  bootMode?: boolean;
-  hostInfo?: boolean;
-  /** The drives whose virtual-media status to read. */
-  virtualMedia?: VirtualMediaDevice[];
-  oneTimeBoot?: boolean;
-  licence?: boolean;
-}
+/** What to read (see BmcStateQuery). */
+export type RibclStateQuery = BmcStateQuery;
 
-export interface RibclState {
-  powerState?: PowerState;
-  /** Absent when the firmware has no boot-mode commands (then `bootModeSupported` is false). */
-  bootMode?: BootModeStatus;
-  bootModeSupported?: boolean;
-  hostInfo?: HostInfo;
-  virtualMedia?: Partial<Record<VirtualMediaDevice, VirtualMediaStatus>>;
-  oneTimeBoot?: BootDevice | 'normal' | string;
-  licence?: LicenceInfo;
-  /** RIBCL requests it took: 1, or 2 when boot modes were refused. */
-  requests: number;
-}
+export type RibclState = BmcState;
 
 function commandsFor(q: RibclStateQuery, devices: VirtualMediaDevice[], withBootMode: boolean): RibclCommand[] {
   const commands: RibclCommand[] = [];
@@ -45,6 +27,7 @@ function commandsFor(q: RibclStateQuery, devices: VirtualMediaDevice[], withBoot
   if (q.hostInfo) commands.push(m.getProductName(), m.getHostData(), m.getFwVersion());
   for (const d of devices) commands.push(m.getVmStatus(d));
   if (q.oneTimeBoot) commands.push(m.getOneTimeBoot());
+  if (q.persistentBootOrder) commands.push(m.getPersistentBoot());
   if (q.licence) commands.push(m.getAllLicenses());
   // Last: on firmware that refuses them, nothing before is lost by asking again without.
   if (withBootMode) commands.push(m.getCurrentBootMode(), m.getPendingBootMode(), m.getSupportedBootMode());
@@ -74,6 +57,7 @@ export async function readRibclState(client: RibclClient, query: RibclStateQuery
   if (query.hostInfo) state.hostInfo = decodeHostInfo(reply, target);
   if (devices.length) state.virtualMedia = Object.fromEntries(devices.map((d) => [d, decodeVmStatus(reply, d, target)]));
   if (query.oneTimeBoot) state.oneTimeBoot = decodeOneTimeBoot(reply, target);
+  if (query.persistentBootOrder) state.persistentBootOrder = decodePersistentBoot(reply, target);
   if (query.licence) state.licence = decodeLicences(reply, target);
   if (query.bootMode) {
     state.bootModeSupported = withBootMode;

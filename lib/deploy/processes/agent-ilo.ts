@@ -10,6 +10,7 @@ import { badInput } from '../errors';
 import type { AgentIloData } from './data';
 import type { DeployDeps } from './deps';
 import {
+  alreadyIn,
   attachMediaStep,
   bootFromDiskStep,
   bootModeStep,
@@ -24,6 +25,7 @@ import {
   publishDeployMediaStep,
   republishWhenGone,
   required,
+  takeFreshPowerState,
   teardownMedia,
   teardownPowerOff,
   unpublish,
@@ -124,21 +126,23 @@ function rebootIntoInstance(): AgentStep {
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
       const { powerTimeoutMs, pollIntervalMs } = ctx.deps.settings;
-      if ((await bmc.getPowerState()) === 'on' && !ctx.data.rebooted) {
+      // Read by the boot-device step just before, in the same run; read here after a resume.
+      const power = takeFreshPowerState(ctx) ?? (await bmc.getPowerState());
+      if (power === 'on' && !ctx.data.rebooted) {
         try {
           await agentClient(ctx).powerOff(ctx.signal);
-          await bmc.waitForPowerState('off', { timeoutMs: Math.min(powerTimeoutMs, 120_000), intervalMs: pollIntervalMs, signal: ctx.signal });
+          // The agent has only just been asked: the first read waits one interval.
+          await bmc.waitForPowerState('off', { timeoutMs: Math.min(powerTimeoutMs, 120_000), intervalMs: pollIntervalMs, signal: ctx.signal, delayFirstRead: true });
         } catch (err) {
           // The agent could not shut down cleanly: a hard power-off, as Ironic's out-of-band fallback.
           ctx.progress(`Soft power-off did not complete (${(err as Error).message}); powering off`);
-          await bmc.powerOff();
-          await bmc.waitForPowerState('off', { timeoutMs: powerTimeoutMs, intervalMs: pollIntervalMs, signal: ctx.signal });
+          if (!alreadyIn(await bmc.powerOff(), 'off')) await bmc.waitForPowerState('off', { timeoutMs: powerTimeoutMs, intervalMs: pollIntervalMs, signal: ctx.signal, delayFirstRead: true });
         }
       }
       ctx.data.rebooted = true;
       await ctx.save();
-      await bmc.powerOn();
-      await bmc.waitForPowerState('on', { timeoutMs: powerTimeoutMs, intervalMs: pollIntervalMs, signal: ctx.signal });
+      // RIBCL reads the power state back in the same request: no wait when it is on already.
+      if (!alreadyIn(await bmc.powerOn(), 'on')) await bmc.waitForPowerState('on', { timeoutMs: powerTimeoutMs, intervalMs: pollIntervalMs, signal: ctx.signal, delayFirstRead: true });
     },
   };
 }

@@ -4,10 +4,11 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isBmcError } from '../../bmc/errors';
-import type { BootMode, Bmc } from '../../bmc/types';
+import { BmcError, isBmcError } from '../../bmc/errors';
+import { readBmcState } from '../../bmc/state';
+import type { BmcState, BootMode, Bmc, PowerResult, PowerState } from '../../bmc/types';
 import { buildDeployIso } from '../../media/boot-iso';
-import { buildFloppy } from '../../media/floppy';
+import { buildFloppyImage } from '../../media/floppy';
 import type { DeployParameters } from '../../media/parameters';
 import type { ImageInput } from '../../images/reference';
 import type { Step, StepContext } from '../step';
@@ -95,11 +96,46 @@ export function mediaTtlSeconds(ctx: Ctx): number {
   return Math.ceil((ctx.deps.settings.callbackTimeoutMs + ctx.deps.settings.writeTimeoutMs) / 1000) + 600;
 }
 
+/** The iLO said the server already was in the state asked for ("Host power is already OFF."). */
+export function wasAlready(r: PowerResult, state: PowerState): boolean {
+  return r.warnings.some((w) => new RegExp(`already ${state}\\b`, 'i').test(w));
+}
+
+/** The server is in `state` after the action: read back with it (RIBCL), or it already was. */
+export function alreadyIn(r: PowerResult, state: PowerState): boolean {
+  return r.powerState === state || wasAlready(r, state);
+}
+
 async function powerOffAndWait(ctx: Ctx, bmc: Bmc): Promise<void> {
   const r = await bmc.powerOff();
-  if (r.powerState !== 'off') {
-    await bmc.waitForPowerState('off', { timeoutMs: ctx.deps.settings.powerTimeoutMs, intervalMs: ctx.deps.settings.pollIntervalMs, signal: ctx.signal });
+  if (!alreadyIn(r, 'off')) {
+    await bmc.waitForPowerState('off', { timeoutMs: ctx.deps.settings.powerTimeoutMs, intervalMs: ctx.deps.settings.pollIntervalMs, signal: ctx.signal, delayFirstRead: true });
   }
+}
+
+/**
+ * What a step read of the server, for the next step of the same run (kept
+ * in memory only, never saved: a resumed deploy reads again). The inspect
+ * step reads power and boot mode with the host data (one RIBCL request), so
+ * the boot-mode and power-off steps that follow it at once need no read of
+ * their own; the boot-device step does the same for the reboot.
+ */
+const freshReads = new WeakMap<object, Pick<BmcState, 'powerState' | 'bootMode' | 'bootModeSupported'>>();
+
+/** Take (and forget) what the step before read. */
+function takeFresh(ctx: Ctx): Pick<BmcState, 'powerState' | 'bootMode' | 'bootModeSupported'> | undefined {
+  const f = freshReads.get(ctx.record);
+  freshReads.delete(ctx.record);
+  return f;
+}
+
+function keepFresh(ctx: Ctx, state: Pick<BmcState, 'powerState' | 'bootMode' | 'bootModeSupported'>): void {
+  freshReads.set(ctx.record, { powerState: state.powerState, bootMode: state.bootMode, bootModeSupported: state.bootModeSupported });
+}
+
+/** The power state the step before this one read in the same run, if it did (see freshReads). */
+export function takeFreshPowerState(ctx: Ctx): PowerState | undefined {
+  return takeFresh(ctx)?.powerState;
 }
 
 /** Setting a boot device is refused while the host is in POST: wait and retry (Ironic retries with back-off). */
@@ -127,7 +163,9 @@ export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps, Serv
     timeoutMs: 120_000,
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
-      const host = await bmc.getHostInfo();
+      // One read for this step and the two after it (boot mode, power off).
+      const state = await readBmcState(bmc, { hostInfo: true, licence: needsVirtualMedia, bootMode: true, power: true });
+      const host = required(state.hostInfo, 'the host data');
       const macs = host.nics.map((n) => n.mac.toLowerCase()).filter((m) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(m));
       const boot = ctx.record.request.bootMac?.toLowerCase().replace(/-/g, ':');
       if (boot && !macs.includes(boot)) macs.unshift(boot);
@@ -136,7 +174,7 @@ export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps, Serv
       ctx.data.bootMac = boot ?? macs[0];
       ctx.data.product = host.productName;
       if (needsVirtualMedia) {
-        const lic = await bmc.getLicence();
+        const lic = required(state.licence, 'the licence');
         if (!lic.virtualMedia) {
           throw new DeployError(
             'licence',
@@ -145,6 +183,7 @@ export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps, Serv
         }
       }
       await ctx.save();
+      keepFresh(ctx, state);
     },
   };
 }
@@ -162,9 +201,11 @@ export function bootModeStep(): Step<DeployDeps, ServerData> {
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
       const wanted = ctx.record.request.bootMode;
+      const fresh = freshReads.get(ctx.record);
       let status;
       try {
-        status = await bmc.getBootMode();
+        if (fresh?.bootModeSupported === false) throw new BmcError('not-supported', 'this iLO cannot report boot modes', { target: bmc.target });
+        status = fresh?.bootMode ?? (await bmc.getBootMode());
       } catch (err) {
         if (!isBmcError(err, 'not-supported')) throw err;
         if (wanted === 'uefi') throw new DeployError('invalid-input', `bootMode: ${ctx.record.serverName} cannot boot UEFI (its iLO has no boot-mode control)`, { field: 'bootMode', cause: err });
@@ -197,6 +238,9 @@ export function powerOffStep(): Step<DeployDeps> {
     resumable: true,
     timeoutMs: (ctx) => ctx.deps.settings.powerTimeoutMs + 60_000,
     async run(ctx) {
+      // Read off by the inspect step a moment ago: nothing to do. Were it
+      // turned on since, the power-on step finds it on and resets it.
+      if (takeFresh(ctx)?.powerState === 'off') return;
       await powerOffAndWait(ctx, await ctx.deps.bmc());
     },
   };
@@ -215,7 +259,8 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) 
       const params = parameters(ctx);
       const floppyName = objectName(ctx, 'floppy.img');
       ctx.data.floppyObject = floppyName;
-      ctx.data.floppyUrl = await publishTracked(ctx, floppyName, buildFloppy(params), ttl);
+      // Streamed from its few written segments: no 1.44 MB buffer per deploy (500 at once would hold 700 MB).
+      ctx.data.floppyUrl = await publishTracked(ctx, floppyName, buildFloppyImage(params), ttl);
       const req = ctx.record.request;
       if (req.deployIso) {
         if (/^https?:\/\//i.test(req.deployIso)) {
@@ -337,8 +382,10 @@ export function powerOnStep(title = 'Power on into the deploy ramdisk'): Step<De
     timeoutMs: 120_000,
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
-      // reset() powers a stopped server on, and reboots one that is on.
-      await bmc.reset();
+      // The server is off (the power-off step saw to it): power on, one
+      // request; if something turned it on since, reset it so that it boots
+      // from what the steps before set up.
+      if (wasAlready(await bmc.powerOn(), 'on')) await bmc.reset();
     },
     async undo(ctx) {
       await cleanupAction(ctx, async () => powerOffAndWait(ctx, await ctx.deps.bmc()));
@@ -370,20 +417,29 @@ export function bootFromDiskStep(): Step<DeployDeps, ServerData> {
     timeoutMs: 300_000,
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
-      await reassertBootMode(ctx, bmc);
-      await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['hdd']));
+      // One read: the boot mode to assert, the boot order to change, and the power state the reboot step starts from.
+      const state = await readBmcState(bmc, { bootMode: true, persistentBootOrder: true, power: true });
+      const changed = await reassertBootMode(ctx, bmc, state);
+      // A boot-mode change may change the UEFI entries: then read them again.
+      await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['hdd'], changed ? undefined : state.persistentBootOrder));
+      keepFresh(ctx, state);
     },
   };
 }
 
-export async function reassertBootMode(ctx: Ctx<ServerData>, bmc: Bmc): Promise<void> {
+/** Set the pending boot mode again where it is not the deploy's (read in `state` if given); whether it had to be set. */
+export async function reassertBootMode(ctx: Ctx<ServerData>, bmc: Bmc, state?: BmcState): Promise<boolean> {
   const mode = ctx.data.bootMode;
-  if (!mode) return;
+  if (!mode) return false;
   try {
-    const s = await bmc.getBootMode();
-    if (s.pending !== mode) await whenNotInPost(ctx, 'Set the boot mode', () => bmc.setPendingBootMode(mode));
+    if (state?.bootModeSupported === false) return false;
+    const s = state?.bootMode ?? (await bmc.getBootMode());
+    if (s.pending === mode) return false;
+    await whenNotInPost(ctx, 'Set the boot mode', () => bmc.setPendingBootMode(mode));
+    return true;
   } catch (err) {
     if (!isBmcError(err, 'not-supported')) throw err;
+    return false;
   }
 }
 
