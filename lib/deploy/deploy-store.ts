@@ -154,13 +154,13 @@ export interface DeployStore {
 }
 
 /** The states in which a deploy holds its server's claim and a lease. */
-export const IN_PROGRESS_STATES: readonly ProvisionState[] = ['deploying', 'wait call-back', 'deleting'];
+export const IN_PROGRESS_STATES: readonly ProvisionState[] = ['deploying', 'wait call-back', 'deleting', 'cleaning', 'clean wait'];
 
 export function isInProgress(r: Pick<DeployRecord, 'state'>): boolean {
   return IN_PROGRESS_STATES.includes(r.state);
 }
 
-/** A deploy a ramdisk may call back to (not a tear-down). */
+/** A deploy a ramdisk may call back to (not a tear-down): deploying, or cleaning (its agent). */
 export function awaitsRamdisk(r: Pick<DeployRecord, 'state'>): boolean {
-  return r.state === 'deploying' || r.state === 'wait call-back';
+  return r.state === 'deploying' || r.state === 'wait call-back' || r.state === 'cleaning' || r.state === 'clean wait';
 }
