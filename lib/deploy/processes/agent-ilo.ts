@@ -36,7 +36,7 @@ import { validateCommon, validateDeployRamdisk } from './validate';
 
 type AgentStep = Step<DeployDeps, AgentIloData>;
 
-function waitForAgent(): AgentStep {
+export function waitForAgent(): AgentStep {
   return {
     name: 'wait-agent',
     title: 'Wait for the agent to call back',
@@ -55,7 +55,7 @@ function waitForAgent(): AgentStep {
 }
 
 /** The agent's command API at its callback URL, trusting the certificate its heartbeat sent, else the operator's agent CA. */
-function agentClient(ctx: Ctx<AgentIloData>): AgentClient {
+export function agentClient(ctx: Ctx<AgentIloData>): AgentClient {
   return new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token, { trust: agentTrust(ctx.data.agentVerifyCa, ctx.deps.settings.agentCa) });
 }
 
