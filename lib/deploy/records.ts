@@ -67,6 +67,7 @@ export function statusOf(r: DeployRecord): DeployStatus {
     failedStep: r.failedStep,
     cleanup: r.cleanup,
     result: r.data.result,
+    cleaning: r.data.cleaning,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     finishedAt: r.finishedAt,

@@ -109,6 +109,8 @@ export interface StepData {
   agentVerifyCa?: string;
   /** What the status reports once the deploy is active. */
   result?: DeployResult;
+  /** The last cleaning: the steps done, and those skipped (not supported on this iLO) with why. */
+  cleaning?: { done: string[]; skipped: Array<{ step: string; reason: string }> };
   /** An active deploy's next upkeep (ISO time), run by the engine then: a netboot instance's boot media renewed before its URL expires (see DeployProcess.upkeep). */
   upkeepAt?: string;
 }
@@ -188,6 +190,8 @@ export interface DeployStatus {
   failedStep?: string;
   cleanup?: CleanupState;
   result?: DeployResult;
+  /** The last cleaning's steps done and skipped. */
+  cleaning?: StepData['cleaning'];
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
