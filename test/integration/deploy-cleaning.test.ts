@@ -68,7 +68,7 @@ describe('cleaning against the simulated fleet', { skip: toolsSkip }, () => {
   const key = (ilo: SimIlo): string => `${ilo.host}:${ilo.port}`;
 
   before(async () => {
-    lab = await startLab({ servers: 5, fleet: { models: ['gen9', 'gen10', 'gen10', 'gen9', 'gen10'] } });
+    lab = await startLab({ servers: 6, fleet: { models: ['gen9', 'gen10', 'gen10', 'gen9', 'gen10', 'gen10'] } });
     lab.engine.on('progress', (p: DeployProgress) => progress.push(p));
     const iso = await buildIso({ volumeId: 'AGENT', files: [{ path: 'isolinux/isolinux.cfg', data: Buffer.from('append boot_method=vmedia') }] });
     deployIso = join(lab.dir, 'agent.iso');
@@ -172,6 +172,22 @@ describe('cleaning against the simulated fleet', { skip: toolsSkip }, () => {
     const disk = readFileSync(rd.diskFile);
     assert.ok(disk.subarray(old.partitions[1]!.start, old.partitions[1]!.start + old.partitions[1]!.size).every((b) => b === 0));
     assert.deepEqual(done.cleaning?.done.slice(0, 2), ['erase_devices_metadata', 'erase_devices']);
+  });
+
+  test('a cleaning before a deploy that fails ends in clean failed: nothing is written, the server is off and refuses deploys', async () => {
+    const ilo = lab.fleet.ilos[5]!;
+    const rd = lab.ramdisks[5]!;
+    rd.faults = { failCleanStep: 'erase_devices_metadata' };
+    const image = makeImage(lab.dir, 'never.img');
+    const s = await lab.deploy(ilo, { method: 'agent_ilo', image: image.path, deployIso, clean: defaults() });
+    const done = await lab.engine.wait(s.deployId);
+    rd.faults = {};
+    assert.equal(done.state, 'clean failed');
+    assert.equal(done.failedStep, 'erase_devices_metadata');
+    assert.equal(rd.written, undefined, 'no image was written');
+    assert.ok(!progress.some((p) => p.deployId === s.deployId && p.state === 'deploying'), 'the deploy steps never ran');
+    assert.equal(ilo.server.powerState, 'off');
+    await assert.rejects(lab.deploy(ilo, { method: 'agent_ilo', image: image.path, deployIso }), { code: 'busy' });
   });
 
   test('a restart while the cleaning waits for its agent resumes it to the end', async () => {
