@@ -27,8 +27,12 @@ function defaults(model: SimModel): Record<string, SimBiosValue> {
 export class SimBios {
   current: Record<string, SimBiosValue>;
   pending: Record<string, SimBiosValue>;
-  /** Secure boot: enabled now, and as it will be after the next POST. */
-  readonly secureBoot = { current: false, pending: false };
+  /**
+   * Secure boot: enabled now, and as it will be after the next POST; and
+   * its key databases: the platform's default keys, keys a tenant enrolled
+   * (`custom`), or none (deleted: the firmware is in setup mode).
+   */
+  readonly secureBoot: { current: boolean; pending: boolean; keys: 'default' | 'custom' | 'deleted' } = { current: false, pending: false, keys: 'default' };
 
   constructor(private readonly model: SimModel) {
     this.current = defaults(model);
@@ -47,9 +51,15 @@ export class SimBios {
     this.secureBoot.current = uefi && this.secureBoot.pending;
   }
 
+  /** Redfish #Bios.ResetBios: every setting back to its default at the next POST. */
+  resetToDefaults(): void {
+    this.pending = defaults(this.model);
+  }
+
   reset(): void {
     this.current = defaults(this.model);
     this.pending = { ...this.current };
     this.secureBoot.current = this.secureBoot.pending = false;
+    this.secureBoot.keys = 'default';
   }
 }

@@ -251,7 +251,24 @@ export interface BmcState {
   requests: number;
 }
 
-export interface Bmc extends BmcManagement {
+/** How secure boot keys are reset: to the platform's defaults (Redfish ResetAllKeysToDefault), or all deleted (DeleteAllKeys: setup mode). */
+export type SecureBootKeysReset = 'default' | 'delete';
+
+/**
+ * Out-of-band clean operations (Ironic's iLO management clean steps). Both
+ * take effect at the next POST. Where the protocol or generation has no
+ * such operation (RIBCL, a Gen8 ROM), or the host boots legacy BIOS
+ * (secure boot needs UEFI), they reject with `not-supported`: a cleaning
+ * skips the step with a note, as Ironic does.
+ */
+export interface BmcCleaning {
+  /** The BIOS settings back to the platform's defaults (Redfish `#Bios.ResetBios`). */
+  resetBiosToDefault(): Promise<void>;
+  /** Redfish `#SecureBoot.ResetKeys`. */
+  resetSecureBootKeys(how: SecureBootKeysReset): Promise<void>;
+}
+
+export interface Bmc extends BmcManagement, BmcCleaning {
   readonly protocol: BmcProtocol;
   /** `host:port` of the iLO. */
   readonly target: string;

@@ -132,8 +132,11 @@ export async function awaitCallback(
 ): Promise<Record<string, unknown>> {
   const deadline = record.callbackDeadline ? Date.parse(record.callbackDeadline) : Date.now() + timeoutMs;
   record.callbackDeadline ??= new Date(deadline).toISOString();
-  if (record.state !== 'wait call-back') {
-    record.state = 'wait call-back';
+  // A cleaning waits for its agent in `clean wait`, and goes back to `cleaning`.
+  const cleaning = record.state === 'cleaning' || record.state === 'clean wait';
+  const waitState = cleaning ? 'clean wait' : 'wait call-back';
+  if (record.state !== waitState) {
+    record.state = waitState;
     await host.persist(record);
     host.report(record, kind === 'heartbeat' ? 'Waiting for the agent to call back' : 'Waiting for the deploy ramdisk to call back');
   }
@@ -141,7 +144,7 @@ export async function awaitCallback(
   const body = await rendezvous.take(record.id, kind, deadline, signal, () => new DeployError('timeout', `no callback from the ramdisk within ${Math.round(timeoutMs / 1000)} s (Ironic's deploy_callback_timeout)`));
   record.callbackDeadline = undefined;
   record.completed.push(`callback:${kind}`);
-  record.state = 'deploying';
+  record.state = cleaning ? 'cleaning' : 'deploying';
   await host.persist(record);
   host.report(record, kind === 'heartbeat' ? 'The agent called back' : 'The deploy ramdisk called back');
   return body;

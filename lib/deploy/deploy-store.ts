@@ -104,7 +104,7 @@ export interface DeployStore {
   latestFor(serverKey: string): Promise<DeployRecord | undefined>;
   /** Every record, or those in the given states, oldest first. */
   list(filter?: { states?: readonly ProvisionState[] }): Promise<DeployRecord[]>;
-  /** Remove records that are not in progress and not `active`, last updated before `before`; returns how many. */
+  /** Remove records that are not kept (see `neverPruned`: in progress, `active`, `clean failed`), last updated before `before`; returns how many. */
   prune(before: Date): Promise<number>;
 
   // ------------------------------------------------------------ leases
@@ -154,13 +154,18 @@ export interface DeployStore {
 }
 
 /** The states in which a deploy holds its server's claim and a lease. */
-export const IN_PROGRESS_STATES: readonly ProvisionState[] = ['deploying', 'wait call-back', 'deleting'];
+export const IN_PROGRESS_STATES: readonly ProvisionState[] = ['deploying', 'wait call-back', 'deleting', 'cleaning', 'clean wait'];
 
 export function isInProgress(r: Pick<DeployRecord, 'state'>): boolean {
   return IN_PROGRESS_STATES.includes(r.state);
 }
 
-/** A deploy a ramdisk may call back to (not a tear-down). */
+/** Records no prune removes: in progress, active, or clean failed (the server must stay refused until an operator clears it). */
+export function neverPruned(r: Pick<DeployRecord, 'state'>): boolean {
+  return isInProgress(r) || r.state === 'active' || r.state === 'clean failed';
+}
+
+/** A deploy a ramdisk may call back to (not a tear-down): deploying, or cleaning (its agent). */
 export function awaitsRamdisk(r: Pick<DeployRecord, 'state'>): boolean {
-  return r.state === 'deploying' || r.state === 'wait call-back';
+  return r.state === 'deploying' || r.state === 'wait call-back' || r.state === 'cleaning' || r.state === 'clean wait';
 }

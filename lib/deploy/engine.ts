@@ -15,10 +15,10 @@ import { EventEmitter } from 'node:events';
 import { awaitCallback, CallbackRendezvous, lookupRamdisk, receiveCallback } from './callbacks';
 import { isInProgress, type DeployStore, type DeployStoreEvent } from './deploy-store';
 import { DeployError, badInput, isDeployError } from './errors';
-import { busy, newRecord, progressOf, statusOf, undeployable, type StartRequest } from './records';
+import { busy, cleanFailedRefusal, newRecord, progressOf, statusOf, stepNames, undeployable, type StartRequest } from './records';
 import type { CallbackKind, DeployProcess } from './step';
 import { StepRunner, describe, type RunOutcome } from './step-runner';
-import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from './types';
+import type { CleanPlan, DeployMethod, DeployProgress, DeployRecord, DeployStatus } from './types';
 import { ActiveUpkeep } from './upkeep';
 
 export type { StartRequest } from './records';
@@ -51,6 +51,8 @@ interface Run {
   done: Promise<DeployRecord>;
   /** An undeploy asked for while the deploy ran: the tear-down follows its end, with the claim kept. */
   undeploy?: 'asked' | 'started';
+  /** The cleaning that undeploy asked for. */
+  clean?: CleanPlan;
   /** Tear-down attempts before this one. */
   attempts?: number;
 }
@@ -125,15 +127,17 @@ export class DeployEngine<TDeps> extends EventEmitter {
    * Tear down a server's deploy (`serverKey`), or a given deploy, which must
    * be its server's current one. A deploy in progress is cancelled and
    * cleaned up first; this returns at once, the status heading for `deleting`.
+   * With `clean`, the server is cleaned after the tear-down (processes/cleaning.ts).
    */
-  async undeploy(target: string | { deployId: string }): Promise<DeployStatus> {
+  async undeploy(target: string | { deployId: string }, opts: { clean?: CleanPlan } = {}): Promise<DeployStatus> {
     if (this.stopped) throw new DeployError('cancelled', 'the deploy engine is stopping');
     const rec = await undeployable(this.store, target);
-    if (rec.state === 'deleting') return statusOf(rec);
+    if (rec.action === 'undeploy' && isInProgress(rec)) return statusOf(rec); // tearing down (or cleaning) already
     const run = this.runs.get(rec.id);
     if (run || isInProgress(rec)) {
       if (run) {
         run.undeploy ??= 'asked';
+        run.clean ??= opts.clean;
         run.abort.abort(new DeployError('cancelled', 'undeploy requested'));
       } else {
         await this.store.requestUndeploy(rec.id); // it runs on another instance
@@ -146,7 +150,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       if (!claim.ok) throw await busy(this.store, rec.serverName, claim.holder);
       const fresh = await this.claimed(rec.id, (r) => r.state !== 'available' && !isInProgress(r));
       if (!fresh) return (await this.status(rec.id)) as DeployStatus; // changed meanwhile: nothing left to undeploy here
-      this.toTeardown(fresh);
+      this.toTeardown(fresh, opts.clean);
       await this.persist(fresh);
       this.launch(fresh, { kind: 'teardown', from: 0 });
       return statusOf(fresh);
@@ -210,6 +214,8 @@ export class DeployEngine<TDeps> extends EventEmitter {
       throw new DeployError('invalid-input', `rebuild: ${req.serverName} has no active or failed deploy to rebuild (state ${previous?.state ?? 'available'})`, { field: 'action' });
     }
     if (previous && isInProgress(previous)) throw await busy(this.store, req.serverName, previous.id);
+    const cleanFailed = cleanFailedRefusal(previous, req.serverName);
+    if (cleanFailed) throw cleanFailed;
     if (action === 'deploy' && previous && (previous.state === 'active' || previous.state === 'error')) {
       throw new DeployError('busy', `${req.serverName} is ${previous.state} (deploy ${previous.id}); undeploy or rebuild it first`);
     }
@@ -245,7 +251,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
     for (const r of await this.store.adoptOrphans()) {
       if (this.runs.has(r.id)) continue;
       const proc = this.opts.processes[r.method];
-      const teardown = r.state === 'deleting';
+      const teardown = r.action === 'undeploy'; // deleting, or cleaning after it
       const steps = proc ? (teardown ? proc.teardownSteps : proc.deploySteps) : [];
       const at = Math.max(0, r.step?.index ?? steps.findIndex((s) => !r.completed.includes(s.name)));
       const step = steps[at];
@@ -280,7 +286,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
         this.runs.delete(record.id);
       }
       // An undeploy asked for just as the run ended starts on its own now.
-      if (run.undeploy === 'asked' && !this.stopped) this.undeploy({ deployId: record.id }).catch((e: unknown) => this.opts.log?.warn(`undeploy of ${record.id}: ${describe(e)}`));
+      if (run.undeploy === 'asked' && !this.stopped) this.undeploy({ deployId: record.id }, { clean: run.clean }).catch((e: unknown) => this.opts.log?.warn(`undeploy of ${record.id}: ${describe(e)}`));
       return record;
     })();
   }
@@ -314,7 +320,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       run.undeploy = 'started';
       this.emit('finished', statusOf(record), record.refs);
       run.abort = new AbortController();
-      this.toTeardown(record);
+      this.toTeardown(record, run.clean);
       await this.persist(record);
     }
     run.attempts = record.cleanup?.attempts ?? 0;
@@ -338,7 +344,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
       const fresh = await this.claimed(r.id, (x) => x.state === 'error');
       if (!fresh) continue;
       this.opts.log?.info(`deploy ${fresh.id} on ${fresh.serverName}: tearing down again (attempt ${(fresh.cleanup?.attempts ?? 0) + 1}) after: ${fresh.lastError ?? 'an incomplete tear-down'}`);
-      this.toTeardown(fresh);
+      this.toTeardown(fresh, fresh.clean);
       await this.persist(fresh);
       this.launch(fresh, { kind: 'teardown', from: 0 });
     }
@@ -366,12 +372,13 @@ export class DeployEngine<TDeps> extends EventEmitter {
     return undefined;
   }
 
-  private toTeardown(record: DeployRecord): void {
+  private toTeardown(record: DeployRecord, clean: CleanPlan | undefined): void {
     record.action = 'undeploy';
     record.state = 'deleting';
+    record.clean = clean;
     record.completed = [];
     record.step = undefined;
-    record.steps = this.process(record.method).teardownSteps.map((s) => s.name);
+    record.steps = stepNames(this.process(record.method).teardownSteps, clean !== undefined);
   }
 
   /** The run's end: written for good, claim and lease released, result out. */

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { awaitsRamdisk, isInProgress, type ClaimResult, type DeployStore, type DeployStoreEvent, type RamdiskLookup } from './deploy-store';
+import { awaitsRamdisk, isInProgress, neverPruned, type ClaimResult, type DeployStore, type DeployStoreEvent, type RamdiskLookup } from './deploy-store';
 import { DeployError } from './errors';
 import { MacIndex } from './mac-index';
 import type { CallbackKind } from './step';
@@ -124,7 +124,7 @@ export class FileDeployStore implements DeployStore {
   async prune(before: Date): Promise<number> {
     let removed = 0;
     for (const r of await this.list()) {
-      if (isInProgress(r) || r.state === 'active' || Date.parse(r.updatedAt) >= before.getTime()) continue;
+      if (neverPruned(r) || Date.parse(r.updatedAt) >= before.getTime()) continue;
       this.records.delete(r.id);
       this.macs.set(r.id, []);
       await (this.writes.get(r.id) ?? Promise.resolve()).catch(() => undefined);

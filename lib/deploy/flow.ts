@@ -10,7 +10,8 @@ import type { DeployEngine } from './engine';
 import { DEFAULT_SETTINGS, type DeploySettings } from './processes/deps';
 import type { ToolRequirement } from './preflight';
 import type { StartRequest } from './records';
-import { DEPLOY_METHODS, type DeployMethod, type DeployProgress, type DeployRequest, type DeployStatus } from './types';
+import { checkCleanRamdisk, cleanPlan, cleanSteps } from './processes/clean-plan';
+import { DEPLOY_METHODS, type CleanPlan, type DeployMethod, type DeployProgress, type DeployRequest, type DeployStatus } from './types';
 
 export type FlowAction = 'deploy' | 'undeploy' | 'rebuild' | 'status';
 export const FLOW_ACTIONS: readonly FlowAction[] = ['deploy', 'undeploy', 'rebuild', 'status'];
@@ -127,6 +128,28 @@ export function deploySettingsFor(method: DeployMethod, f: FlowSettingsFields, c
   };
 }
 
+/** A deploy-flow node's cleaning fields: when it cleans ('' never, 'undeploy', 'always': also before a deploy) and its steps (JSON over the defaults). */
+export interface FlowCleanFields {
+  clean?: string;
+  cleanSteps?: string;
+}
+
+export const CLEAN_MODES = ['', 'undeploy', 'always'] as const;
+
+/**
+ * The cleaning an action does: `msg.deploy.clean` when the message gives it
+ * (true, false, or a plan), else the node's option. A rebuild never cleans
+ * (nor does Ironic's).
+ */
+export function cleanPlanFor(action: FlowAction, f: FlowCleanFields, msgClean: unknown): CleanPlan | undefined {
+  if (action !== 'deploy' && action !== 'undeploy') return undefined;
+  const mode = f.clean ?? '';
+  if (!(CLEAN_MODES as readonly string[]).includes(mode)) throw badInput('clean', "'' (no cleaning), undeploy or always", mode);
+  const steps = cleanSteps(f.cleanSteps, 'cleanSteps');
+  if (msgClean !== undefined) return cleanPlan(msgClean, 'msg.deploy.clean', steps);
+  return (action === 'undeploy' ? mode !== '' : mode === 'always') ? { steps } : undefined;
+}
+
 /** The server a node is configured for. */
 export interface FlowServer {
   name: string;
@@ -141,6 +164,8 @@ export interface FlowCall {
   server: FlowServer;
   /** The deploy to start (deploy, rebuild): built only when needed. */
   start(): Promise<StartRequest>;
+  /** The cleaning an undeploy does (cleanPlanFor), if any. */
+  clean?: CleanPlan;
 }
 
 export interface FlowOutcome {
@@ -164,13 +189,16 @@ export async function runFlowAction(engine: FlowEngine, call: FlowCall): Promise
     // A deploy asked for by id must exist (an HTTP flow answers 404 otherwise).
     if (known?.deployId !== call.deployId) throw new DeployError('not-found', `no deploy ${call.deployId}`);
     if (call.action === 'status') return { payload: known };
-    const started = await engine.undeploy({ deployId: call.deployId });
+    if (call.clean) checkCleanRamdisk(call.clean, known.method, 'msg.deploy.clean.deployIso');
+    const started = await engine.undeploy({ deployId: call.deployId }, { clean: call.clean });
     return { payload: started, started };
   }
   const key = await call.server.key();
   if (call.action === 'status') return { payload: (await engine.status(key)) ?? { server: call.server.name, state: 'available' } };
   if (call.action === 'undeploy') {
-    const started = await engine.undeploy(key);
+    const current = call.clean && (await engine.status(key));
+    if (call.clean && current) checkCleanRamdisk(call.clean, current.method, 'msg.deploy.clean.deployIso');
+    const started = await engine.undeploy(key, { clean: call.clean });
     return { payload: started, started };
   }
   const run = await call.start();
@@ -180,7 +208,7 @@ export async function runFlowAction(engine: FlowEngine, call: FlowCall): Promise
 
 /** The error a failed deploy or tear-down ends its message with (a Catch node sees it). */
 export function failureOf(s: DeployStatus): DeployError | undefined {
-  if (s.state !== 'deploy failed' && s.state !== 'error') return undefined;
+  if (s.state !== 'deploy failed' && s.state !== 'error' && s.state !== 'clean failed') return undefined;
   const pending = s.cleanup && !s.cleanup.done ? ` (clean-up incomplete: ${s.cleanup.errors.join('; ')}${s.cleanup.retryAt ? `; tried again at ${s.cleanup.retryAt}` : ''})` : '';
   return new DeployError('failed', `deploy ${s.deployId} on ${s.server}: ${s.lastError ?? s.state}${pending}`, { step: s.failedStep });
 }
@@ -189,12 +217,12 @@ export type StatusKind = 'busy' | 'ok' | 'idle' | 'error';
 
 /** The node's status line while it goes. */
 export function progressStatus(p: DeployProgress): { kind: StatusKind; text: string } {
-  if (p.state === 'deploy failed' || p.state === 'error') return { kind: 'error', text: p.step ? `failed: ${p.step}` : 'failed' };
+  if (p.state === 'deploy failed' || p.state === 'error' || p.state === 'clean failed') return { kind: 'error', text: p.step ? `failed: ${p.step}` : 'failed' };
   // The last progress of a deploy or tear-down says its end: shown as the final status is, not as work going on.
   if (p.state === 'active') return { kind: 'ok', text: 'active' };
   if (p.state === 'available') return { kind: 'idle', text: 'available' };
   if (p.transfer?.percent !== undefined) return { kind: 'busy', text: `${p.stepIndex ?? '?'}/${p.stepCount} ${p.transfer.percent}%` };
-  if (p.state === 'wait call-back') return { kind: 'busy', text: `${p.stepIndex ?? '?'}/${p.stepCount} wait call-back` };
+  if (p.state === 'wait call-back' || p.state === 'clean wait') return { kind: 'busy', text: `${p.stepIndex ?? '?'}/${p.stepCount} ${p.state}` };
   return { kind: 'busy', text: p.stepIndex ? `step ${p.stepIndex}/${p.stepCount}: ${p.step}` : p.state };
 }
 

@@ -5,7 +5,7 @@ export { DeployEngine } from './engine';
 export { normaliseMac, MacIndex } from './mac-index';
 export { FileDeployStore } from './file-deploy-store';
 export type { FileDeployStoreOptions } from './file-deploy-store';
-export { IN_PROGRESS_STATES, isInProgress, awaitsRamdisk } from './deploy-store';
+export { IN_PROGRESS_STATES, isInProgress, awaitsRamdisk, neverPruned } from './deploy-store';
 export type { DeployStore, DeployStoreEvent, ClaimResult, RamdiskLookup } from './deploy-store';
 export { checkCallback, CallbackRendezvous } from './callbacks';
 export { StepRunner } from './step-runner';

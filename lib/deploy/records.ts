@@ -5,7 +5,7 @@
  */
 import type { DeployStore } from './deploy-store';
 import { DeployError } from './errors';
-import type { DeployProcess } from './step';
+import type { DeployProcess, Step } from './step';
 import { newDeployId, newToken } from './tokens';
 import type { DeployProgress, DeployRecord, DeployRequest, DeployStatus } from './types';
 
@@ -30,7 +30,8 @@ export function newRecord<TDeps>(req: StartRequest, proc: DeployProcess<TDeps>, 
     action,
     state: 'deploying',
     request: { ...req.request },
-    steps: proc.deploySteps.map((s) => s.name),
+    clean: req.request.clean,
+    steps: stepNames(proc.deploySteps, req.request.clean !== undefined),
     completed: [],
     token: newToken(),
     data: {},
@@ -38,6 +39,18 @@ export function newRecord<TDeps>(req: StartRequest, proc: DeployProcess<TDeps>, 
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/** The steps a run shows: cleaning steps only when it cleans. */
+export function stepNames(steps: readonly Pick<Step<never>, 'name' | 'stage'>[], cleans: boolean): string[] {
+  return steps.filter((s) => cleans || s.stage !== 'clean').map((s) => s.name);
+}
+
+/** 1-based position of the current step among those the run shows. */
+function stepIndexOf(r: DeployRecord): number | undefined {
+  if (!r.step) return undefined;
+  const at = r.steps.indexOf(r.step.name);
+  return at >= 0 ? at + 1 : r.step.index + 1;
 }
 
 export function statusOf(r: DeployRecord): DeployStatus {
@@ -48,13 +61,14 @@ export function statusOf(r: DeployRecord): DeployStatus {
     action: r.action,
     state: r.state,
     step: r.step?.name,
-    stepIndex: r.step ? r.step.index + 1 : undefined,
+    stepIndex: stepIndexOf(r),
     stepCount: r.steps.length,
     lastError: r.lastError,
     failedStep: r.failedStep,
     consoleTail: (r.state === 'deploy failed' || r.state === 'error') && r.consoleTail?.length ? [...r.consoleTail] : undefined,
     cleanup: r.cleanup,
     result: r.data.result,
+    cleaning: r.data.cleaning,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     finishedAt: r.finishedAt,
@@ -79,7 +93,7 @@ export function progressOf(r: DeployRecord, message: string, transfer?: DeployPr
     action: r.action,
     state: r.state,
     step: r.step?.name,
-    stepIndex: r.step ? r.step.index + 1 : undefined,
+    stepIndex: stepIndexOf(r),
     stepCount: r.steps.length,
     message,
     transfer,
@@ -102,6 +116,16 @@ export async function undeployable(store: DeployStore, target: string | { deploy
   }
   if (rec.state === 'available') throw new DeployError('not-found', `nothing is deployed on ${rec.serverName}: deploy ${rec.id} is already undeployed`);
   return rec;
+}
+
+/** A server whose cleaning failed takes no deploy until an operator clears it (Ironic: `manage`, then `provide` cleans again). */
+export function cleanFailedRefusal(previous: DeployRecord | undefined, serverName: string): DeployError | undefined {
+  if (previous?.state !== 'clean failed') return undefined;
+  return new DeployError(
+    'busy',
+    `${serverName} failed cleaning at step ${previous.failedStep ?? '?'} (deploy ${previous.id}): ${previous.lastError ?? 'clean failed'}; it takes no deploy until cleared: undeploy it (with cleaning, to clean it again; without, to accept it as it is)`,
+    { step: previous.failedStep },
+  );
 }
 
 /** The refusal when another deploy holds the server. */

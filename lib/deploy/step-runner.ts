@@ -8,7 +8,7 @@
 import { DeployError } from './errors';
 import type { CallbackKind, DeployProcess, Step, StepContext } from './step';
 import { newToken } from './tokens';
-import type { DeployProgress, DeployRecord } from './types';
+import type { DeployProgress, DeployRecord, ProvisionState } from './types';
 
 export interface RunnerHost {
   persist(record: DeployRecord): Promise<void>;
@@ -37,8 +37,8 @@ export class StepRunner<TDeps> {
     const steps = proc.deploySteps;
     for (let i = from; i < steps.length; i++) {
       const step = steps[i] as Step<TDeps>;
-      if (record.completed.includes(step.name)) continue;
-      if (record.state !== 'wait call-back') record.state = 'deploying';
+      if (record.completed.includes(step.name) || skipped(step, record)) continue;
+      record.state = stateFor(step, record.state);
       record.step = { index: i, name: step.name, startedAt: new Date().toISOString() };
       await this.host.persist(record);
       this.host.report(record, step.title);
@@ -51,6 +51,7 @@ export class StepRunner<TDeps> {
       }
       record.completed.push(step.name);
       if (record.state === 'wait call-back') record.state = 'deploying';
+      if (record.state === 'clean wait') record.state = 'cleaning';
       await this.host.persist(record);
     }
     record.state = 'active';
@@ -70,14 +71,23 @@ export class StepRunner<TDeps> {
     const steps = proc.teardownSteps;
     for (let i = from; i < steps.length; i++) {
       const step = steps[i] as Step<TDeps>;
+      if (skipped(step, record)) continue;
+      // A tear-down left incomplete is not cleaned: it is tried again first.
+      if (step.stage === 'clean' && errors.length) break;
+      record.state = step.stage === 'clean' ? stateFor(step, record.state) : 'deleting';
       record.step = { index: i, name: step.name, startedAt: new Date().toISOString() };
       await this.host.persist(record);
       this.host.report(record, step.title);
       try {
         await this.bounded(step, this.context(record, deps, signal), signal);
         record.completed.push(step.name);
+        if (record.state === 'clean wait') record.state = 'cleaning';
       } catch (err) {
         if (this.host.halted(signal)) return 'halted';
+        if (step.stage === 'clean') {
+          await this.fail(proc, record, step, err, deps);
+          return 'ended';
+        }
         errors.push(`${step.title}: ${describe(err)}`);
       }
     }
@@ -91,22 +101,24 @@ export class StepRunner<TDeps> {
     }
     await this.host.persist(record);
     const again = record.cleanup.retryAt ? `; tried again at ${record.cleanup.retryAt}` : '';
-    this.host.report(record, errors.length ? `Tear-down failed: ${errors.join('; ')}${again}` : 'Torn down: available');
+    this.host.report(record, errors.length ? `Tear-down failed: ${errors.join('; ')}${again}` : record.clean ? 'Cleaned: available' : 'Torn down: available');
     return 'ended';
   }
 
   /** Undo what was done (in reverse, the failed step too), then the process's guaranteed clean-up; keep the reason. */
   async fail(proc: DeployProcess<TDeps>, record: DeployRecord, failed: Step<TDeps>, err: unknown, deps: TDeps): Promise<void> {
     const reason = describe(err);
-    record.state = 'deploy failed';
-    record.failedStep = failed.name;
+    record.state = failed.stage === 'clean' ? 'clean failed' : 'deploy failed';
+    // A clean step that ran several (the agent's and the iLO's) names the one that failed.
+    record.failedStep = (failed.stage === 'clean' && err instanceof DeployError && err.step) || failed.name;
     record.lastError = `${failed.title}: ${reason}`;
     await this.host.persist(record);
     this.host.report(record, `Failed at "${failed.title}": ${reason}; cleaning up`);
     // Clean-up runs even when the deploy was cancelled: it gets its own signal.
     const ctx = this.context(record, deps, new AbortController().signal);
     const errors: string[] = [];
-    const undoList = proc.deploySteps.filter((s) => s === failed || record.completed.includes(s.name)).reverse();
+    const ran = record.action === 'undeploy' ? proc.teardownSteps : proc.deploySteps;
+    const undoList = ran.filter((s) => s === failed || record.completed.includes(s.name)).reverse();
     for (const s of undoList) {
       if (!s.undo) continue;
       try {
@@ -177,6 +189,17 @@ export class StepRunner<TDeps> {
       outer.removeEventListener('abort', onOuter);
     }
   }
+}
+
+/** A cleaning step of a run without a clean plan does not happen (nor count). */
+function skipped<TDeps>(step: Step<TDeps>, record: DeployRecord): boolean {
+  return step.stage === 'clean' && !record.clean;
+}
+
+/** The state a step runs in: `cleaning` (or `clean wait`) for a cleaning step, else `deploying` (or `wait call-back`). */
+function stateFor<TDeps>(step: Step<TDeps>, current: ProvisionState): ProvisionState {
+  if (step.stage === 'clean') return current === 'clean wait' ? current : 'cleaning';
+  return current === 'wait call-back' ? current : 'deploying';
 }
 
 export function describe(err: unknown): string {

@@ -47,6 +47,12 @@ export interface Step<TDeps, TData extends StepData = StepData> {
   timeoutMs?: number | ((ctx: StepContext<TDeps, TData>) => number);
   /** May be run again from the start after a restart (or a takeover by another instance) interrupted it. */
   resumable?: boolean;
+  /**
+   * A cleaning step (processes/cleaning.ts): run only when the record has a
+   * clean plan, in state `cleaning`; its failure ends in `clean failed`
+   * (after the clean-up), and the rest of the run does not happen.
+   */
+  stage?: 'clean';
 }
 
 export interface DeployProcess<TDeps, TData extends StepData = StepData> {

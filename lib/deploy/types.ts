@@ -9,8 +9,8 @@ import type { WrittenPartition } from './iscsi/write';
 export type DeployMethod = 'iscsi_ilo' | 'agent_ilo' | 'pxe_ilo';
 export const DEPLOY_METHODS: readonly DeployMethod[] = ['iscsi_ilo', 'agent_ilo', 'pxe_ilo'];
 
-/** Ironic's provision states (reference §12), as the API strings. */
-export type ProvisionState = 'available' | 'deploying' | 'wait call-back' | 'active' | 'deploy failed' | 'deleting' | 'error';
+/** Ironic's provision states, as the API strings (cleaning: `cleaning` -> `clean wait` -> `available`, or `clean failed`). */
+export type ProvisionState = 'available' | 'deploying' | 'wait call-back' | 'active' | 'deploy failed' | 'deleting' | 'error' | 'cleaning' | 'clean wait' | 'clean failed';
 
 /** An image the deploy needs: an http(s) URL, a local file, `swift:<container>/<object>` or `glance:<id>`. */
 export type ImageRef = string;
@@ -49,6 +49,29 @@ export interface DeployRequest {
   kernelParams?: string;
   /** The instance's config drive (hostname, SSH keys, user data, network): Ironic's `configdrive`, ready or as parts. */
   configDrive?: ConfigDrive;
+  /** Clean the server before this deploy (a first deploy), as Ironic cleans a node before it becomes available. */
+  clean?: CleanPlan;
+}
+
+/** A clean step as an operator orders it: its name, and its priority (highest first; 0 leaves it out). */
+export interface CleanStepSpec {
+  step: string;
+  priority: number;
+  /** Keyword arguments for the step (the agent merges them into the call, as `step.args`). */
+  args?: Record<string, unknown>;
+}
+
+/**
+ * What a cleaning does (processes/clean-plan.ts checks it): the steps in
+ * the order they run, and the agent ramdisk that runs the in-band ones
+ * (cleaning always boots ironic-python-agent, whatever deployed the server;
+ * absent: the deploy's own ramdisk, when it deployed with agent_ilo).
+ */
+export interface CleanPlan {
+  steps: CleanStepSpec[];
+  deployIso?: ImageRef;
+  deployKernel?: ImageRef;
+  deployRamdisk?: ImageRef;
 }
 
 export interface PublishedObject {
@@ -86,6 +109,8 @@ export interface StepData {
   agentVerifyCa?: string;
   /** What the status reports once the deploy is active. */
   result?: DeployResult;
+  /** The last cleaning: the steps done, and those skipped (not supported on this iLO) with why. */
+  cleaning?: { done: string[]; skipped: Array<{ step: string; reason: string }> };
   /** An active deploy's next upkeep (ISO time), run by the engine then: a netboot instance's boot media renewed before its URL expires (see DeployProcess.upkeep). */
   upkeepAt?: string;
 }
@@ -134,6 +159,8 @@ export interface DeployRecord {
    * as the console gave them (it echoes no typed password).
    */
   consoleTail?: string[];
+  /** The cleaning this run does (before the deploy, or after the tear-down); absent: none. */
+  clean?: CleanPlan;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -171,6 +198,8 @@ export interface DeployStatus {
   consoleTail?: string[];
   cleanup?: CleanupState;
   result?: DeployResult;
+  /** The last cleaning's steps done and skipped. */
+  cleaning?: StepData['cleaning'];
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;

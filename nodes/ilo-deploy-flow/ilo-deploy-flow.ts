@@ -11,6 +11,7 @@ import { badInput } from '../../lib/deploy/errors';
 import {
   ProgressGate,
   buildDeployRequest,
+  cleanPlanFor,
   deploySettingsFor,
   failureOf,
   finalStatus,
@@ -19,6 +20,7 @@ import {
   progressStatus,
   runFlowAction,
   type FlowAction,
+  type FlowCleanFields,
   type FlowSettingsFields,
   type Given,
   type StatusKind,
@@ -28,7 +30,7 @@ import { isLibError } from '../../lib/errors';
 import { STATUS, evaluateProperty, pick, requireIloConfig } from '../common/node-red';
 import { DEFAULT_API_PATH, baseDir, engineReady, getEngine, mountRamdiskApi, requiredTools, serverKeyOf } from './engine-host';
 
-interface IloDeployFlowDef extends NodeDef, FlowSettingsFields {
+interface IloDeployFlowDef extends NodeDef, FlowSettingsFields, FlowCleanFields {
   server: string;
   store: string;
   method: DeployMethod | 'msg';
@@ -54,8 +56,8 @@ interface DeployMessage extends NodeMessageInFlow {
   method?: unknown;
   bootMode?: unknown;
   deployId?: unknown;
-  /** Extra request fields: imageChecksum, imageType, imageFormat, rootMb, bootOption, instanceKernel, instanceRamdisk, bootMac, kernelParams, configDrive. */
-  deploy?: Partial<DeployRequest>;
+  /** Extra request fields: imageChecksum, imageType, imageFormat, rootMb, bootOption, instanceKernel, instanceRamdisk, bootMac, kernelParams, configDrive; and clean (true, false or a plan: cleanPlanFor). */
+  deploy?: Partial<Omit<DeployRequest, 'clean'>> & { clean?: unknown };
 }
 
 type Send = (m: NodeMessage | Array<NodeMessage | null>) => void;
@@ -125,13 +127,16 @@ export = function register(RED: NodeAPI): void {
       const config = requireIloConfig(RED, def.server);
       const eng = await engineReady(RED);
       if (msg.topic === undefined || msg.topic === '') msg.topic = config.label;
+      const clean = cleanPlanFor(action, def, msg.deploy?.clean);
       const out = await runFlowAction(eng, {
+        clean: action === 'undeploy' ? clean : undefined,
         action,
         deployId: msg.deployId,
         server: { name: config.label, key: () => serverKeyOf(config) },
         start: async () => {
           if (!def.store || !RED.nodes.getNode(def.store)) throw badInput('store', 'an ilo-media-store configuration (where the deploy media and images are published)');
           const request = await requestOf(msg);
+          if (clean && action === 'deploy') request.clean = clean;
           const deploySettings = deploySettingsFor(request.method, def, { defaultApiUrl: settings.iloDeployFlowApiUrl, apiPath, workDir: join(baseDir(RED), 'work'), requiredTools: requiredTools(RED) });
           return { serverKey: await serverKeyOf(config), serverName: config.label, refs: { server: def.server, store: def.store, node: node.id, settings: JSON.stringify(deploySettings) }, request };
         },

@@ -26,6 +26,7 @@ import { generateAgentCertificate, type AgentCertificate } from './agent-cert';
 import { writeConfigDrivePartition } from './ipa-config-drive';
 import type { WrittenPartitionImage } from './disk';
 import { installBootloader, preparePartitionImage, type PartitionHost } from './ipa-partition';
+import { CleanCommandError, executeCleanStep, getCleanSteps, type CleanFaults } from './ipa-clean';
 
 export interface RamdiskHost extends PartitionHost {
   /** MACs of the simulated server's NICs. */
@@ -38,7 +39,7 @@ export interface RamdiskHost extends PartitionHost {
   log?(message: string): void;
 }
 
-export interface RamdiskFaults {
+export interface RamdiskFaults extends CleanFaults {
   /** Never call back (lookup and heartbeats are skipped). */
   lostCallback?: boolean;
   /** Heartbeat with this token instead of the one from the floppy. */
@@ -74,7 +75,7 @@ interface Command {
   id: string;
   command_name: string;
   command_params: Record<string, unknown>;
-  command_status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  command_status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CLEAN_VERSION_MISMATCH';
   command_error: { type: string; code: number; message: string; details: string } | null;
   command_result: Record<string, unknown> | null;
 }
@@ -271,6 +272,13 @@ export class SimIpa {
         case 'image.install_bootloader':
           cmd.command_result = await installBootloader(this.host, cmd.command_params);
           break;
+        case 'clean.get_clean_steps':
+          cmd.command_result = getCleanSteps();
+          break;
+        case 'clean.execute_clean_step':
+          cmd.command_result = await executeCleanStep(this.host.diskFile, cmd.command_params, this.opts.faults);
+          this.host.log?.(`ipa: clean step ${String((cmd.command_params.step as { step?: unknown } | undefined)?.step)} done`);
+          break;
         case 'standby.sync':
           cmd.command_result = { result: 'sync: done' };
           break;
@@ -283,7 +291,7 @@ export class SimIpa {
       }
       cmd.command_status = 'SUCCEEDED';
     } catch (err) {
-      cmd.command_status = 'FAILED';
+      cmd.command_status = err instanceof CleanCommandError ? err.status : 'FAILED';
       const e = err as Error & { type?: string };
       cmd.command_error = { type: e.type ?? 'CommandExecutionError', code: 500, message: e.message, details: e.message };
     }

@@ -249,6 +249,7 @@ export function bios(server: SimServer, pending: boolean): Record<string, unknow
             Messages: [{ MessageId: 'Base.1.4.Success' }],
             SettingsObject: link(P.biosSettings),
           },
+          Actions: { '#Bios.ResetBios': { target: `${P.biosSettings}Actions/Bios.ResetBios/` } },
           Oem: {
             Hpe: {
               '@odata.type': '#HpeBiosExt.v2_0_0.HpeBiosExt',
@@ -325,7 +326,8 @@ export function secureBoot(server: SimServer): Record<string, unknown> {
     },
     SecureBootCurrentBoot: sb.current ? 'Enabled' : 'Disabled',
     SecureBootEnable: sb.pending,
-    SecureBootMode: 'UserMode',
+    // Without a platform key the firmware is in setup mode.
+    SecureBootMode: sb.keys === 'deleted' ? 'SetupMode' : 'UserMode',
   };
 }
 

@@ -226,6 +226,15 @@ function resetSecureBootKeys(c: Call): RedfishReply {
   if (c.server.bootMode.current !== 'uefi') return fail(400, `${ILO}.UnsupportedOperationInLegacyBootMode`);
   // Without a platform key, secure boot cannot be in force.
   if (t !== 'ResetAllKeysToDefault') c.server.bios.secureBoot.pending = false;
+  c.server.bios.secureBoot.keys = t === 'ResetAllKeysToDefault' ? 'default' : 'deleted';
+  return reply(200, `${ILO}.SystemResetRequired`);
+}
+
+/** #Bios.ResetBios: the iLO 5 REST API takes ResetType "default" (or "default.user", the user defaults; the same here). */
+function resetBios(c: Call): RedfishReply {
+  const t = (jsonObject(c.body) ?? {}).ResetType;
+  if (t !== 'default' && t !== 'default.user') return fail(400, `${BASE}.ActionParameterNotSupported`, [String(t), 'ResetType']);
+  c.server.bios.resetToDefaults();
   return reply(200, `${ILO}.SystemResetRequired`);
 }
 
@@ -298,6 +307,7 @@ const routes: Array<[string, RegExp, Handler]> = [
   ['GET', /^\/redfish\/v1\/systems\/1\/bios\/$/, (c) => resource(R.bios(c.server, false), 'GET, HEAD')],
   ['GET', /^\/redfish\/v1\/systems\/1\/bios\/settings\/$/, (c) => resource(R.bios(c.server, true))],
   ['PATCH', /^\/redfish\/v1\/systems\/1\/bios\/settings\/$/, patchBiosSettings],
+  ['POST', /^\/redfish\/v1\/systems\/1\/bios\/settings\/actions\/bios\.resetbios\/$/, resetBios],
   ['GET', /^\/redfish\/v1\/systems\/1\/bios\/boot\/$/, (c) => resource(R.bootSettings(c.server, false), 'GET, HEAD')],
   ['GET', /^\/redfish\/v1\/systems\/1\/bios\/boot\/settings\/$/, (c) => resource(R.bootSettings(c.server, true))],
   ['PATCH', /^\/redfish\/v1\/systems\/1\/bios\/boot\/settings\/$/, patchBootSettings],

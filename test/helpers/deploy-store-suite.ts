@@ -187,10 +187,13 @@ export function deployStoreSuite(name: string, opts: DeployStoreSuiteOptions): v
       await store.save({ ...active, updatedAt: old });
       const running = await created(store, makeRecord('ilo-3:443', { updatedAt: old }));
       const recent = await ended(store, await created(store, makeRecord('ilo-4:443')), 'available');
-      assert.deepEqual((await store.list()).map((r) => r.id), [failed.id, active.id, running.id, recent.id]);
+      // A server whose cleaning failed stays refused until an operator clears it: its record is never pruned.
+      const cleanFailed = await ended(store, await created(store, makeRecord('ilo-5:443')), 'clean failed');
+      await store.save({ ...cleanFailed, updatedAt: old });
+      assert.deepEqual((await store.list()).map((r) => r.id), [failed.id, active.id, running.id, recent.id, cleanFailed.id]);
       assert.deepEqual((await store.list({ states: ['active', 'deploying'] })).map((r) => r.id), [active.id, running.id]);
       assert.equal(await store.prune(new Date(Date.now() - 30 * 86400_000)), 1);
-      assert.deepEqual((await store.list()).map((r) => r.id), [active.id, running.id, recent.id]);
+      assert.deepEqual((await store.list()).map((r) => r.id), [active.id, running.id, recent.id, cleanFailed.id]);
       assert.equal(await store.latestFor('ilo-1:443'), undefined);
     });
 

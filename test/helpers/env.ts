@@ -51,6 +51,7 @@ const PACKAGE_OF: Record<string, string> = {
   busybox: 'busybox-static',
   tgtd: 'tgt',
   tgtadm: 'tgt',
+  wipefs: 'util-linux',
   'qemu-io': 'qemu-utils',
   'iscsi-ls': 'libiscsi-bin',
   sfdisk: 'fdisk',

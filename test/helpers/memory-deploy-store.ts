@@ -8,7 +8,7 @@
  * Each operation is synchronous, so atomic, as a transaction would be.
  */
 import { randomUUID } from 'node:crypto';
-import { awaitsRamdisk, isInProgress, type ClaimResult, type DeployStore, type DeployStoreEvent, type RamdiskLookup } from '../../lib/deploy/deploy-store';
+import { awaitsRamdisk, isInProgress, neverPruned, type ClaimResult, type DeployStore, type DeployStoreEvent, type RamdiskLookup } from '../../lib/deploy/deploy-store';
 import { DeployError } from '../../lib/deploy/errors';
 import { normaliseMac } from '../../lib/deploy/mac-index';
 import type { CallbackKind } from '../../lib/deploy/step';
@@ -92,7 +92,7 @@ export class MemoryDeployStore implements DeployStore {
   }
 
   async prune(before: Date): Promise<number> {
-    const old = this.all().filter((r) => !isInProgress(r) && r.state !== 'active' && Date.parse(r.updatedAt) < before.getTime());
+    const old = this.all().filter((r) => !neverPruned(r) && Date.parse(r.updatedAt) < before.getTime());
     for (const r of old) this.b.records.delete(r.id);
     return old.length;
   }

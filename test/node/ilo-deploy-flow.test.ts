@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,7 +81,7 @@ describe('ilo-deploy-flow node', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deploy-node-'));
     helper.settings({ userDir: join(dir, 'userdir') });
-    fleet = await Fleet.start({ servers: 3, models: ['gen9', 'gen10', 'gen9'], timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
+    fleet = await Fleet.start({ servers: 4, models: ['gen9', 'gen10', 'gen9', 'gen10'], timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
     ramdisks = fleet.ilos.map((ilo, i) => new SimRamdisk(ilo.server, { address: `127.${40 + (process.pid % 200)}.99.${i + 2}`, heartbeatIntervalMs: 300 }));
     const iso = await buildIso({ volumeId: 'DEPLOY', files: [{ path: 'README', data: Buffer.from('deploy ramdisk') }] });
     deployIso = join(dir, 'deploy.iso');
@@ -398,5 +398,27 @@ describe('ilo-deploy-flow node', () => {
     assert.equal(msg.payload.state, 'active');
     assert.equal(msg.resumed, true);
     assert.equal(rd.written?.sha256, image.sha256);
+  });
+  test('cleaning after undeploy, as the node is configured: the agent zeroes the disk (erase_devices asked for), the result is available; a bad clean steps field reaches a Catch node naming the entry', async () => {
+    const { flow: f, credentials } = flow({ action: 'msg', clean: 'undeploy', cleanSteps: '[{"step": "erase_devices", "priority": 90}]' }, 3);
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const out = helper.getNode('result') as Node;
+    const image = makeImage(dir, 'clean.img');
+    let next = nextMessage<{ payload: { state: string; lastError?: string; cleaning?: { done: string[] } } }>(out, 60_000);
+    helper.getNode('d').receive({ action: 'deploy', payload: { image: image.path } } as never);
+    assert.equal((await next).payload.state, 'active');
+    next = nextMessage(out, 60_000);
+    helper.getNode('d').receive({ action: 'undeploy' } as never);
+    const cleaned = (await next).payload;
+    assert.equal(cleaned.state, 'available', cleaned.lastError);
+    assert.deepEqual(cleaned.cleaning?.done.slice(0, 2), ['erase_devices_metadata', 'erase_devices']);
+    const disk = readFileSync(ramdisks[3]!.diskFile);
+    assert.ok(disk.every((b) => b === 0), 'the disk holds only zeros');
+    await helper.unload();
+    const bad = flow({ action: 'msg', clean: 'undeploy', cleanSteps: '[{"step": "erase_devices", "priority": "high"}]' }, 3);
+    await helper.load([...nodes, captureRed] as never, bad.flow, bad.credentials);
+    const caught = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
+    helper.getNode('d').receive({ action: 'undeploy' } as never);
+    assert.match((await caught).error.message, /cleanSteps\[0\]\.priority: expected a whole number/);
   });
 });

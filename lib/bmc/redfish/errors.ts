@@ -38,6 +38,7 @@ const BY_KEY: Record<string, { code: BmcErrorCode; reason?: BmcErrorDetails['rea
   SessionLimitExceeded: { code: 'busy', reason: 'rate-limited', text: 'the iLO has no free session (too many open sessions)' },
   VirtualMediaIsDisabled: { code: 'not-supported', text: 'virtual media is disabled on this iLO' },
   UnsupportedOperation: { code: 'not-supported', text: 'not supported by this iLO' },
+  UnsupportedOperationInLegacyBootMode: { code: 'not-supported', text: 'not possible while the host boots legacy BIOS (secure boot needs UEFI)' },
   ActionNotSupported: { code: 'not-supported', text: 'not supported by this iLO' },
   OperationNotAllowed: { code: 'not-supported', text: 'not supported by this iLO' },
 };

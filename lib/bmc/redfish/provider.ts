@@ -4,6 +4,7 @@
  * discovered once, independent calls run in parallel, and a no-op power
  * action costs one call (the iLO refuses it; we read that as "already").
  */
+import { resetBiosToDefault, resetSecureBootKeys } from './cleaning';
 import { REDFISH_TARGET, classifyBootDescription, deviceFromRedfishTarget, generationOf, notConfigured, orderFor } from '../boot-devices';
 import type { IloEndpoint } from '../endpoint';
 import { BmcError, isBmcError } from '../errors';
@@ -41,6 +42,7 @@ import type {
   VirtualMediaDevice,
   VirtualMediaStatus,
   WaitOptions,
+  SecureBootKeysReset,
 } from '../types';
 import { pollPowerState } from '../wait';
 import { RedfishClient, type JsonObject, type RedfishAuth } from './client';
@@ -285,6 +287,16 @@ export class RedfishBmc implements Bmc {
 
   async detachDeployMedia(): Promise<void> {
     await together(this.ejectVirtualMedia('floppy'), this.ejectVirtualMedia('cdrom'));
+  }
+
+  // ------------------------------------------------------------ cleaning (redfish/cleaning.ts)
+
+  resetBiosToDefault(): Promise<void> {
+    return resetBiosToDefault(this.client, this.links);
+  }
+
+  resetSecureBootKeys(how: SecureBootKeysReset): Promise<void> {
+    return resetSecureBootKeys(this.client, this.links, how);
   }
 
   // ------------------------------------------------------------ boot

@@ -37,6 +37,7 @@ import type {
   VirtualMediaDevice,
   VirtualMediaStatus,
   WaitOptions,
+  SecureBootKeysReset,
 } from '../types';
 import { pollPowerState } from '../wait';
 import { RibclClient } from './client';
@@ -173,6 +174,19 @@ export class RibclBmc implements Bmc {
   }
 
   /** One request (two on firmware that refuses to eject an empty drive). */
+  // ------------------------------------------------------------ cleaning
+
+  /** RIBCL has no command for BIOS defaults (proliantutils takes iLO 4's RESTful API on Gen9, and has none on Gen8). */
+  resetBiosToDefault(): Promise<void> {
+    return Promise.reject(new BmcError('not-supported', 'reset the BIOS settings to default: RIBCL has no command for it', { target: this.target }));
+  }
+
+  /** Nor for secure boot keys. */
+  resetSecureBootKeys(how: SecureBootKeysReset): Promise<void> {
+    const what = how === 'default' ? 'reset the secure boot keys to default' : 'clear the secure boot keys';
+    return Promise.reject(new BmcError('not-supported', `${what}: RIBCL has no command for it`, { target: this.target }));
+  }
+
   async detachDeployMedia(): Promise<void> {
     try {
       await this.client.send([m.ejectVirtualMedia('floppy'), m.ejectVirtualMedia('cdrom')]);

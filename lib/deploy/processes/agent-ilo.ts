@@ -38,7 +38,7 @@ import { validateCommon, validateDeployRamdisk } from './validate';
 
 type AgentStep = Step<DeployDeps, AgentIloData>;
 
-function waitForAgent(): AgentStep {
+export function waitForAgent(): AgentStep {
   return {
     name: 'wait-agent',
     title: 'Wait for the agent to call back',

@@ -67,3 +67,13 @@ export interface PxeIloData extends IscsiWriteData {
   /** pxe-config: where the PXE files of this deploy were written. */
   pxe?: PxeNodeLocation;
 }
+
+/** Cleaning (processes/cleaning.ts): the agent's steps, and how far the plan got. */
+export interface CleaningData extends AgentIloData {
+  /** clean-steps: the agent's clean steps (get_clean_steps), and its hardware manager versions (sent back as clean_version). */
+  agentCleanSteps?: string[];
+  cleanVersion?: Record<string, unknown>;
+  /** clean-steps: the index in the plan of the next step to run, and whether the agent was already asked to run it. */
+  cleanAt?: number;
+  cleanSent?: boolean;
+}

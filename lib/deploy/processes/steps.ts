@@ -246,8 +246,11 @@ export function powerOffStep(): Step<DeployDeps> {
   };
 }
 
-/** Build the floppy with the ramdisk's parameters and publish it and the deploy ISO. */
-export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) => DeployParameters): Step<DeployDeps, VirtualMediaData> {
+/** Build the floppy with the ramdisk's parameters and publish it and the deploy ISO (the request's ramdisk, or the one `ramdisk` gives: a cleaning's agent). */
+export function publishDeployMediaStep(
+  parameters: (ctx: Ctx<VirtualMediaData>) => DeployParameters,
+  ramdisk?: (ctx: Ctx<VirtualMediaData>) => Pick<DeployRequest, 'deployIso' | 'deployKernel' | 'deployRamdisk'>,
+): Step<DeployDeps, VirtualMediaData> {
   return {
     name: 'publish-media',
     title: 'Build and publish the deploy media',
@@ -261,7 +264,7 @@ export function publishDeployMediaStep(parameters: (ctx: Ctx<VirtualMediaData>) 
       ctx.data.floppyObject = floppyName;
       // Streamed from its few written segments: no 1.44 MB buffer per deploy (500 at once would hold 700 MB).
       ctx.data.floppyUrl = await publishTracked(ctx, floppyName, buildFloppyImage(params), ttl);
-      const req = ctx.record.request;
+      const req = ramdisk ? ramdisk(ctx) : ctx.record.request;
       if (req.deployIso) {
         if (/^https?:\/\//i.test(req.deployIso)) {
           // Ironic hands an http(s) deploy ISO to the iLO as it is.
