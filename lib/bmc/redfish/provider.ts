@@ -89,7 +89,8 @@ export class RedfishBmc implements Bmc {
     return this.client;
   }
 
-  private async system(): Promise<JsonObject> {
+  /** The computer system resource (Systems/1), as the iLO gives it now. */
+  async system(): Promise<JsonObject> {
     return this.client.get(await this.links.systemUri(), 'read the computer system');
   }
 
