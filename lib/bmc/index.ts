@@ -26,5 +26,5 @@ export type { IloCertificate, CertificateProbe } from './certificate';
 export { checkConnection, readCertificate } from './check';
 export type { ConnectionReport } from './check';
 export { inspectServer, inspectionProviderFor } from './inspect';
-export { bytesFromText, capabilitiesOf, capabilitiesString, completeInspection, localGb } from './inspection';
+export { bytesFromText, capabilitiesOf, capabilitiesString, completeInspection, localGb, mergeCapabilities } from './inspection';
 export type { HardwareReading, InspectedDisk, InspectedVolume, InspectionProvider, IronicProperties, ServerInspection } from './inspection';

@@ -135,3 +135,17 @@ export function ironicArch(arch: string | undefined, instructionSet?: string): s
   if (/x86-64|x86_64|x86|ia-64/.test(a)) return 'x86_64';
   return 'x86_64';
 }
+
+/**
+ * An Ironic capabilities string ("k:v,k:v") with inspected values merged in:
+ * inspected keys replace the same keys, the operator's other keys stay, in order.
+ */
+export function mergeCapabilities(existing: string | undefined, inspected: Record<string, string>): string {
+  const merged = new Map<string, string>();
+  for (const part of (existing ?? '').split(',')) {
+    const i = part.indexOf(':');
+    if (i > 0) merged.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  for (const [k, v] of Object.entries(inspected)) merged.set(k, v);
+  return capabilitiesString(Object.fromEntries(merged));
+}
