@@ -73,6 +73,8 @@ export interface DeployResult {
   /** Disk identifier (MBR signature or GPT GUID) of a whole-disk image. */
   diskIdentifier?: string;
   partitions?: WrittenPartition[];
+  /** agent_ilo: the in-band hardware inventory the agent reported (cpu, memory, disks, interfaces, system_vendor, boot). */
+  agentInventory?: Record<string, unknown>;
 }
 
 /**

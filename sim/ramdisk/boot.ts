@@ -201,6 +201,7 @@ export class SimRamdisk extends EventEmitter {
           diskFile: this.diskFile,
           disks: this.disks,
           useDisk: (d) => (this.rootDisk = d),
+          inventory: () => this.inventory(),
           bootMode: () => this.server.bootMode.current,
           partitionWritten: () => (this.disk = { partitionImage: true }),
           bootloaderInstalled: (b) => (this.disk = { partitionImage: true, bootloader: b }),
@@ -214,6 +215,19 @@ export class SimRamdisk extends EventEmitter {
       return;
     }
     this.emit('no-boot', 'the floppy holds neither IPA nor DIB parameters');
+  }
+
+  /** What ironic-python-agent's hardware manager reports of this server (its inventory format). */
+  inventory(): Record<string, unknown> {
+    const { cpu, dimm } = this.server.model;
+    return {
+      cpu: { model_name: cpu.model, frequency: String(cpu.mhz), count: cpu.count * cpu.threads, architecture: 'x86_64', flags: ['lm', 'vmx'] },
+      memory: { total: dimm.count * dimm.mib * 1024 * 1024, physical_mb: dimm.count * dimm.mib },
+      disks: this.disks.map((d) => ({ name: d.name, model: d.model, size: d.sizeBytes, rotational: d.rotational, wwn: d.wwn, serial: d.serial, vendor: d.vendor, wwn_with_extension: d.wwnWithExtension, wwn_vendor_extension: d.wwnVendorExtension, hctl: d.hctl, by_path: d.byPath })),
+      interfaces: this.server.macs.host.map((mac, i) => ({ name: `eno${i + 1}`, mac_address: mac, has_carrier: i === 0 })),
+      system_vendor: { product_name: this.server.identity.productName, serial_number: this.server.identity.serialNumber, manufacturer: 'HPE' },
+      boot: { current_boot_mode: this.server.bootMode.current, pxe_interface: null },
+    };
   }
 
   private rebootAfterDib(): void {

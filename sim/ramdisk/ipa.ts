@@ -38,6 +38,8 @@ export interface RamdiskHost extends PartitionHost {
   disks?: SimHostDisk[];
   /** The agent chose this disk to write (root device hints, or the default). */
   useDisk?(disk: SimHostDisk): void;
+  /** The hardware inventory the agent reports with its heartbeats, in IPA's format. */
+  inventory?(): Record<string, unknown>;
   /** The OS powers the machine off (standby.power_off). */
   powerOff(): void;
   log?(message: string): void;
@@ -227,6 +229,7 @@ export class SimIpa {
           agent_token: this.opts.faults?.wrongToken ?? this.opts.token,
           agent_version: '9.13.1-sim',
           ...(cert ? { agent_verify_ca: cert.cert } : {}),
+          ...(this.host.inventory ? { inventory: this.host.inventory() } : {}),
         }),
         dispatcher: this.dispatcher,
       });

@@ -79,13 +79,17 @@ describe('root device hints in deploys against the simulated fleet', () => {
     assert.equal(ilo.server.requests.ribcl, before, 'the iLO was not even asked');
   });
 
-  test('agent_ilo: hints picking the second volume (the SSD, >= 400 GiB): the agent writes /dev/sdb, /dev/sda stays blank, the server boots it', async () => {
+  test('agent_ilo: hints picking the second volume (the SSD, >= 400 GiB): the agent writes /dev/sdb, /dev/sda stays blank, the server boots it; the agent inventory is kept', async () => {
     const rd = lab.ramdisks[0]!;
     const image = makeImage(lab.dir, 'hinted.img');
     const started = await lab.deploy(lab.fleet.ilos[0]!, { method: 'agent_ilo', image: image.path, deployIso, rootDeviceHints: { size: '>= 400', rotational: false } });
     const done = await lab.engine.wait(started.deployId);
     assert.equal(done.state, 'active', done.lastError);
     assert.equal(rd.rootDisk.name, '/dev/sdb');
+    // The agent's in-band inventory, kept beside the deploy: the same disks it chose from.
+    const inv = done.result?.agentInventory as { disks: Array<{ name: string; size: number }>; memory: { physical_mb: number } } | undefined;
+    assert.deepEqual(inv?.disks.map((d) => [d.name, d.size]), rd.disks.map((d) => [d.name, d.sizeBytes]));
+    assert.equal(inv?.memory.physical_mb, lab.fleet.ilos[0]!.server.model.dimm.count * lab.fleet.ilos[0]!.server.model.dimm.mib);
     assert.equal(sha(rd.disks[1]!.file, image.size), image.sha256, '/dev/sdb holds the image');
     assert.ok(blank(rd.disks[0]!.file), '/dev/sda was not written');
     await until(() => rd.instanceBoots.some((b) => b.via === 'disk'), 10_000, 'the instance to boot');
