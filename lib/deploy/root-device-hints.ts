@@ -14,9 +14,8 @@ export type RootDeviceHintKey = (typeof ROOT_DEVICE_HINT_KEYS)[number];
 /** As Ironic stores them: size a number or "<op> n", strings with an optional operator, rotational a boolean. */
 export type RootDeviceHints = Partial<Record<RootDeviceHintKey, string | number | boolean>>;
 
-const NUMERIC_OPS = ['==', '!=', '>=', '<=', '>', '<', '='] as const;
-const STRING_OPS = ['s==', 's!=', '<in>', '<or>'] as const;
-type Op = (typeof NUMERIC_OPS)[number] | (typeof STRING_OPS)[number];
+/** Numeric operators ("=" is oslo's "at least"), then the string ones. */
+type Op = '==' | '!=' | '>=' | '<=' | '>' | '<' | '=' | 's==' | 's!=' | '<in>' | '<or>';
 
 interface Hint {
   key: RootDeviceHintKey;
