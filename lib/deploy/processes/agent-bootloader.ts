@@ -7,6 +7,7 @@
  * whole-disk image brings its own boot loader: nothing to do.
  */
 import { AgentClient } from '../agent-client';
+import { agentTrust } from '../agent-tls';
 import { DeployError } from '../errors';
 import type { Step } from '../step';
 import type { DeployRequest } from '../types';
@@ -43,7 +44,8 @@ export function installBootloaderStep(): Step<DeployDeps, AgentIloData> {
     timeoutMs: (ctx) => ctx.deps.settings.writeTimeoutMs,
     async run(ctx) {
       if (!agentPartitionImage(ctx.record.request)) return;
-      const agent = new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token);
+      // Trusting the agent as the other agent steps do: the certificate its heartbeat sent, else the operator's agent CA.
+      const agent = new AgentClient(required(ctx.data.agentUrl, "the agent's callback URL"), ctx.record.token, { trust: agentTrust(ctx.data.agentVerifyCa, ctx.deps.settings.agentCa) });
       const mode = ctx.data.bootMode ?? 'bios';
       const uuids = await agent.partitionUuids(ctx.signal);
       if (!uuids.rootUuid) throw new DeployError('ramdisk', 'the agent wrote the partition image but reported no root UUID (is it an ironic-python-agent that deploys partition images?)');
