@@ -486,7 +486,6 @@ function storageHealth(server: SimServer): RenderNode {
           ...all.filter((d) => !d.logicalDrive).map(physical),
         ],
       },
-      { name: 'DISCOVERY_STATUS', children: [value('STATUS', 'Discovery Complete')] },
     ],
   };
 }
