@@ -4,6 +4,7 @@
  * DIMMs, and the UEFI "structured boot strings" of its boot entries. Both
  * REST front-ends (iLO 4 and iLO 5/6) render it, each in its own shape.
  */
+import { createHash } from 'node:crypto';
 import type { SimBootEntry, SimModel } from './models';
 
 export interface SimPciDevice {
@@ -34,6 +35,16 @@ export interface SimDisk {
   capacityMiB: number;
   mediaType: 'HDD' | 'SSD';
   rpm?: number;
+  /** The logical drive it is part of (1-based); absent: unconfigured (not seen by the host OS). */
+  logicalDrive?: number;
+}
+
+export interface SimLogicalDrive {
+  /** 1-based, as the array controller numbers them. */
+  number: number;
+  capacityMiB: number;
+  raid: '0' | '1';
+  mediaType: 'HDD' | 'SSD';
 }
 
 export function storageController(model: SimModel): { model: string; location: string; firmware: string } {
@@ -49,21 +60,94 @@ export function storageController(model: SimModel): { model: string; location: s
   }
 }
 
-/** Two drives in one RAID 1 logical drive. */
+type DriveSpec = Omit<SimDisk, 'location' | 'serial' | 'logicalDrive'>;
+
+/** Per model: the mirrored boot pair (bays 1-2), a second drive as a RAID 0 volume (bay 3), a spare left unconfigured (bay 4). */
+const DRIVES: Record<SimModel['name'], [DriveSpec, DriveSpec, DriveSpec]> = {
+  gen8: [
+    { model: 'EG000300JWEBF', capacityMiB: 286102, mediaType: 'HDD', rpm: 10000 },
+    { model: 'EG0600FBDSR', capacityMiB: 572325, mediaType: 'HDD', rpm: 10000 },
+    { model: 'MB2000GCWDA', capacityMiB: 1907729, mediaType: 'HDD', rpm: 7200 },
+  ],
+  gen9: [
+    { model: 'EG000300JWEBF', capacityMiB: 286102, mediaType: 'HDD', rpm: 10000 },
+    { model: 'MK000480GWEZH', capacityMiB: 457862, mediaType: 'SSD' },
+    { model: 'EG001200JWJNQ', capacityMiB: 1144641, mediaType: 'HDD', rpm: 10000 },
+  ],
+  gen10: [
+    { model: 'EG000300JWEBF', capacityMiB: 286102, mediaType: 'HDD', rpm: 10000 },
+    { model: 'VK001920GWTTC', capacityMiB: 1831420, mediaType: 'SSD' },
+    { model: 'EG002400JWJNT', capacityMiB: 2289152, mediaType: 'HDD', rpm: 10000 },
+  ],
+  gen11: [
+    { model: 'VO000960JWZJF', capacityMiB: 915715, mediaType: 'SSD' },
+    { model: 'VO003840JWZJT', capacityMiB: 3662830, mediaType: 'SSD' },
+    { model: 'MB004000JWJVE', capacityMiB: 3815447, mediaType: 'HDD', rpm: 7200 },
+  ],
+};
+
+/** Four drives: bays 1-2 in logical drive 1 (RAID 1), bay 3 alone in logical drive 2 (RAID 0), bay 4 unconfigured. */
 export function disks(model: SimModel): SimDisk[] {
-  const ssd = model.name === 'gen11';
-  return [1, 2].map((bay) => ({
+  const [boot, second, spare] = DRIVES[model.name];
+  const drive = (bay: number, spec: DriveSpec, logicalDrive?: number): SimDisk => ({
     location: `1I:1:${bay}`,
-    model: ssd ? 'VO000960JWZJF' : 'EG000300JWEBF',
     serial: `S${model.name.toUpperCase()}D${bay}`,
-    capacityMiB: ssd ? 915715 : 286102,
-    mediaType: ssd ? ('SSD' as const) : ('HDD' as const),
-    ...(ssd ? {} : { rpm: 10000 }),
-  }));
+    ...spec,
+    ...(logicalDrive ? { logicalDrive } : {}),
+  });
+  return [drive(1, boot, 1), drive(2, boot, 1), drive(3, second, 2), drive(4, spare)];
 }
 
-export function logicalDrive(model: SimModel): { capacityMiB: number; raid: '1' } {
-  return { capacityMiB: disks(model)[0]!.capacityMiB, raid: '1' };
+export function logicalDrives(model: SimModel): SimLogicalDrive[] {
+  const [boot, second] = DRIVES[model.name];
+  return [
+    { number: 1, capacityMiB: boot.capacityMiB, raid: '1', mediaType: boot.mediaType },
+    { number: 2, capacityMiB: second.capacityMiB, raid: '0', mediaType: second.mediaType },
+  ];
+}
+
+/** The boot volume (logical drive 1). */
+export function logicalDrive(model: SimModel): SimLogicalDrive {
+  return logicalDrives(model)[0]!;
+}
+
+/**
+ * A logical drive as the host's OS sees it (a SCSI disk of the array
+ * controller, as lsblk and udev name it): what root device hints match.
+ */
+export interface SimBlockDevice {
+  name: string;
+  sizeBytes: number;
+  model: string;
+  vendor: string;
+  serial: string;
+  wwn: string;
+  wwnWithExtension: string;
+  wwnVendorExtension: string;
+  rotational: boolean;
+  hctl: string;
+  byPath: string;
+}
+
+/** /dev/sda, /dev/sdb… for the logical drives, in order; `controllerSerial` makes the ids unique per server. */
+export function blockDevices(model: SimModel, controllerSerial: string): SimBlockDevice[] {
+  const hp = model.name === 'gen8' || model.name === 'gen9' ? 'HP' : 'HPE';
+  return logicalDrives(model).map((ld, i) => {
+    const id = `600508b1001c${createHash('sha256').update(`${controllerSerial}:${ld.number}`).digest('hex').slice(0, 20)}`;
+    return {
+      name: `/dev/sd${String.fromCharCode(97 + i)}`,
+      sizeBytes: ld.capacityMiB * 1024 * 1024,
+      model: 'LOGICAL VOLUME',
+      vendor: hp,
+      serial: id,
+      wwn: `0x${id.slice(0, 16)}`,
+      wwnWithExtension: `0x${id}`,
+      wwnVendorExtension: `0x${id.slice(16)}`,
+      rotational: ld.mediaType === 'HDD',
+      hctl: `0:1:0:${i}`,
+      byPath: `/dev/disk/by-path/pci-0000:03:00.0-scsi-0:1:0:${i}`,
+    };
+  });
 }
 
 /**

@@ -25,3 +25,6 @@ export { fetchIloCertificate, formatFingerprint } from './certificate';
 export type { IloCertificate, CertificateProbe } from './certificate';
 export { checkConnection, readCertificate } from './check';
 export type { ConnectionReport } from './check';
+export { inspectServer, inspectionProviderFor } from './inspect';
+export { bytesFromText, capabilitiesOf, capabilitiesString, completeInspection, localGb, mergeCapabilities } from './inspection';
+export type { HardwareReading, InspectedDisk, InspectedVolume, InspectionProvider, IronicProperties, ServerInspection } from './inspection';

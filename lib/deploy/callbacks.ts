@@ -41,15 +41,24 @@ export function checkCallback(r: DeployRecord | undefined, kind: CallbackKind, t
 
 type Log = { warn(m: string): void } | undefined;
 
+/** What a ramdisk's lookup learns of its deploy. */
+export interface RamdiskNode {
+  id: string;
+  rootDevice?: Record<string, unknown>;
+}
+
 /** A ramdisk's lookup, on any instance. MACs matching two deploys find none (and are reported). */
-export async function lookupRamdisk(store: DeployStore, nodeId: string | undefined, macs: string[], log: Log): Promise<{ id: string } | undefined> {
+export async function lookupRamdisk(store: DeployStore, nodeId: string | undefined, macs: string[], log: Log): Promise<RamdiskNode | undefined> {
   const found = await store.findForRamdisk(nodeId, macs);
   if ('ambiguous' in found) {
     const servers = await Promise.all(found.ambiguous.map(async (id) => (await store.get(id))?.serverName ?? id));
     log?.warn(`ramdisk lookup: MACs ${macs.join(', ')} match deploys on ${servers.join(' and ')}; refused (two servers report the same MAC)`);
     return undefined;
   }
-  return 'deployId' in found ? { id: found.deployId } : undefined;
+  if (!('deployId' in found)) return undefined;
+  // The agent reads its root device hints from the lookup (Ironic: node.properties.root_device).
+  const hints = (await store.get(found.deployId))?.request.rootDeviceHints;
+  return { id: found.deployId, ...(hints && Object.keys(hints).length ? { rootDevice: hints } : {}) };
 }
 
 /** A ramdisk's call-back, on any instance: checked against the record, then posted for the instance running the deploy. */

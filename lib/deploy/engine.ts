@@ -193,7 +193,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
   // ------------------------------------------------------------ ramdisk side (any instance)
 
   /** The deploy a ramdisk belongs to (by node id, else by MACs); only deploys waiting for a ramdisk. */
-  findForRamdisk(nodeId: string | undefined, macs: string[]): Promise<{ id: string } | undefined> {
+  findForRamdisk(nodeId: string | undefined, macs: string[]): ReturnType<typeof lookupRamdisk> {
     return lookupRamdisk(this.store, nodeId, macs, this.opts.log);
   }
 

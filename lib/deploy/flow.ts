@@ -23,7 +23,7 @@ export interface Given {
 }
 
 /** The request fields a message may carry in `msg.deploy`. */
-export const EXTRA_FIELDS = ['imageChecksum', 'imageType', 'imageFormat', 'rootMb', 'bootOption', 'instanceKernel', 'instanceRamdisk', 'bootMac', 'kernelParams', 'configDrive'] as const;
+export const EXTRA_FIELDS = ['imageChecksum', 'imageType', 'imageFormat', 'rootMb', 'bootOption', 'instanceKernel', 'instanceRamdisk', 'bootMac', 'kernelParams', 'configDrive', 'rootDeviceHints'] as const;
 
 export function parseAction(p: Given): FlowAction {
   if (typeof p.value !== 'string' || !FLOW_ACTIONS.includes(p.value as FlowAction)) throw badInput(p.field, FLOW_ACTIONS.join(', '), p.value);

@@ -26,7 +26,7 @@ import type { CallbackKind } from './step';
 
 /** What the API needs from the engine. */
 export interface RamdiskApiEngine {
-  findForRamdisk(nodeId: string | undefined, macs: string[]): Promise<{ id: string } | undefined>;
+  findForRamdisk(nodeId: string | undefined, macs: string[]): Promise<{ id: string; rootDevice?: Record<string, unknown> } | undefined>;
   callback(nodeId: string, kind: CallbackKind, token: unknown, body: Record<string, unknown>): Promise<{ status: number; message: string }>;
 }
 
@@ -80,7 +80,7 @@ export function createRamdiskApi(engine: RamdiskApiEngine, opts: RamdiskApiOptio
       const found = await engine.findForRamdisk(nodeId, macs);
       if (!found) return send(res, 404, fault('no node matches, or it is not being deployed'));
       return send(res, 200, {
-        node: { uuid: found.id, properties: {}, instance_info: {}, driver_internal_info: {} },
+        node: { uuid: found.id, properties: found.rootDevice ? { root_device: found.rootDevice } : {}, instance_info: {}, driver_internal_info: {} },
         config: {
           heartbeat_timeout: opts.heartbeatTimeoutS ?? 300,
           agent_token: '******',

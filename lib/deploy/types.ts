@@ -2,6 +2,7 @@
  * The deploy engine's vocabulary: Ironic's provision states and methods, the
  * request an operator makes, and the record the engine keeps of each deploy.
  */
+import type { RootDeviceHints } from './root-device-hints';
 import type { BootMode } from '../bmc/types';
 import type { ConfigDrive } from './config-drive/types';
 import type { WrittenPartition } from './iscsi/write';
@@ -49,6 +50,8 @@ export interface DeployRequest {
   kernelParams?: string;
   /** The instance's config drive (hostname, SSH keys, user data, network): Ironic's `configdrive`, ready or as parts. */
   configDrive?: ConfigDrive;
+  /** Which disk to write: Ironic's root_device hints (size, serial, wwn, model, vendor, name, rotational, hctl, by_path…). */
+  rootDeviceHints?: RootDeviceHints;
   /** Clean the server before this deploy (a first deploy), as Ironic cleans a node before it becomes available. */
   clean?: CleanPlan;
 }
@@ -93,6 +96,8 @@ export interface DeployResult {
   /** Disk identifier (MBR signature or GPT GUID) of a whole-disk image. */
   diskIdentifier?: string;
   partitions?: WrittenPartition[];
+  /** agent_ilo: the in-band hardware inventory the agent reported (cpu, memory, disks, interfaces, system_vendor, boot). */
+  agentInventory?: Record<string, unknown>;
 }
 
 /**

@@ -41,6 +41,8 @@ export interface FleetNode extends Node {
   lookup(name: string): InventoryServer | undefined;
   /** The client of one of its servers; throws when that server's entry is unusable. */
   bmcFor(server: InventoryServer): Promise<Bmc>;
+  /** Keep an inspection's result as the server's properties and capabilities (ilo-inspect). */
+  recordInspection?(name: string, result: { properties: object; capabilities: Record<string, string>; inspectedAt: string }): void;
 }
 
 /** A node's server settings (the same field names in every node). */

@@ -7,7 +7,7 @@
  * connection per row (admin.ts).
  */
 import type { Node, NodeAPI } from 'node-red';
-import type { Bmc } from '../../lib/bmc';
+import { mergeCapabilities, type Bmc } from '../../lib/bmc';
 import { exportInventory, parseInventory, planImport, type InventoryFormat, type InventoryServer } from '../../lib/inventory';
 import { DEFAULT_MAX_IN_FLIGHT } from '../common/servers';
 import { registerFleetAdmin } from './admin';
@@ -45,11 +45,23 @@ export = function register(RED: NodeAPI): void {
     );
     for (const [row, err] of fleet.broken) this.error(`fleet "${label}": server ${row} is left out: ${err.message}`);
 
+    const inspected = new Map<string, { properties: object; inspectedAt: string }>();
     this.live = () => fleet;
     this.servers = () => fleet.servers;
     this.lookup = (name: string) => fleet.lookup(name);
     this.bmcFor = (server: InventoryServer): Promise<Bmc> => fleet.bmc(server);
     this.exportInventory = (format: InventoryFormat) => exportInventory(fleet.servers, format);
+    // An inspection's capabilities go into the server's running entry (the editor shows them); its properties are kept beside it.
+    this.recordInspection = (name, result) => {
+      const server = fleet.lookup(name);
+      if (!server) return;
+      server.capabilities = mergeCapabilities(server.capabilities, result.capabilities);
+      inspected.set(server.id, { properties: result.properties, inspectedAt: result.inspectedAt });
+    };
+    this.inspected = (name: string) => {
+      const server = fleet.lookup(name);
+      return server ? inspected.get(server.id) : undefined;
+    };
     this.importInventory = (text, opts) => {
       const parsed = parseInventory(text, { format: opts.format ?? 'auto', quoteValues: false });
       const plan = planImport(fleet.servers, parsed, opts.mode ?? 'merge');

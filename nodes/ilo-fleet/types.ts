@@ -19,5 +19,7 @@ export interface IloFleetNode extends FleetNode {
   /** Checks a whole file, then applies it in one step (or throws with line and field, changing nothing). */
   importInventory(text: string | Buffer, opts: { format?: InventoryFormat | 'auto'; mode?: ImportMode }): ImportPlan;
   exportInventory(format: InventoryFormat): string;
+  /** Ironic properties from the server's last inspection (memory_mb, cpus, cpu_arch, local_gb), if any. */
+  inspected(name: string): { properties: object; inspectedAt: string } | undefined;
 }
 

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimBootEvent, SimServer } from '../server';
 import { SimDib, type DibFaults } from './dib';
+import { blockDevices } from '../inventory';
+import { parseRootDeviceParam, pickDisk, type SimHostDisk } from './device-hints';
 import { readDisk, type SimBootloader } from './disk';
 import { FatImage, parseParameters } from './fat';
 import { SimIpa, type RamdiskFaults, type SimAgentTls } from './ipa';
@@ -62,6 +64,14 @@ export class SimRamdisk extends EventEmitter {
   /** How the agent of the next boot serves its API. */
   agentTls: SimAgentTls;
   readonly diskFile: string;
+  /**
+   * The disks the ramdisk sees (the array controller's logical drives as
+   * /dev/sda, /dev/sdb…): the first is `diskFile`, the default target; root
+   * device hints can pick another.
+   */
+  readonly disks: SimHostDisk[];
+  /** The disk the last deploy wrote, which the server boots from (the first disk until hints pick another). */
+  rootDisk: SimHostDisk;
   /** What the agent wrote (IPA path; the DIB path writes diskFile directly). */
   written?: { sha256: string; size: number; format: string };
   /**
@@ -90,6 +100,14 @@ export class SimRamdisk extends EventEmitter {
     this.diskFile = join(this.dir, 'disk.img');
     writeFileSync(this.diskFile, '');
     truncateSync(this.diskFile, opts.diskSizeBytes ?? 64 * 1024 * 1024);
+    this.disks = blockDevices(server.model, server.identity.serialNumber).map((d, i) => {
+      if (i === 0) return { ...d, file: this.diskFile };
+      const file = join(this.dir, `disk-${d.name.slice(5)}.img`);
+      writeFileSync(file, '');
+      truncateSync(file, opts.diskSizeBytes ?? 64 * 1024 * 1024);
+      return { ...d, file };
+    });
+    this.rootDisk = this.disks[0]!;
     server.on('boot', this.onBoot);
     server.on('power', this.onPower);
     server.hostConsole?.follow(this);
@@ -104,7 +122,7 @@ export class SimRamdisk extends EventEmitter {
   /** sha256 of the first `size` bytes of the disk (what a whole-disk write put there). */
   async diskSha256(size: number): Promise<string> {
     const h = createHash('sha256');
-    for await (const c of createReadStream(this.diskFile, { start: 0, end: size - 1 })) h.update(c as Buffer);
+    for await (const c of createReadStream(this.rootDisk.file, { start: 0, end: size - 1 })) h.update(c as Buffer);
     return h.digest('hex');
   }
 
@@ -140,9 +158,14 @@ export class SimRamdisk extends EventEmitter {
     const faults = this.faults;
     if (params.deployment_key) {
       this.log('booting the DIB deploy ramdisk');
+      // DIB finds its disk by the root_device parameter (exact matches), else takes the first.
+      const hints = params.root_device ? parseRootDeviceParam(params.root_device) : undefined;
+      const disk = pickDisk(this.disks, hints);
+      if (disk) this.rootDisk = disk;
+      else this.log(`dib: no disk matches root_device=${params.root_device ?? ''}`);
       this.dib = new SimDib(
         {
-          diskFile: this.diskFile,
+          diskFile: this.rootDisk.file,
           diskSizeBytes: this.opts.diskSizeBytes ?? 64 * 1024 * 1024,
           address: this.address,
           reboot: () => this.rebootAfterDib(),
@@ -157,7 +180,7 @@ export class SimRamdisk extends EventEmitter {
           boot_option: params.boot_option,
           boot_mode: params.boot_mode,
         },
-        faults,
+        disk ? faults : { ...faults, reportError: faults.reportError ?? `Could not find the root device matching root_device=${params.root_device ?? ''}` },
       );
       // The conductor writes the disk through the target: what was on it before is gone.
       this.disk = { partitionImage: false };
@@ -176,6 +199,9 @@ export class SimRamdisk extends EventEmitter {
             this.server.diskBootable = true;
           },
           diskFile: this.diskFile,
+          disks: this.disks,
+          useDisk: (d) => (this.rootDisk = d),
+          inventory: () => this.inventory(),
           bootMode: () => this.server.bootMode.current,
           partitionWritten: () => (this.disk = { partitionImage: true }),
           bootloaderInstalled: (b) => (this.disk = { partitionImage: true, bootloader: b }),
@@ -189,6 +215,19 @@ export class SimRamdisk extends EventEmitter {
       return;
     }
     this.emit('no-boot', 'the floppy holds neither IPA nor DIB parameters');
+  }
+
+  /** What ironic-python-agent's hardware manager reports of this server (its inventory format). */
+  inventory(): Record<string, unknown> {
+    const { cpu, dimm } = this.server.model;
+    return {
+      cpu: { model_name: cpu.model, frequency: String(cpu.mhz), count: cpu.count * cpu.threads, architecture: 'x86_64', flags: ['lm', 'vmx'] },
+      memory: { total: dimm.count * dimm.mib * 1024 * 1024, physical_mb: dimm.count * dimm.mib },
+      disks: this.disks.map((d) => ({ name: d.name, model: d.model, size: d.sizeBytes, rotational: d.rotational, wwn: d.wwn, serial: d.serial, vendor: d.vendor, wwn_with_extension: d.wwnWithExtension, wwn_vendor_extension: d.wwnVendorExtension, hctl: d.hctl, by_path: d.byPath })),
+      interfaces: this.server.macs.host.map((mac, i) => ({ name: `eno${i + 1}`, mac_address: mac, has_carrier: i === 0 })),
+      system_vendor: { product_name: this.server.identity.productName, serial_number: this.server.identity.serialNumber, manufacturer: 'HPE' },
+      boot: { current_boot_mode: this.server.bootMode.current, pxe_interface: null },
+    };
   }
 
   private rebootAfterDib(): void {
@@ -227,7 +266,7 @@ export class SimRamdisk extends EventEmitter {
     if (partitionImage && !bootloader) return void this.emit('no-boot', 'the disk holds a partition image and no boot loader');
     if (bootloader) {
       if (bootloader.mode !== mode) return void this.emit('no-boot', `the boot loader on the disk was installed for ${bootloader.mode}, and the server boots ${mode}`);
-      const { partitions } = await readDisk(this.diskFile);
+      const { partitions } = await readDisk(this.rootDisk.file);
       if (!partitions.some((p) => p.fsUuid === bootloader.rootUuid || p.partUuid === bootloader.rootUuid)) return void this.emit('no-boot', `grub: no such device: ${bootloader.rootUuid}`);
     }
     this.bootInstance({ via: 'disk', diskSha256: this.written?.sha256, bootloader, mode });
@@ -236,7 +275,7 @@ export class SimRamdisk extends EventEmitter {
   private bootInstance(b: InstanceBoot): void {
     if (b.via === 'disk' && !this.server.diskBootable) return void this.emit('no-boot', 'the disk is empty');
     try {
-      const found = findConfigDrive(this.diskFile);
+      const found = findConfigDrive(this.rootDisk.file);
       if (found) {
         b.configDrive = found;
         this.log(`the instance found its config drive on partition ${found.partition}${found.hostname ? ` (hostname ${found.hostname})` : ''}`);

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { Agent, request } from 'undici';
 import { generateAgentCertificate, type AgentCertificate } from './agent-cert';
+import { pickDisk, type SimHostDisk } from './device-hints';
 import { writeConfigDrivePartition } from './ipa-config-drive';
 import type { WrittenPartitionImage } from './disk';
 import { installBootloader, preparePartitionImage, type PartitionHost } from './ipa-partition';
@@ -34,6 +35,12 @@ export interface RamdiskHost extends PartitionHost {
   /** The image as written to the simulated disk. */
   writeDisk(disk: { sha256: string; size: number; format: string }): void;
   /** The simulated disk's file (diskFile): the image's bytes (raw, or converted from qcow2 with qemu-img), a partition image's layout and the config drive go there. */
+  /** The disks the agent sees (the first is `diskFile`); absent: `diskFile` alone, as /dev/sda. */
+  disks?: SimHostDisk[];
+  /** The agent chose this disk to write (root device hints, or the default). */
+  useDisk?(disk: SimHostDisk): void;
+  /** The hardware inventory the agent reports with its heartbeats, in IPA's format. */
+  inventory?(): Record<string, unknown>;
   /** The OS powers the machine off (standby.power_off). */
   powerOff(): void;
   log?(message: string): void;
@@ -87,6 +94,10 @@ export class SimIpa {
   private stopped = false;
   private readonly dispatcher: Agent;
   nodeUuid?: string;
+  /** The root device hints the lookup gave (instance_info first, then properties, as IPA reads them). */
+  rootDeviceHints?: Record<string, unknown>;
+  /** The disk prepare_image wrote. */
+  installDisk?: SimHostDisk;
   /** What the last partition-image write left (standby.get_partition_uuids). */
   partitionUuids?: WrittenPartitionImage;
   agentUrl = '';
@@ -188,7 +199,12 @@ export class SimIpa {
       try {
         const res = await request(this.api(`/v1/lookup?addresses=${encodeURIComponent(this.host.macs.join(','))}`), { dispatcher: this.dispatcher });
         const text = await res.body.text();
-        if (res.statusCode === 200) this.nodeUuid = (JSON.parse(text) as { node: { uuid: string } }).node.uuid;
+        if (res.statusCode === 200) {
+          const node = (JSON.parse(text) as { node: { uuid: string; properties?: { root_device?: unknown }; instance_info?: { root_device?: unknown } } }).node;
+          const hints = node.instance_info?.root_device ?? node.properties?.root_device;
+          if (hints && typeof hints === 'object') this.rootDeviceHints = hints as Record<string, unknown>;
+          this.nodeUuid = node.uuid;
+        }
         else this.host.log?.(`ipa: lookup: HTTP ${res.statusCode}`);
       } catch (err) {
         // the API may not be up yet; IPA retries with back-off
@@ -214,6 +230,7 @@ export class SimIpa {
           agent_token: this.opts.faults?.wrongToken ?? this.opts.token,
           agent_version: '9.13.1-sim',
           ...(cert ? { agent_verify_ca: cert.cert } : {}),
+          ...(this.host.inventory ? { inventory: this.host.inventory() } : {}),
         }),
         dispatcher: this.dispatcher,
       });
@@ -270,7 +287,7 @@ export class SimIpa {
           cmd.command_result = this.partitionUuids ? { 'root uuid': this.partitionUuids['root uuid'], 'efi system partition uuid': this.partitionUuids['efi system partition uuid'] ?? null, partitions: this.partitionUuids.partitions } : {};
           break;
         case 'image.install_bootloader':
-          cmd.command_result = await installBootloader(this.host, cmd.command_params);
+          cmd.command_result = await installBootloader(this.onDisk(this.installDisk), cmd.command_params);
           break;
         case 'clean.get_clean_steps':
           cmd.command_result = getCleanSteps();
@@ -304,6 +321,9 @@ export class SimIpa {
     const algo = (info.os_hash_algo as string | undefined) ?? (info.checksum ? 'md5' : undefined);
     const expected = ((info.os_hash_value as string | undefined) ?? (info.checksum as string | undefined))?.toLowerCase();
     if (!algo || !expected) throw Object.assign(new Error('image_info has no checksum'), { type: 'InvalidCommandParamsError' });
+    // Before anything is downloaded or written: the disk the hints name (IPA's get_os_install_device).
+    const target = this.chooseDisk();
+    const host = this.onDisk(target);
     const res = await request(urls[0], { dispatcher: this.dispatcher });
     if (res.statusCode !== 200) {
       await res.body.dump();
@@ -317,7 +337,7 @@ export class SimIpa {
     // A partition image is kept in the ramdisk's own temp directory until it is laid out on the disk, as the agent does; a whole-disk image goes onto the disk.
     const tmp = info.image_type === 'partition' ? mkdtempSync(join(tmpdir(), 'sim-ipa-')) : undefined;
     const file = tmp ? createWriteStream(join(tmp, 'image')) : undefined;
-    const disk = tmp ? undefined : await openDiskWriter(this.host.diskFile, format);
+    const disk = tmp ? undefined : await openDiskWriter(host.diskFile, format);
     try {
       for await (const chunk of res.body) {
         let c = chunk as Buffer;
@@ -340,16 +360,16 @@ export class SimIpa {
       await disk?.finish();
       await disk?.close();
       this.host.writeDisk({ sha256: sha.digest('hex'), size, format });
-      let message = `prepare_image: image (${String(info.id)}) written to device /dev/sda`;
+      let message = `prepare_image: image (${String(info.id)}) written to device ${target?.name ?? '/dev/sda'}`;
       if (tmp) {
-        const p = await preparePartitionImage(this.host, info, join(tmp, 'image'));
+        const p = await preparePartitionImage(host, info, join(tmp, 'image'));
         this.partitionUuids = p.uuids;
         message = p.result;
       }
       // Ironic of the Kilo era sends configdrive beside image_info; later ones also inside it.
       const configdrive = params.configdrive ?? info.configdrive;
       if (typeof configdrive === 'string' && configdrive !== '') {
-        const cd = await writeConfigDrivePartition(this.host.diskFile, configdrive, (url) => this.fetch(url));
+        const cd = await writeConfigDrivePartition(host.diskFile, configdrive, (url) => this.fetch(url));
         this.host.log?.(`ipa: config drive written to partition ${cd.partition}${cd.reused ? ' (existing config-2 partition)' : ''}`);
         message += `; config drive written to partition ${cd.partition}`;
       }
@@ -359,6 +379,25 @@ export class SimIpa {
       await disk?.close();
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }
+  }
+
+  /** The install disk: by the hints when there are some (none matching fails as IPA fails), else the first. */
+  private chooseDisk(): SimHostDisk | undefined {
+    const disks = this.host.disks;
+    if (!disks?.length) return undefined;
+    const disk = pickDisk(disks, this.rootDeviceHints);
+    if (!disk) {
+      throw Object.assign(new Error(`Error finding the disk or partition device to deploy the image onto: No suitable device was found for deployment using these hints ${JSON.stringify(this.rootDeviceHints)}`), { type: 'DeviceNotFound' });
+    }
+    this.installDisk = disk;
+    this.host.useDisk?.(disk);
+    this.host.log?.(`ipa: install device ${disk.name}${this.rootDeviceHints ? ` (root device hints ${JSON.stringify(this.rootDeviceHints)})` : ''}`);
+    return disk;
+  }
+
+  /** The host, with its disk file being the chosen disk's. */
+  private onDisk(disk: SimHostDisk | undefined): RamdiskHost {
+    return disk ? { ...this.host, diskFile: disk.file } : this.host;
   }
 
   private async fetch(url: string): Promise<Buffer> {

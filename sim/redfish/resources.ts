@@ -4,7 +4,7 @@
  * not copied from any sample.
  */
 import type { SimComponentStatus } from '../health';
-import { disks, logicalDrive as logicalDriveOf, pciDevices, storageController, structuredBootString } from '../inventory';
+import { disks, logicalDrives, pciDevices, storageController, structuredBootString } from '../inventory';
 import { uefiClassOf, type SimBootEntry } from '../models';
 import type { SimOneTimeBoot, SimServer, SimSession } from '../server';
 import type { SimDriveName } from '../vmedia';
@@ -436,23 +436,35 @@ export function arrayController(server: SimServer): Record<string, unknown> {
   };
 }
 
-export function logicalDrive(server: SimServer): Record<string, unknown> {
-  const ld = logicalDriveOf(server.model);
+export function logicalDrive(server: SimServer, number: number): Record<string, unknown> | undefined {
+  const ld = logicalDrives(server.model).find((l) => l.number === number);
+  if (!ld) return undefined;
   return {
-    '@odata.id': `${P.arrayControllers}0/LogicalDrives/1/`,
+    '@odata.id': `${P.arrayControllers}0/LogicalDrives/${number}/`,
     '@odata.type': '#HpeSmartStorageLogicalDrive.v2_3_0.HpeSmartStorageLogicalDrive',
-    Id: '1',
+    Id: String(number),
     Name: 'HpeSmartStorageLogicalDrive',
     CapacityMiB: ld.capacityMiB,
-    LogicalDriveName: 'Logical Drive 1',
-    LogicalDriveNumber: 1,
+    LogicalDriveName: `Logical Drive ${number}`,
+    LogicalDriveNumber: number,
+    MediaType: ld.mediaType,
     Raid: ld.raid,
     Status: { Health: 'OK', State: 'Enabled' },
   };
 }
 
-export function diskDrive(server: SimServer, index: number): Record<string, unknown> {
-  const d = disks(server.model)[index]!;
+/** Drives in a logical drive are "DiskDrives"; the others also appear under "UnconfiguredDrives". */
+export function configuredDiskIndexes(server: SimServer): number[] {
+  return disks(server.model).flatMap((d, i) => (d.logicalDrive ? [i] : []));
+}
+
+export function unconfiguredDiskIndexes(server: SimServer): number[] {
+  return disks(server.model).flatMap((d, i) => (d.logicalDrive ? [] : [i]));
+}
+
+export function diskDrive(server: SimServer, index: number): Record<string, unknown> | undefined {
+  const d = disks(server.model)[index];
+  if (!d) return undefined;
   return {
     '@odata.id': `${P.arrayControllers}0/DiskDrives/${index}/`,
     '@odata.type': '#HpeSmartStorageDiskDrive.v2_1_0.HpeSmartStorageDiskDrive',

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { registerIloRoute, type RouteContext } from '../ilo-endpoint';
-import { pciDevices } from '../inventory';
+import { logicalDrives, pciDevices } from '../inventory';
 import { SimRefusal, type SimServer, type SimSession } from '../server';
 import type { FetchOutcome, SimDriveName } from '../vmedia';
 import { applyBootPatch, systemReset } from './actions';
@@ -48,6 +48,8 @@ function expand(c: Call, id: string, type: string, name: string, members: Array<
 }
 
 const missing = (c: Call): never => fail(404, `${BASE}.ResourceMissingAtURI`, [c.path]);
+/** A member that may not exist. */
+const found = (c: Call, doc: Record<string, unknown> | undefined): RedfishReply => (doc ? resource(doc, 'GET, HEAD') : missing(c));
 
 /** The current ETag of a resource a PATCH targets; refuse a stale If-Match with 412. */
 function checkIfMatch(c: Call, current: Record<string, unknown>): void {
@@ -373,15 +375,24 @@ const routes: Array<[string, RegExp, Handler]> = [
   ['GET', new RegExp(`^${S}smartstorage/$`), (c) => resource(R.smartStorage(c.server), 'GET, HEAD')],
   ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/$`), (c) => expand(c, R.P.arrayControllers, 'HpeSmartStorageArrayControllerCollection', 'HpeSmartStorageArrayControllers', [[`${R.P.arrayControllers}0/`, () => R.arrayController(c.server)]])],
   ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/$`), (c) => resource(R.arrayController(c.server), 'GET, HEAD')],
-  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/logicaldrives/$`), (c) => expand(c, `${R.P.arrayControllers}0/LogicalDrives/`, 'HpeSmartStorageLogicalDriveCollection', 'HpeSmartStorageLogicalDrives', [[`${R.P.arrayControllers}0/LogicalDrives/1/`, () => R.logicalDrive(c.server)]])],
-  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/logicaldrives/1/$`), (c) => resource(R.logicalDrive(c.server), 'GET, HEAD')],
+  [
+    'GET',
+    new RegExp(`^${S}smartstorage/arraycontrollers/0/logicaldrives/$`),
+    (c) =>
+      expand(c, `${R.P.arrayControllers}0/LogicalDrives/`, 'HpeSmartStorageLogicalDriveCollection', 'HpeSmartStorageLogicalDrives', logicalDrives(c.server.model).map((l) => [`${R.P.arrayControllers}0/LogicalDrives/${l.number}/`, () => R.logicalDrive(c.server, l.number)!])),
+  ],
+  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/logicaldrives/(\\d+)/$`), (c) => found(c, R.logicalDrive(c.server, Number(c.match[1])))],
   [
     'GET',
     new RegExp(`^${S}smartstorage/arraycontrollers/0/diskdrives/$`),
-    (c) => expand(c, `${R.P.arrayControllers}0/DiskDrives/`, 'HpeSmartStorageDiskDriveCollection', 'HpeSmartStorageDiskDrives', [0, 1].map((i) => [`${R.P.arrayControllers}0/DiskDrives/${i}/`, () => R.diskDrive(c.server, i)])),
+    (c) => expand(c, `${R.P.arrayControllers}0/DiskDrives/`, 'HpeSmartStorageDiskDriveCollection', 'HpeSmartStorageDiskDrives', R.configuredDiskIndexes(c.server).map((i) => [`${R.P.arrayControllers}0/DiskDrives/${i}/`, () => R.diskDrive(c.server, i)!])),
   ],
-  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/diskdrives/([01])/$`), (c) => resource(R.diskDrive(c.server, Number(c.match[1])), 'GET, HEAD')],
-  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/unconfigureddrives/$`), (c) => expand(c, `${R.P.arrayControllers}0/UnconfiguredDrives/`, 'HpeSmartStorageDiskDriveCollection', 'HpeSmartStorageDiskDrives', [])],
+  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/diskdrives/(\\d+)/$`), (c) => found(c, R.diskDrive(c.server, Number(c.match[1])))],
+  [
+    'GET',
+    new RegExp(`^${S}smartstorage/arraycontrollers/0/unconfigureddrives/$`),
+    (c) => expand(c, `${R.P.arrayControllers}0/UnconfiguredDrives/`, 'HpeSmartStorageDiskDriveCollection', 'HpeSmartStorageDiskDrives', R.unconfiguredDiskIndexes(c.server).map((i) => [`${R.P.arrayControllers}0/DiskDrives/${i}/`, () => R.diskDrive(c.server, i)!])),
+  ],
   ['GET', new RegExp(`^${S}storage/$`), (c) => expand(c, `${R.P.system}Storage/`, 'StorageCollection', 'Storage', [])],
   ['GET', new RegExp(`^${S}simplestorage/$`), (c) => expand(c, `${R.P.system}SimpleStorage/`, 'SimpleStorageCollection', 'Simple Storage', [])],
   ['GET', /^\/redfish\/v1\/managers\/$/, (c) => expand(c, R.P.managers, 'ManagerCollection', 'Managers', [[R.P.manager, () => R.manager(c.server)]])],

@@ -7,6 +7,7 @@
  * wording of the simulator's own, each naming its cause; see README.
  */
 import type { SimComponentStatus } from '../health';
+import { disks, logicalDrives, storageController, type SimDisk } from '../inventory';
 import { SimRefusal, type SimOneTimeBoot, type SimServer } from '../server';
 import type { FetchOutcome, SimDriveName, SimVmOption } from '../vmedia';
 import { registerRibclCommand, type CommandContext, type CommandOutcome } from './commands';
@@ -393,11 +394,13 @@ function embeddedHealth(server: SimServer): RenderNode {
           },
         ],
       },
+      storageHealth(server),
       {
         name: 'FIRMWARE_INFORMATION',
         children: [
           ['iLO', `${server.identity.firmwareVersion} ${server.identity.firmwareDate}`],
-          ['System ROM', server.model.biosVersion],
+          // iLO 4 names the ROM after the brand of its day; iLO 5 and 6 say just "System ROM".
+          [server.model.managementProcessor === 'iLO4' ? 'HP ProLiant System ROM' : 'System ROM', server.model.biosVersion],
           ['Intelligent Platform Abstraction Data', '23.6.0 Build 13'],
           ['Power Management Controller Firmware', '1.0.9'],
         ].map(([n, v], i) => ({ name: `INDEX_${i + 1}`, children: [value('FIRMWARE_NAME', n!), value('FIRMWARE_VERSION', v!)] })),
@@ -415,6 +418,72 @@ function embeddedHealth(server: SimServer): RenderNode {
           { name: 'MEMORY', attrs: [['STATUS', glance.memory!]] },
           { name: 'NETWORK', attrs: [['STATUS', glance.network!]] },
           { name: 'STORAGE', attrs: [['STATUS', glance.storage!]] },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * STORAGE as iLO 4 and later report a Smart Array: the controller, its
+ * drive enclosure, each logical drive with the physical drives in it, and
+ * drives in no logical drive directly under the controller. Capacities are
+ * binary gigabytes written "GB", as firmware writes them ("558 GB" for a
+ * 600 GB drive).
+ */
+function storageHealth(server: SimServer): RenderNode {
+  const c = storageController(server.model);
+  const all = disks(server.model);
+  const gb = (mib: number): string => `${Math.floor(mib / 1024)} GB`;
+  const status = TEMP_STATUS[server.health.subsystems.storage];
+  const physical = (d: SimDisk): RenderNode => {
+    const [port, box, bay] = d.location.split(':');
+    const where = `Port ${port} Box ${box} Bay ${bay}`;
+    return {
+      name: 'PHYSICAL_DRIVE',
+      children: [
+        value('LABEL', where),
+        value('STATUS', 'OK'),
+        value('SERIAL_NUMBER', d.serial),
+        value('MODEL', d.model),
+        value('CAPACITY', gb(d.capacityMiB)),
+        value('MARKETING_CAPACITY', `${Math.round((d.capacityMiB * 1.048576) / 1000)} GB`),
+        value('LOCATION', where),
+        value('FW_VERSION', 'HPD4'),
+        value('DRIVE_CONFIGURATION', d.logicalDrive ? 'Configured' : 'Unassigned'),
+        value('ENCRYPTION_STATUS', 'Not Encrypted'),
+        value('MEDIA_TYPE', d.mediaType),
+      ],
+    };
+  };
+  return {
+    name: 'STORAGE',
+    children: [
+      {
+        name: 'CONTROLLER',
+        children: [
+          value('LABEL', c.location === 'Slot 0' ? 'Controller on System Board' : `Controller in ${c.location}`),
+          value('STATUS', status),
+          value('CONTROLLER_STATUS', status),
+          value('SERIAL_NUMBER', `PEYHB0${server.identity.serialNumber.slice(-6)}`),
+          value('MODEL', c.model),
+          value('FW_VERSION', c.firmware),
+          value('CACHE_MODULE_STATUS', 'OK'),
+          value('CACHE_MODULE_SERIAL_NUM', `PBKUD0${server.identity.serialNumber.slice(-6)}`),
+          value('CACHE_MODULE_MEMORY', '2097152 KB'),
+          { name: 'DRIVE_ENCLOSURE', children: [value('LABEL', 'Port 1I Box 1'), value('STATUS', 'OK'), value('DRIVE_BAY', String(all.length).padStart(2, '0'))] },
+          ...logicalDrives(server.model).map((ld) => ({
+            name: 'LOGICAL_DRIVE',
+            children: [
+              value('LABEL', String(ld.number).padStart(2, '0')),
+              value('STATUS', 'OK'),
+              value('CAPACITY', gb(ld.capacityMiB)),
+              value('FAULT_TOLERANCE', ld.raid === '1' ? 'RAID 1/RAID 1+0' : 'RAID 0'),
+              value('ENCRYPTION_STATUS', 'Not Encrypted'),
+              ...all.filter((d) => d.logicalDrive === ld.number).map(physical),
+            ],
+          })),
+          ...all.filter((d) => !d.logicalDrive).map(physical),
         ],
       },
     ],

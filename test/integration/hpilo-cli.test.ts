@@ -203,6 +203,9 @@ describe('hpilo_cli (python-hpilo) and our client on the same simulated servers:
     const documented = documentedHealthShape();
     for (const category of Object.keys(theirs)) assert.ok(documented.categories.includes(category), `category ${category} is one a real iLO 4 has`);
     for (const c of ['fans', 'temperature', 'power_supplies', 'health_at_a_glance', 'firmware_information', 'nic_information']) assert.ok(c in theirs, c);
+    // The Smart Array tree, as python-hpilo reads a real one: the controller by its label, its logical drives with their physical drives.
+    const controller = theirs.storage?.['Controller on System Board'] as { logical_drives?: Array<{ physical_drives?: unknown[] }> } | undefined;
+    assert.deepEqual(controller?.logical_drives?.map((ld) => ld.physical_drives?.length), [2, 1]);
     assert.deepEqual(Object.keys(theirs.temperature!['01-Inlet Ambient']!).sort(), documented.temperatureFields);
     assert.deepEqual(Object.keys(theirs.fans!['Fan 1']!).sort(), documented.fanFields);
     const mine = await client(ilo).getHealth();

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Fleet, type SimIlo } from '../../sim/fleet';
+import { logicalDrives } from '../../sim/inventory';
 import { patternImage, startMediaServer, type MediaServer } from '../../sim/media-server';
 import type { SimModelName } from '../../sim/models';
 import { RealClient, needPythonModules, targetOf, until, writeCa, type ClientTarget } from '../helpers/real-client';
@@ -228,6 +229,11 @@ describe('proliantutils against every simulated model', { skip }, () => {
         assert.equal(ep.properties.memory_mb, m.dimm.count * m.dimm.mib);
         assert.equal(ep.properties.cpus, m.cpu.count * m.cpu.threads);
         assert.equal(ep.properties.cpu_arch, 'x86_64');
+        if (model === 'gen8' || model === 'gen9') {
+          // RIBCL's STORAGE section: the smallest logical drive in GiB, minus one (proliantutils' rule).
+          const smallest = Math.min(...logicalDrives(m).map((l) => l.capacityMiB));
+          assert.equal(ep.properties.local_gb, Math.floor(smallest / 1024) - 1);
+        }
         for (const mac of ilo.server.macs.host) assert.ok(Object.values(ep.macs).map((x) => x.toLowerCase()).includes(mac), `${mac} in ${JSON.stringify(ep.macs)}`);
       });
 
@@ -242,8 +248,9 @@ describe('proliantutils against every simulated model', { skip }, () => {
           assert.match(String(c.ilo_firmware_version), new RegExp(ilo.server.identity.firmwareVersion.replace('.', '\\.')));
           assert.equal(c.boot_mode_bios, 'true');
           assert.equal(c.boot_mode_uefi, model === 'gen8' ? 'false' : 'true');
+          // Gen8 over RIBCL: from the embedded health's "HP ProLiant System ROM" entry.
+          assert.equal(c.rom_firmware_version, ilo.server.model.biosVersion);
           if (model !== 'gen8') {
-            assert.equal(c.rom_firmware_version, ilo.server.model.biosVersion);
             assert.equal(c.secure_boot, 'true');
             assert.equal(c.hardware_supports_raid, 'true');
             assert.equal(c.logical_raid_level_1, 'true');

@@ -94,7 +94,8 @@ export class RedfishBmc implements Bmc {
     return this.client;
   }
 
-  private async system(r: RedfishCalls = this.client): Promise<JsonObject> {
+  /** The computer system resource (Systems/1), as the iLO gives it now (or through a read scope). */
+  async system(r: RedfishCalls = this.client): Promise<JsonObject> {
     return r.get(await this.links.systemUri(), 'read the computer system');
   }
 

@@ -51,6 +51,9 @@ export function waitForAgent(): AgentStep {
       ctx.data.agentVersion = typeof body.agent_version === 'string' ? body.agent_version : undefined;
       // The ramdisk API checked it is a PEM certificate; from now on it is the only one trusted for this agent.
       ctx.data.agentVerifyCa = typeof body.agent_verify_ca === 'string' && body.agent_verify_ca !== '' ? body.agent_verify_ca : undefined;
+      // The agent's own hardware inventory (IPA's format), when it sends one: kept beside the deploy (the API caps the body at 64 KiB).
+      const inventory = body.inventory;
+      if (inventory && typeof inventory === 'object' && !Array.isArray(inventory)) ctx.data.agentInventory = inventory as Record<string, unknown>;
       await ctx.save();
     },
   };
@@ -111,7 +114,7 @@ function writeImage(): AgentStep {
         },
       });
       await unpublish(ctx, ctx.data.imageObject);
-      ctx.data.result = { imageWritten: true };
+      ctx.data.result = { imageWritten: true, ...(ctx.data.agentInventory ? { agentInventory: ctx.data.agentInventory } : {}) };
       await ctx.save();
     },
   };

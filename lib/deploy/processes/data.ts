@@ -50,6 +50,8 @@ export interface IscsiWriteData extends ServerData {
 export interface AgentIloData extends VirtualMediaData {
   /** wait-agent: the agent's version from its heartbeat (its URL is StepData.agentUrl). */
   agentVersion?: string;
+  /** wait-agent: the hardware inventory the agent sent with its heartbeat, if it did (ironic-python-agent's format). */
+  agentInventory?: Record<string, unknown>;
   /** write-image: the image's object name when it went through the media store. */
   imageObject?: string;
   /** write-image: prepare_image was sent (a resumed step polls it again instead of sending it twice). */

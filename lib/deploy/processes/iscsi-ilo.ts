@@ -5,6 +5,7 @@
  * local boot, from its disk through the boot loader the ramdisk installs
  * (dib-bootloader.ts); a whole-disk image from its disk.
  */
+import { rootDeviceParam } from '../root-device-hints';
 import type { DeployProcess } from '../step';
 import type { IscsiIloData } from './data';
 import type { DeployDeps } from './deps';
@@ -53,6 +54,8 @@ export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
         disk: 'cciss/c0d0,sda,hda,vda',
         // Whole-disk images are "netboot" to DIB, so it installs no boot loader (Kilo did the same).
         boot_option: dibBootOption(ctx.record.request),
+        // Ironic's iscsi deploy hands the ramdisk its root device hints this way.
+        ...rootDeviceParams(ctx.record.request.rootDeviceHints),
         boot_mode: ctx.data.bootMode ?? 'bios',
         boot_method: 'vmedia',
         BOOTIF: required(ctx.data.bootMac, 'the boot MAC'),
@@ -79,4 +82,9 @@ export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
     teardownSteps: [teardownPowerOff(), teardownMedia()],
     cleanup: (ctx) => cleanUp(ctx, { virtualMedia: true }),
   };
+}
+
+function rootDeviceParams(hints: Parameters<typeof rootDeviceParam>[0]): { root_device?: string } {
+  const v = rootDeviceParam(hints);
+  return v ? { root_device: v } : {};
 }

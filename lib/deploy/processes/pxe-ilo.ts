@@ -5,6 +5,7 @@
  * Advanced licence. The deploy token travels on the PXE command line, in
  * clear over TFTP: the price of PXE, said in the README.
  */
+import { rootDeviceParam } from '../root-device-hints';
 import type { DeployProcess, Step } from '../step';
 import { DeployError } from '../errors';
 import { removePxeFiles, switchPxeConfig, writePxeFiles, type PxeNodeLocation } from '../pxe';
@@ -47,6 +48,7 @@ function pxeSetup(): PxeStep {
           apiUrl: ctx.deps.settings.apiUrl,
           iscsiTargetIqn: iscsiTargetIqn(ctx.record.id),
           bootOption: dibBootOption(req),
+          rootDevice: rootDeviceParam(req.rootDeviceHints),
           appendParams: [ctx.deps.settings.deployKernelParams, 'nofb nomodeset vga=normal'].filter(Boolean).join(' '),
         },
         images: { deployKernel: deploy.kernel, deployRamdisk: deploy.ramdisk, kernel: instance?.kernel, ramdisk: instance?.ramdisk },

@@ -3,6 +3,7 @@
  */
 import { checkConfigDrive } from '../config-drive/check';
 import { badInput } from '../errors';
+import { checkRootDeviceHints } from '../root-device-hints';
 import type { DeployRequest } from '../types';
 
 const MAC = /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
@@ -47,6 +48,7 @@ export function validateCommon(req: DeployRequest): void {
     throw badInput('kernelParams', 'kernel parameters on one line, without quotes or backslashes', req.kernelParams);
   }
   checkConfigDrive(req.configDrive);
+  checkRootDeviceHints(req.rootDeviceHints);
 }
 
 export function validateDeployRamdisk(req: DeployRequest, requireKernel: boolean): void {

@@ -7,7 +7,7 @@
  * describes it. Written from the documented properties.
  */
 import type { SimComponentStatus } from '../../health';
-import { disks, logicalDrive, pciDevices, storageController, structuredBootString } from '../../inventory';
+import { disks, logicalDrives, pciDevices, storageController, structuredBootString } from '../../inventory';
 import { uefiClassOf, type SimBootEntry } from '../../models';
 import type { SimServer, SimSession } from '../../server';
 import type { SimDriveName } from '../../vmedia';
@@ -313,20 +313,22 @@ export function arrayController(server: SimServer): Doc {
   });
 }
 
-export function logicalDriveDoc(server: SimServer): Doc {
-  const ld = logicalDrive(server.model);
-  return doc('/Systems/1/SmartStorage/ArrayControllers/0/LogicalDrives/1', 'HpSmartStorageLogicalDrive.1.1.0', {
+export function logicalDriveDoc(server: SimServer, number: number): Doc | undefined {
+  const ld = logicalDrives(server.model).find((l) => l.number === number);
+  if (!ld) return undefined;
+  return doc(`/Systems/1/SmartStorage/ArrayControllers/0/LogicalDrives/${number}`, 'HpSmartStorageLogicalDrive.1.1.0', {
     CapacityMiB: ld.capacityMiB,
-    Id: '1',
-    LogicalDriveNumber: 1,
+    Id: String(number),
+    LogicalDriveNumber: number,
     Name: 'HpSmartStorageLogicalDrive',
     Raid: ld.raid,
     Status: { Health: 'OK', State: 'Enabled' },
   });
 }
 
-export function diskDrive(server: SimServer, index: number): Doc {
-  const d = disks(server.model)[index]!;
+export function diskDrive(server: SimServer, index: number): Doc | undefined {
+  const d = disks(server.model)[index];
+  if (!d) return undefined;
   return doc(`/Systems/1/SmartStorage/ArrayControllers/0/DiskDrives/${index}`, 'HpSmartStorageDiskDrive.1.0.0', {
     CapacityMiB: d.capacityMiB,
     Id: String(index),

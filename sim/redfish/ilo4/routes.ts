@@ -17,7 +17,7 @@ import { applyBootPatch, systemReset } from '../actions';
 import { authenticate, closeSession, jsonObject, openSession, sessionTimeout, setSessionTimeout, takeFault, writeJson, type JsonReply } from '../service';
 import * as R from './resources';
 import { BASE0, ILO4 } from './resources';
-import { disks, pciDevices, structuredBootString } from '../../inventory';
+import { disks, logicalDrives, pciDevices, structuredBootString } from '../../inventory';
 
 interface Call {
   server: SimServer;
@@ -218,6 +218,7 @@ function login(c: Call): JsonReply {
 
 const vm = (c: Call): SimDriveName => (c.match[1] === '2' ? 'cdrom' : 'floppy');
 const missing = (c: Call): never => fail(404, `${BASE0}.ResourceMissingAtURI`, [c.path]);
+const getOr404 = (c: Call, doc: Record<string, unknown> | undefined): JsonReply => (doc ? get(doc) : missing(c));
 /** Resources only a ROM that publishes its settings has (not a Gen8's). */
 const rom = (c: Call, render: () => JsonReply): JsonReply => (c.server.model.romOverRest ? render() : missing(c));
 
@@ -282,14 +283,26 @@ const routes: Array<[string, RegExp, Handler]> = [
   ['GET', /^\/systems\/1\/smartstorage$/, (c) => get(R.smartStorage(c.server))],
   ['GET', new RegExp(`^${ARRAY}$`), () => get(R.collection('/Systems/1/SmartStorage/ArrayControllers', 'HpSmartStorageArrayControllers', 'HpSmartStorageArrayController.1', ['/Systems/1/SmartStorage/ArrayControllers/0']))],
   ['GET', new RegExp(`^${ARRAY}/0$`), (c) => get(R.arrayController(c.server))],
-  ['GET', new RegExp(`^${ARRAY}/0/logicaldrives$`), () => get(R.collection('/Systems/1/SmartStorage/ArrayControllers/0/LogicalDrives', 'HpSmartStorageLogicalDrives', 'HpSmartStorageLogicalDrive.1', ['/Systems/1/SmartStorage/ArrayControllers/0/LogicalDrives/1']))],
-  ['GET', new RegExp(`^${ARRAY}/0/logicaldrives/1$`), (c) => get(R.logicalDriveDoc(c.server))],
+  [
+    'GET',
+    new RegExp(`^${ARRAY}/0/logicaldrives$`),
+    (c) => get(R.collection('/Systems/1/SmartStorage/ArrayControllers/0/LogicalDrives', 'HpSmartStorageLogicalDrives', 'HpSmartStorageLogicalDrive.1', logicalDrives(c.server.model).map((l) => `/Systems/1/SmartStorage/ArrayControllers/0/LogicalDrives/${l.number}`))),
+  ],
+  ['GET', new RegExp(`^${ARRAY}/0/logicaldrives/(\\d+)$`), (c) => getOr404(c, R.logicalDriveDoc(c.server, Number(c.match[1])))],
   [
     'GET',
     new RegExp(`^${ARRAY}/0/diskdrives$`),
-    (c) => get(R.collection('/Systems/1/SmartStorage/ArrayControllers/0/DiskDrives', 'HpSmartStorageDiskDrives', 'HpSmartStorageDiskDrive.1', disks(c.server.model).map((_, i) => `/Systems/1/SmartStorage/ArrayControllers/0/DiskDrives/${i}`))),
+    (c) =>
+      get(
+        R.collection(
+          '/Systems/1/SmartStorage/ArrayControllers/0/DiskDrives',
+          'HpSmartStorageDiskDrives',
+          'HpSmartStorageDiskDrive.1',
+          disks(c.server.model).map((_, i) => `/Systems/1/SmartStorage/ArrayControllers/0/DiskDrives/${i}`),
+        ),
+      ),
   ],
-  ['GET', new RegExp(`^${ARRAY}/0/diskdrives/([01])$`), (c) => get(R.diskDrive(c.server, Number(c.match[1])))],
+  ['GET', new RegExp(`^${ARRAY}/0/diskdrives/(\\d+)$`), (c) => getOr404(c, R.diskDrive(c.server, Number(c.match[1])))],
   ['GET', /^\/systems\/1\/ethernetinterfaces$/, (c) => get(R.collection('/Systems/1/EthernetInterfaces', 'System Ethernet Interfaces', 'EthernetInterface.1', c.server.macs.host.map((_, i) => `/Systems/1/EthernetInterfaces/${i + 1}`)))],
   ['GET', /^\/systems\/1\/ethernetinterfaces\/(\d+)$/, (c) => (Number(c.match[1]) >= 1 && Number(c.match[1]) <= c.server.macs.host.length ? get(R.ethernetInterface(c.server, Number(c.match[1]) - 1)) : missing(c))],
   ['GET', /^\/managers$/, () => get(R.collection('/Managers', 'Managers', 'Manager.1', ['/Managers/1']))],

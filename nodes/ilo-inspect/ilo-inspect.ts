@@ -1,0 +1,47 @@
+/**
+ * ilo-inspect: a server's hardware read out of band through its iLO (model,
+ * serial, CPUs, memory, disks and logical drives, NIC MACs, boot modes,
+ * secure boot, licence, firmware), with Ironic's properties and
+ * capabilities. The result goes out on msg.payload, into the fleet's
+ * inventory entry (capabilities) for a fleet server, and into the global
+ * context (`iloInspections[server name]`) for every server.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { inspectServer, type ServerInspection } from '../../lib/bmc';
+import { STATUS } from '../common/node-red';
+import { handleServerInput, selectionOf, type FleetNode, type ServerSelection } from '../common/servers';
+
+type IloInspectDef = NodeDef & ServerSelection;
+
+/** The global context key under which every inspection is kept, by server name. */
+const INSPECTIONS_KEY = 'iloInspections';
+
+function summary(r: ServerInspection): string {
+  const gib = Math.round(r.memoryMb / 1024);
+  const text = `${r.cpu.threads} CPUs, ${gib} GiB, ${r.volumes.length || r.disks.length} disk(s)`;
+  return r.warnings.length ? `${text} (${r.warnings.length} warning(s))` : text;
+}
+
+export = function register(RED: NodeAPI): void {
+  function IloInspect(this: Node, def: IloInspectDef): void {
+    RED.nodes.createNode(this, def);
+    const sel = selectionOf(def);
+    const global = this.context().global;
+    handleServerInput<NodeMessageInFlow & { server?: unknown }>(RED, this, sel, () => undefined, async ({ target, msg, status }) => {
+      const bmc = await target.getBmc();
+      status(STATUS.busy('inspecting…'));
+      const result = await inspectServer(bmc);
+      if (target.inventory && sel.target === 'fleet') {
+        const fleet = RED.nodes.getNode(sel.fleet ?? '') as FleetNode | null;
+        fleet?.recordInspection?.(target.inventory.name, result);
+      }
+      const kept = (global.get(INSPECTIONS_KEY) as Record<string, ServerInspection> | undefined) ?? {};
+      global.set(INSPECTIONS_KEY, { ...kept, [target.name]: result });
+      status(result.warnings.length ? { fill: 'yellow', shape: 'dot', text: summary(result) } : STATUS.ok(summary(result)));
+      msg.payload = { server: target.name, ...result };
+      if (msg.topic === undefined || msg.topic === '') msg.topic = target.name;
+    });
+  }
+
+  RED.nodes.registerType('ilo-inspect', IloInspect);
+};
