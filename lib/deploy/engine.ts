@@ -96,6 +96,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.store.interrupt?.();
     await this.ticking;
     for (const r of this.runs.values()) r.abort.abort(new DeployError('cancelled', 'the deploy engine is stopping'));
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
@@ -247,7 +248,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
         await this.drive(run, phase);
       } catch (err) {
         if (isDeployError(err, 'lease-lost')) {
-          this.opts.log?.warn(`deploy ${record.id} (${record.serverName}) was taken over by another instance; stopped here`);
+          this.opts.log?.warn(`deploy ${record.id} (${record.serverName}) was taken over by another instance, or its lease could not be renewed in time; stopped here`);
         } else if (!(this.stopped && run.abort.signal.aborted)) {
           // Never lose a deploy's state: an unexpected error still ends in a recorded state.
           this.opts.log?.warn(`deploy ${record.id}: internal error: ${(err as Error).stack ?? String(err)}`);
@@ -379,6 +380,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   private onStoreEvent(e: DeployStoreEvent): void {
     if (e.type === 'callback') this.rendezvous.notify(e.deployId, e.kind);
+    else if (e.type === 'lost') this.runs.get(e.deployId)?.abort.abort(new DeployError('lease-lost', `deploy ${e.deployId}: its lease could not be renewed in time`));
     else if (this.runs.has(e.deployId)) this.undeploy({ deployId: e.deployId }).catch((err: unknown) => this.opts.log?.warn(`undeploy of ${e.deployId}: ${describe(err)}`));
   }
 
