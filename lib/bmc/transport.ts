@@ -59,6 +59,7 @@ export class IloHttpClient {
       headersTimeout: ep.requestTimeoutMs,
       bodyTimeout: ep.requestTimeoutMs,
       maxResponseSize: MAX_RESPONSE_BYTES,
+      ...(ep.localAddress ? { localAddress: ep.localAddress } : {}),
       connect: makeConnector(ep),
     });
   }
@@ -160,6 +161,7 @@ function pinnedConnector(ep: ResolvedEndpoint, secureContext: SecureContext): bu
       servername: isIP(opts.hostname) ? undefined : opts.hostname,
       rejectUnauthorized: false,
       session: verifiedSession,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       ALPNProtocols: ['http/1.1'],
       secureContext,
     });

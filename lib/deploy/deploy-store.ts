@@ -131,7 +131,10 @@ export interface DeployStore {
    * Lease every orphan (a deploy in progress that no live instance leases)
    * to this instance and return them, atomically: two instances never adopt
    * the same deploy. The file store's orphans are the deploys in progress
-   * found at `open()` (the previous process died or stopped).
+   * found at `open()` (the previous process died or stopped). A deploy
+   * that ended (its end written) on an instance that died before `finish()`
+   * released its server has its claim and lease released here once its
+   * lease expired; it is not adopted.
    */
   adoptOrphans(): Promise<DeployRecord[]>;
 

@@ -16,8 +16,9 @@ import { awaitCallback, CallbackRendezvous, lookupRamdisk, receiveCallback } fro
 import { isInProgress, type DeployStore, type DeployStoreEvent } from './deploy-store';
 import { DeployError, badInput, isDeployError } from './errors';
 import { busy, newRecord, progressOf, statusOf, undeployable, type StartRequest } from './records';
-import type { CallbackKind, DeployProcess } from './step';
+import { CALLBACK_KINDS, type CallbackKind, type DeployProcess } from './step';
 import { StepRunner, describe, type RunOutcome } from './step-runner';
+import { newToken } from './tokens';
 import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from './types';
 
 export type { StartRequest } from './records';
@@ -333,7 +334,10 @@ export class DeployEngine<TDeps> extends EventEmitter {
     record.completed = record.completed.filter((n) => !again.has(n) && !n.startsWith('callback:'));
     record.callbackDeadline = undefined;
     record.state = 'deploying';
+    // The ramdisk booted before (its call-backs recorded or still coming) is not the one that will answer now.
+    record.token = newToken();
     await this.persist(record);
+    for (const kind of CALLBACK_KINDS) await this.store.takeCallback(record.id, kind);
     this.report(record, `Resuming from "${proc.deploySteps[at]?.title}"`);
     return at;
   }

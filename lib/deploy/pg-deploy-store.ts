@@ -258,8 +258,20 @@ export class PgDeployStore implements DeployStore {
 
   async adoptOrphans(): Promise<DeployRecord[]> {
     const sent = Date.now();
+    // The same statement frees what an instance left that died between writing a deploy's end and releasing it (finish).
     const res = await this.db.query<{ record: DeployRecord; undeploy_asked: boolean }>(
-      `UPDATE ${this.s}.deploys SET lease_owner = $1, lease_expires = now() + $2 * interval '1 millisecond'
+      `WITH released AS (
+         UPDATE ${this.s}.deploys d SET lease_owner = NULL, lease_expires = NULL, undeploy_asked = false
+         WHERE NOT (d.state = ANY($3)) AND (
+           (d.lease_owner IS NOT NULL AND d.lease_expires < now())
+           OR (d.lease_owner IS NULL AND EXISTS (SELECT 1 FROM ${this.s}.claims c WHERE c.deploy_id = d.id)))
+         RETURNING d.id
+       ), unclaimed AS (
+         DELETE FROM ${this.s}.claims WHERE deploy_id IN (SELECT id FROM released)
+       ), dropped AS (
+         DELETE FROM ${this.s}.callbacks WHERE deploy_id IN (SELECT id FROM released)
+       )
+       UPDATE ${this.s}.deploys SET lease_owner = $1, lease_expires = now() + $2 * interval '1 millisecond'
        WHERE id IN (
          SELECT id FROM ${this.s}.deploys
          WHERE state = ANY($3) AND (lease_owner IS NULL OR lease_expires < now())

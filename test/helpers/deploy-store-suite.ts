@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { DeployStore, DeployStoreEvent } from '../../lib/deploy/deploy-store';
+import type { ClaimResult, DeployStore, DeployStoreEvent } from '../../lib/deploy/deploy-store';
 import { newDeployId, newToken } from '../../lib/deploy/tokens';
 import type { DeployRecord, ProvisionState } from '../../lib/deploy/types';
 
@@ -314,6 +314,22 @@ function sharingTests(start: (o?: { leaseMs?: number }) => Promise<DeployStore>,
     } finally {
       ev.stop();
     }
+  });
+
+  test('sharing: a deploy whose end was written by an instance that died before releasing its server frees the server once its lease expired', async () => {
+    await fresh();
+    const dying = await start({ leaseMs: 400 });
+    const b = await start({ leaseMs: 400 });
+    const r = await created(dying, makeRecord('ilo-1:443'));
+    await dying.save({ ...r, state: 'active', finishedAt: new Date().toISOString() }); // then the process died: no finish()
+    let next: ClaimResult = { ok: false };
+    for (const end = Date.now() + 10_000; !next.ok && Date.now() < end; ) {
+      await new Promise((res) => setTimeout(res, 100));
+      assert.deepEqual(await b.adoptOrphans(), [], 'an ended deploy is not adopted');
+      next = await b.create(makeRecord('ilo-1:443'), r.id);
+    }
+    assert.deepEqual(next, { ok: true });
+    assert.equal((await b.get(r.id))?.state, 'active');
   });
 
   test('sharing: an instance that closes hands its deploys over at once; one that stops renewing loses them after its lease', async () => {

@@ -107,6 +107,13 @@ export class MemoryDeployStore implements DeployStore {
   }
 
   async adoptOrphans(): Promise<DeployRecord[]> {
+    for (const r of this.all()) {
+      const l = this.b.leases.get(r.id);
+      if (isInProgress(r) || (l && l.expires > Date.now())) continue;
+      // Ended, never released (its instance died in between): the server is free again.
+      this.b.leases.delete(r.id);
+      if (this.b.claims.get(r.serverKey) === r.id) this.b.claims.delete(r.serverKey);
+    }
     const orphans = this.all().filter((r) => {
       const l = this.b.leases.get(r.id);
       return isInProgress(r) && (!l || l.expires <= Date.now());
