@@ -107,8 +107,11 @@ export interface DeployStore {
    */
   save(record: DeployRecord): Promise<void>;
   /**
-   * The deploy left the in-progress states: write it (as `save`), release
-   * its server claim and its lease, and drop its recorded call-backs, at once.
+   * The deploy left the in-progress states: write it, release its server
+   * claim and its lease, and drop its recorded call-backs, at once. Only the
+   * instance holding the lease finishes a deploy (else 'lease-lost').
+   * `save` without a lease is allowed only for an ended deploy written as
+   * ended: a run that lost its lease cannot bring a deploy back.
    */
   finish(record: DeployRecord): Promise<void>;
   get(id: string): Promise<DeployRecord | undefined>;

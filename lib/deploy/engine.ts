@@ -327,6 +327,8 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   /** A resumed deploy goes back to an earlier step when the process says what the completed ones left is gone. */
   private async rewind(proc: DeployProcess<TDeps>, record: DeployRecord, deps: TDeps, from: number, signal: AbortSignal): Promise<number> {
+    // Not resumed inside a call-back wait: the step run again boots the ramdisk anew, or comes after the call-backs; recorded ones are stale.
+    if (record.state !== 'wait call-back') await this.forgetCallbacks(record.id);
     const back = proc.resumeFrom ? await proc.resumeFrom(this.runner.context(record, deps, signal)) : undefined;
     const at = back === undefined ? -1 : proc.deploySteps.findIndex((s) => s.name === back);
     if (at < 0 || at >= from) return from;
@@ -337,9 +339,13 @@ export class DeployEngine<TDeps> extends EventEmitter {
     // The ramdisk booted before (its call-backs recorded or still coming) is not the one that will answer now.
     record.token = newToken();
     await this.persist(record);
-    for (const kind of CALLBACK_KINDS) await this.store.takeCallback(record.id, kind);
+    await this.forgetCallbacks(record.id);
     this.report(record, `Resuming from "${proc.deploySteps[at]?.title}"`);
     return at;
+  }
+
+  private async forgetCallbacks(id: string): Promise<void> {
+    for (const kind of CALLBACK_KINDS) await this.store.takeCallback(id, kind);
   }
 
   /** The record read again after its server was claimed; when it no longer qualifies, the claim goes back at once. */

@@ -127,8 +127,9 @@ export class PgDeployStore implements DeployStore {
 
   async create(record: DeployRecord, expectLatest: string | undefined): Promise<ClaimResult> {
     checkId(record.id);
-    const sent = Date.now();
-    const result = await this.db.tx<ClaimResult>(async (q) => {
+    let sent = 0;
+    const result = await this.db.tx<ClaimResult>(async (q, sentAt) => {
+      sent = sentAt;
       const claim = await q<{ deploy_id: string }>(
         `INSERT INTO ${this.s}.claims (server_key, deploy_id) VALUES ($1, $2) ON CONFLICT (server_key) DO NOTHING RETURNING deploy_id`,
         [record.serverKey, record.id],
@@ -160,8 +161,9 @@ export class PgDeployStore implements DeployStore {
   }
 
   async claim(deployId: string): Promise<ClaimResult> {
-    const sent = Date.now();
-    const result = await this.db.tx<ClaimResult>(async (q) => {
+    let sent = 0;
+    const result = await this.db.tx<ClaimResult>(async (q, sentAt) => {
+      sent = sentAt;
       const row = (
         await q<{ server_key: string; lease_owner: string | null; live: boolean }>(
           `SELECT server_key, lease_owner, coalesce(lease_expires > now(), false) AS live FROM ${this.s}.deploys WHERE id = $1 FOR UPDATE`,
@@ -189,18 +191,18 @@ export class PgDeployStore implements DeployStore {
   async save(record: DeployRecord): Promise<void> {
     const res = await this.db.query(
       `UPDATE ${this.s}.deploys SET state = $3, updated_at = $4, macs = $5, record = $6
-       WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2)`,
-      [record.id, this.instanceId, record.state, record.updatedAt, macsOf(record), JSON.stringify(record)],
+       WHERE id = $1 AND ${this.fenced}`,
+      [record.id, this.instanceId, record.state, record.updatedAt, macsOf(record), JSON.stringify(record), IN_PROGRESS],
     );
     if (res.rowCount === 0) await this.refused(record.id);
   }
 
   async finish(record: DeployRecord): Promise<void> {
-    // One statement: the record written, its claim, lease, call-backs and undeploy request gone, together.
+    // One statement: the record written, its claim, lease, call-backs and undeploy request gone, together; only by the lease holder.
     const res = await this.db.query<{ n: string }>(
       `WITH done AS (
          UPDATE ${this.s}.deploys SET state = $3, updated_at = $4, macs = $5, record = $6, lease_owner = NULL, lease_expires = NULL, undeploy_asked = false
-         WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2) RETURNING id
+         WHERE id = $1 AND lease_owner = $2 RETURNING id
        ), unclaimed AS (
          DELETE FROM ${this.s}.claims WHERE deploy_id IN (SELECT id FROM done)
        ), dropped AS (
@@ -242,7 +244,6 @@ export class PgDeployStore implements DeployStore {
   // ------------------------------------------------------------ leases
 
   async renew(deployIds: readonly string[]): Promise<string[]> {
-    const sent = Date.now();
     if (deployIds.length === 0) return [];
     const res = await this.db.query<{ id: string }>(
       `UPDATE ${this.s}.deploys SET lease_expires = now() + $3 * interval '1 millisecond' WHERE id = ANY($1) AND lease_owner = $2 RETURNING id`,
@@ -250,14 +251,13 @@ export class PgDeployStore implements DeployStore {
     );
     const kept = new Set(res.rows.map((r) => r.id));
     for (const id of deployIds) {
-      if (kept.has(id)) this.held.set(id, sent);
+      if (kept.has(id)) this.held.set(id, res.sentAt);
       else this.held.delete(id);
     }
     return deployIds.filter((id) => !kept.has(id));
   }
 
   async adoptOrphans(): Promise<DeployRecord[]> {
-    const sent = Date.now();
     // The same statement frees what an instance left that died between writing a deploy's end and releasing it (finish).
     const res = await this.db.query<{ record: DeployRecord; undeploy_asked: boolean }>(
       `WITH released AS (
@@ -281,7 +281,7 @@ export class PgDeployStore implements DeployStore {
       [this.instanceId, this.leaseMs, IN_PROGRESS],
     );
     const adopted = res.rows.map((r) => r.record).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
-    for (const r of adopted) this.held.set(r.id, sent);
+    for (const r of adopted) this.held.set(r.id, res.sentAt);
     // An undeploy asked of the previous owner is this instance's to do now (once the engine runs the deploy).
     for (const r of res.rows) if (r.undeploy_asked) this.emit({ type: 'undeploy', deployId: r.record.id });
     return adopted;
@@ -343,6 +343,17 @@ export class PgDeployStore implements DeployStore {
   }
 
   // ------------------------------------------------------------ internals
+
+  /**
+   * Who may write a deploy ($2 this instance, $3 the state written, $7 the
+   * in-progress states): the instance holding its lease; without a lease,
+   * only an ended deploy written as ended (a rebuild marks the deploy it
+   * replaces "available"). So a run that lost its lease unnoticed (its
+   * deploy taken over and finished meanwhile) cannot bring it back.
+   */
+  private get fenced(): string {
+    return `(lease_owner = $2 OR (lease_owner IS NULL AND NOT (state = ANY($7)) AND NOT ($3 = ANY($7))))`;
+  }
 
   private async newestId(q: Query, serverKey: string): Promise<string | undefined> {
     const res = await q<{ id: string }>(`SELECT id FROM ${this.s}.deploys WHERE server_key = $1 ORDER BY created_at DESC, id DESC LIMIT 1`, [serverKey]);

@@ -332,6 +332,23 @@ function sharingTests(start: (o?: { leaseMs?: number }) => Promise<DeployStore>,
     assert.equal((await b.get(r.id))?.state, 'active');
   });
 
+  test('sharing: a run that lost its lease unnoticed cannot bring back a deploy the new owner finished', async () => {
+    await fresh();
+    const stalled = await start({ leaseMs: 400 });
+    const b = await start({ leaseMs: 400 });
+    const r = await created(stalled, makeRecord('ilo-1:443'));
+    let taken: DeployRecord[] = [];
+    for (const end = Date.now() + 10_000; taken.length === 0 && Date.now() < end; ) {
+      await new Promise((res) => setTimeout(res, 100));
+      taken = await b.adoptOrphans();
+    }
+    assert.deepEqual(taken.map((x) => x.id), [r.id]);
+    await b.finish({ ...r, state: 'deploy failed' });
+    await assert.rejects(stalled.save({ ...r, state: 'wait call-back' }), { code: 'lease-lost' });
+    await assert.rejects(stalled.finish({ ...r, state: 'active' }), { code: 'lease-lost' });
+    assert.equal((await b.get(r.id))?.state, 'deploy failed');
+  });
+
   test('sharing: an instance that closes hands its deploys over at once; one that stops renewing loses them after its lease', async () => {
     const a = await fresh();
     const b = await start({ leaseMs: 400 });

@@ -35,8 +35,10 @@ export interface WorkerConfig {
   name: string;
   /** The address this instance's iLO connections come from. */
   localAddress: string;
-  /** settings.js `iloDeployStore` as an operator writes it (the password comes from the environment). */
+  /** settings.js `iloDeployStore` as an operator writes it (the password comes from the environment); `{ type: 'files' }` for the embedded store. */
   storeSettings: Record<string, unknown>;
+  /** The file store's directory. */
+  stateDir: string;
   servers: WorkerServer[];
   ca: string;
   settings: DeploySettings;
@@ -64,7 +66,7 @@ async function main(cfg: WorkerConfig): Promise<void> {
     warn: (m: string) => process.stdout.write(`[${cfg.name}] WARN ${m}\n`),
   };
   const media = await MediaService.open({ store: 'builtin', builtin: { stateDir: cfg.mediaStateDir, host: '127.0.0.1', port: 0 }, images: { fileRoots: cfg.fileRoots } });
-  const store: DeployStore = ownershipReported(createDeployStore(parseDeployStoreSettings({ ...cfg.storeSettings, instanceName: cfg.name }), { dir: '/nonexistent', log }));
+  const store: DeployStore = ownershipReported(createDeployStore(parseDeployStoreSettings(cfg.storeSettings.type === 'postgres' ? { ...cfg.storeSettings, instanceName: cfg.name } : cfg.storeSettings), { dir: cfg.stateDir, log }));
   const bmcs = new Map<string, Promise<Bmc>>();
   const bmcFor = (name: string): Promise<Bmc> => {
     let b = bmcs.get(name);

@@ -131,17 +131,13 @@ export async function chaos(f: SharedFleet, o: ChaosOptions): Promise<ChaosResul
   await killer;
   const wallMs = Date.now() - t0;
 
-  const leftovers: string[] = [];
-  const inProgress = await f.reader.list({ states: ['deploying', 'wait call-back', 'deleting'] });
-  if (inProgress.length) leftovers.push(`${inProgress.length} deploy(s) still in progress`);
-  const c = await f.pg.client();
-  try {
-    const claims = await c.query(`SELECT count(*)::int AS n FROM ${f.schema}.claims`);
-    const leases = await c.query(`SELECT count(*)::int AS n FROM ${f.schema}.deploys WHERE lease_owner IS NOT NULL AND lease_owner NOT LIKE 'test-reader:%'`);
-    if (claims.rows[0].n) leftovers.push(`${claims.rows[0].n} server claim(s) left`);
-    if (leases.rows[0].n) leftovers.push(`${leases.rows[0].n} lease(s) left on ended deploys`);
-  } finally {
-    await c.end();
+  // A deploy whose end was written just before its instance was killed keeps its server until its lease expires
+  // and an instance's upkeep frees it: left-overs are what is still there after that (lease 3 s + ticks).
+  let leftovers: string[] = [];
+  for (const until = Date.now() + 15_000; ; ) {
+    leftovers = await left(f);
+    if (leftovers.length === 0 || Date.now() > until) break;
+    await sleep(500);
   }
   // Takeover: the first time another instance became owner of a deploy the victim owned at its death.
   const takeoverMs: number[] = [];
@@ -164,6 +160,22 @@ export async function chaos(f: SharedFleet, o: ChaosOptions): Promise<ChaosResul
     takeoverMs,
     wallMs,
   };
+}
+
+async function left(f: SharedFleet): Promise<string[]> {
+  const out: string[] = [];
+  const inProgress = await f.reader.list({ states: ['deploying', 'wait call-back', 'deleting'] });
+  if (inProgress.length) out.push(`${inProgress.length} deploy(s) still in progress`);
+  const c = await f.pg.client();
+  try {
+    const claims = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${f.schema}.claims`);
+    const leases = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${f.schema}.deploys WHERE lease_owner IS NOT NULL`);
+    if (claims.rows[0]?.n) out.push(`${claims.rows[0].n} server claim(s) left`);
+    if (leases.rows[0]?.n) out.push(`${leases.rows[0].n} lease(s) left on ended deploys`);
+  } finally {
+    await c.end();
+  }
+  return out;
 }
 
 function sleep(ms: number): Promise<void> {

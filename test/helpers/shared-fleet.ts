@@ -54,6 +54,9 @@ export class Worker {
   apiUrl = '';
   instanceId = '';
   alive = true;
+  /** Exited without being killed or stopped (a crash: the test fails on it). */
+  crashed = false;
+  private deliberate = false;
   output = '';
   readonly finished: DeployStatus[] = [];
   readonly progress: DeployProgress[] = [];
@@ -85,6 +88,7 @@ export class Worker {
     this.exited = new Promise((resolve) => {
       child.on('exit', () => {
         this.alive = false;
+        this.crashed = !this.deliberate;
         for (const p of this.pending.values()) p.reject(new Error(`${name} exited`));
         this.pending.clear();
         resolve();
@@ -110,12 +114,14 @@ export class Worker {
   /** kill -9. */
   async kill(): Promise<void> {
     if (!this.alive) return;
+    this.deliberate = true;
     this.child.kill('SIGKILL');
     await this.exited;
   }
 
   async stop(): Promise<void> {
     if (!this.alive) return;
+    this.deliberate = true;
     await Promise.race([this.call({ op: 'stop' }).catch(() => undefined), this.exited]);
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (this.alive) await this.kill();
@@ -181,7 +187,7 @@ export class SharedFleet {
   }
 
   /** A new instance (a new process, a new iLO source address). */
-  async spawnWorker(): Promise<Worker> {
+  async spawnWorker(o: { store?: 'postgres' | 'files' } = {}): Promise<Worker> {
     const n = ++this.launched;
     const name = `engine-${n}`;
     const address = `127.0.9.${10 + n}`;
@@ -204,7 +210,8 @@ export class SharedFleet {
     const config: WorkerConfig = {
       name,
       localAddress: address,
-      storeSettings: { type: 'postgres', host, port, database, user, passwordEnv: PASSWORD_ENV, schema: this.schema, leaseSeconds: 3 },
+      storeSettings: o.store === 'files' ? { type: 'files' } : { type: 'postgres', host, port, database, user, passwordEnv: PASSWORD_ENV, schema: this.schema, leaseSeconds: 3 },
+      stateDir: join(this.dir, name, 'state'),
       servers: this.fleet.ilos.map((i) => ({ name: i.name, host: i.host, port: i.port, username: i.username, password: i.password })),
       ca: this.fleet.ca.cert,
       settings: {
@@ -283,6 +290,11 @@ export class SharedFleet {
       }
     }
     return out;
+  }
+
+  /** Instances that died on their own, with the end of what they logged. */
+  crashes(): string[] {
+    return this.workers.filter((w) => w.crashed).map((w) => `${w.name} crashed:\n${w.output.slice(-3000)}`);
   }
 
   /** What the instances logged (to check no password leaked, or to explain a failure). */

@@ -37,12 +37,23 @@ describe('three instances share one fleet on PostgreSQL', { skip }, () => {
     return f;
   };
   const noSecrets = (f: SharedFleet): void => {
+    assert.deepEqual(f.crashes(), [], 'an instance crashed');
     const out = f.output();
     assert.ok(!out.includes(pg.connection.password), 'the database password appears in an instance log');
     for (const ilo of f.fleet.ilos) assert.ok(!out.includes(ilo.password), 'an iLO password appears in an instance log');
   };
+  /** What went wrong with these deploys: each one's end, and (with allProgress) its progress on every instance that ran it. */
   const explain = (f: SharedFleet, records: DeployRecord[]): string =>
-    records.map((r) => `${r.serverName} ${r.state} ${r.failedStep ?? r.step?.name ?? ''}: ${r.lastError ?? ''}`).join('\n') + `\n--- instance logs (tail) ---\n${f.output().slice(-4000)}`;
+    records
+      .map((r) => {
+        const trail = f.workers
+          .flatMap((w) => w.progress.filter((p) => p.deployId === r.id).map((p) => ({ t: p.time, line: `    ${p.time} ${w.name}: ${p.step ?? ''} ${p.message}` })))
+          .sort((a, b) => a.t.localeCompare(b.t))
+          .slice(-25)
+          .map((x) => x.line);
+        return [`${r.serverName} ${r.state} ${r.failedStep ?? r.step?.name ?? ''}: ${r.lastError ?? ''}`, ...trail].join('\n');
+      })
+      .join('\n') + `\n--- instance logs (tail) ---\n${f.output().slice(-4000)}`;
 
   before(async () => {
     pg = await TestPostgres.create();
@@ -114,7 +125,7 @@ describe('three instances share one fleet on PostgreSQL', { skip }, () => {
   });
 
   test('the database goes down mid-deploy: deploys pause, and resume when it is back; none is lost', async () => {
-    const f = await fleet(6);
+    const f = await fleet(6, { allProgress: true });
     const ws = [await f.spawnWorker(), await f.spawnWorker(), await f.spawnWorker()];
     const started = await Promise.all(f.fleet.ilos.map((_, i) => f.start(ws[i % 3]!, i)));
     await until(async () => (await Promise.all(started.map((s) => f.reader.get(s.deployId)))).some((r) => r?.step && r.step.index >= 2), 'the deploys to be under way');
@@ -141,7 +152,7 @@ describe('three instances share one fleet on PostgreSQL', { skip }, () => {
   test('chaos: deploys over the fleet while a random instance is killed every few seconds: none stuck, none lost, no server driven by two instances', async () => {
     const servers = envInt('SHARED_CHAOS_SERVERS', 20);
     const deploys = envInt('SHARED_CHAOS_DEPLOYS', 60);
-    const f = await fleet(servers);
+    const f = await fleet(servers, { allProgress: true });
     const lines: string[] = [];
     const r = await chaos(f, { deploys, killEveryMs: [1000, 3000], seed: envInt('SHARED_CHAOS_SEED', Date.now() % 100_000), log: (l) => lines.push(l) });
     process.stdout.write(
@@ -152,8 +163,8 @@ describe('three instances share one fleet on PostgreSQL', { skip }, () => {
     assert.deepEqual(r.stuck.map((x) => x.id), [], explain(f, r.stuck));
     assert.deepEqual(r.lost, []);
     assert.deepEqual(r.violations, []);
-    assert.deepEqual(r.leftovers, []);
     assert.deepEqual(r.failedNotCleanedUp.map((x) => x.id), [], explain(f, r.failedNotCleanedUp));
+    assert.deepEqual(r.leftovers, []);
     noSecrets(f);
   });
 });

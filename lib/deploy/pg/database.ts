@@ -29,6 +29,13 @@ export interface DatabaseOptions {
 /** Runs one statement; `values` are sent as parameters, never spliced into the text. */
 export type Query = <R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]) => Promise<{ rows: R[]; rowCount: number }>;
 
+/** A statement's result, and when its successful attempt was sent (local clock): a lease it took or renewed runs from no earlier. */
+export interface Result<R> {
+  rows: R[];
+  rowCount: number;
+  sentAt: number;
+}
+
 /** SQLSTATEs after which the same work may simply be run again at once (serialization failure, deadlock). */
 const RETRY_AT_ONCE = new Set(['40001', '40P01']);
 /** SQLSTATEs that mean the server is not there now (shutting down, starting up, out of connections). */
@@ -68,6 +75,7 @@ export class Database {
   private listening?: Listening;
   private listenRetry?: NodeJS.Timeout;
   private listenAttempt = 0;
+  private readonly heard = new WeakSet<PoolClient>();
 
   constructor(private readonly opts: DatabaseOptions) {
     this.secrets = secretsOf(opts.config);
@@ -97,17 +105,18 @@ export class Database {
   }
 
   /** One statement, run again (after the database is back) when the database could not be reached. */
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number }> {
-    return this.session((q) => q<R>(text, values));
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<Result<R>> {
+    return this.session(async (q, sentAt) => ({ ...(await q<R>(text, values)), sentAt }));
   }
 
   /** `work` on one connection of the pool, all of it run again when the database could not be reached. */
-  session<T>(work: (q: Query) => Promise<T>): Promise<T> {
+  session<T>(work: (q: Query, sentAt: number) => Promise<T>): Promise<T> {
     return this.retrying(async () => {
       const client = await this.connect();
+      const sentAt = Date.now();
       let broken: Error | undefined;
       try {
-        return await work((text, values) => this.send(client, text, values));
+        return await work((text, values) => this.send(client, text, values), sentAt);
       } catch (err) {
         if (isUnreachable(err)) broken = err as Error;
         throw err;
@@ -118,14 +127,15 @@ export class Database {
   }
 
   /** `work` inside one transaction (READ COMMITTED), all of it run again when the connection was lost or the transaction conflicted. */
-  tx<T>(work: (q: Query) => Promise<T>): Promise<T> {
+  tx<T>(work: (q: Query, sentAt: number) => Promise<T>): Promise<T> {
     return this.retrying(async () => {
       const client = await this.connect();
+      const sentAt = Date.now();
       let broken: Error | undefined;
       const q: Query = (text, values) => this.send(client, text, values);
       try {
         await q('BEGIN');
-        const out = await work(q);
+        const out = await work(q, sentAt);
         await q('COMMIT');
         return out;
       } catch (err) {
@@ -183,7 +193,14 @@ export class Database {
 
   private async connect(): Promise<PoolClient> {
     if (this.closed) throw new DeployError('cancelled', 'the deploy store is closed');
-    return this.pool.connect();
+    const client = await this.pool.connect();
+    // A connection cut while checked out between two statements emits 'error' with nobody listening
+    // (the pool only listens on idle ones): heard here; the next statement on it fails and is run again.
+    if (!this.heard.has(client)) {
+      this.heard.add(client);
+      client.on('error', () => undefined);
+    }
+    return client;
   }
 
   /** Run `attempt`; while the database cannot be reached, wait for it and run it again. */
@@ -237,7 +254,7 @@ export class Database {
   private async answers(): Promise<boolean> {
     let client: PoolClient | undefined;
     try {
-      client = await this.pool.connect();
+      client = await this.connect();
       await this.send(client, 'SELECT 1');
       client.release();
       return true;
