@@ -121,7 +121,10 @@ export async function awaitCallback(
 ): Promise<Record<string, unknown>> {
   const deadline = record.callbackDeadline ? Date.parse(record.callbackDeadline) : Date.now() + timeoutMs;
   record.callbackDeadline ??= new Date(deadline).toISOString();
-  if (record.state !== 'wait call-back') {
+  // Waiting again (the step runs again after a restart or a takeover): the ramdisk's next call-back is wanted, not dropped as a repeat.
+  const again = record.completed.includes(`callback:${kind}`);
+  if (again) record.completed = record.completed.filter((c) => c !== `callback:${kind}`);
+  if (record.state !== 'wait call-back' || again) {
     record.state = 'wait call-back';
     await host.persist(record);
     host.report(record, kind === 'heartbeat' ? 'Waiting for the agent to call back' : 'Waiting for the deploy ramdisk to call back');

@@ -258,7 +258,8 @@ export class DeployEngine<TDeps> extends EventEmitter {
           await this.end(record).catch(() => undefined);
         }
       } finally {
-        this.runs.delete(record.id);
+        // A run stopped here may end after this instance took the deploy up again: the new run stays.
+        if (this.runs.get(record.id) === run) this.runs.delete(record.id);
       }
       // An undeploy asked for just as the run ended starts on its own now.
       if (run.undeploy === 'asked' && !this.stopped) this.undeploy({ deployId: record.id }).catch((e: unknown) => this.opts.log?.warn(`undeploy of ${record.id}: ${describe(e)}`));
@@ -331,11 +332,14 @@ export class DeployEngine<TDeps> extends EventEmitter {
     if (record.state !== 'wait call-back') await this.forgetCallbacks(record.id);
     const back = proc.resumeFrom ? await proc.resumeFrom(this.runner.context(record, deps, signal)) : undefined;
     const at = back === undefined ? -1 : proc.deploySteps.findIndex((s) => s.name === back);
-    if (at < 0 || at >= from) return from;
+    // Back to a step before the one resumed, or to that one when it is already done (the instance died just after it).
+    if (at < 0 || at > from || (at === from && !record.completed.includes(back as string))) return from;
     const again = new Set(proc.deploySteps.slice(at).map((s) => s.name));
     record.completed = record.completed.filter((n) => !again.has(n) && !n.startsWith('callback:'));
     record.callbackDeadline = undefined;
     record.state = 'deploying';
+    // Resumed again before getting there (this instance died too), it starts from the first step not done, not the one it was in.
+    record.step = undefined;
     // The ramdisk booted before (its call-backs recorded or still coming) is not the one that will answer now.
     record.token = newToken();
     await this.persist(record);

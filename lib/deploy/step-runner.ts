@@ -38,6 +38,8 @@ export class StepRunner<TDeps> {
     for (let i = from; i < steps.length; i++) {
       const step = steps[i] as Step<TDeps>;
       if (record.completed.includes(step.name)) continue;
+      // Stopped while the last step ended anyway (it did not notice): nothing more here; whoever resumes starts from this step.
+      if (this.host.halted(signal)) return 'halted';
       if (record.state !== 'wait call-back') record.state = 'deploying';
       record.step = { index: i, name: step.name, startedAt: new Date().toISOString() };
       await this.host.persist(record);
@@ -70,6 +72,7 @@ export class StepRunner<TDeps> {
     const steps = proc.teardownSteps;
     for (let i = from; i < steps.length; i++) {
       const step = steps[i] as Step<TDeps>;
+      if (this.host.halted(signal)) return 'halted';
       record.step = { index: i, name: step.name, startedAt: new Date().toISOString() };
       await this.host.persist(record);
       this.host.report(record, step.title);

@@ -52,6 +52,7 @@ export interface SharedFleetOptions {
 
 export class Worker {
   apiUrl = '';
+  mediaUrl = '';
   instanceId = '';
   alive = true;
   /** Exited without being killed or stopped (a crash: the test fails on it). */
@@ -198,9 +199,10 @@ export class SharedFleet {
     });
     const w = new Worker(name, address, child, (deployId, at, worker) => this.ownership.push({ deployId, at, worker }));
     const ready = new Promise<void>((resolve, reject) => {
-      child.on('message', (m: { ready?: boolean; apiUrl?: string; instanceId?: string }) => {
+      child.on('message', (m: { ready?: boolean; apiUrl?: string; instanceId?: string; mediaUrl?: string }) => {
         if (!m.ready) return;
         w.apiUrl = m.apiUrl as string;
+        w.mediaUrl = m.mediaUrl ?? '';
         w.instanceId = m.instanceId as string;
         resolve();
       });

@@ -51,9 +51,11 @@ describe('three instances share one fleet on PostgreSQL', { skip }, () => {
           .sort((a, b) => a.t.localeCompare(b.t))
           .slice(-25)
           .map((x) => x.line);
-        return [`${r.serverName} ${r.state} ${r.failedStep ?? r.step?.name ?? ''}: ${r.lastError ?? ''}`, ...trail].join('\n');
+        const media = (r.data as { floppyUrl?: string }).floppyUrl ?? '';
+        const servedBy = f.workers.filter((w) => w.mediaUrl && media.startsWith(w.mediaUrl)).map((w) => `${w.name}${w.alive ? '' : ' (dead)'}`);
+        return [`${r.serverName} ${r.state} ${r.failedStep ?? r.step?.name ?? ''}: ${r.lastError ?? ''}`, `    floppy ${media} served by ${servedBy.join(', ') || 'nobody'}`, ...trail].join('\n');
       })
-      .join('\n') + `\n--- instance logs (tail) ---\n${f.output().slice(-4000)}`;
+      .join('\n') + `\n--- instances: ${f.workers.map((w) => `${w.name} ${w.alive ? 'alive' : 'dead'} ${w.mediaUrl}`).join('; ')}\n--- instance logs (tail) ---\n${f.output().slice(-4000)}`;
 
   before(async () => {
     pg = await TestPostgres.create();
@@ -119,7 +121,7 @@ describe('three instances share one fleet on PostgreSQL', { skip }, () => {
     assert.equal(finishedBy(victim).length, 1, 'the killed instance’s deploy finished on one other instance');
     assert.equal(finishedBy(started[3]!.deployId).length + (a.finished.some((s) => s.deployId === started[3]!.deployId) ? 1 : 0), 1);
     const republished = [b, c].flatMap((w) => w.progress.filter((p) => p.deployId === victim).map((p) => p.message));
-    assert.ok(republished.some((m) => /no longer served .*publishing and inserting it again/.test(m)), republished.join('\n'));
+    assert.ok(republished.some((m) => /(no longer served|not served by this instance's store).*publishing and inserting it again/.test(m)), republished.join('\n'));
     assert.deepEqual(await f.driveViolations(), []);
     noSecrets(f);
   });
