@@ -99,6 +99,8 @@ export function writeUserDir(opts: {
   keepFlows: boolean;
   /** Installed modules Node-RED must not load (e.g. to run as if only this package were installed). */
   denyModules?: string[];
+  /** settings.js `iloDeployStore` (where deploys are kept; default: files in the user directory). */
+  iloDeployStore?: Record<string, unknown>;
 }): void {
   const { userDir } = opts;
   mkdirSync(join(userDir, 'node_modules'), { recursive: true });
@@ -120,7 +122,7 @@ module.exports = {
   telemetry: { enabled: false, updateNotification: false },
   diagnostics: { enabled: false },
   logging: { console: { level: 'info', metrics: false, audit: false } },
-  externalModules: { autoInstall: false, palette: { allowInstall: false${opts.denyModules?.length ? `, denyList: ${JSON.stringify(opts.denyModules)}` : ''} } },
+  externalModules: { autoInstall: false, palette: { allowInstall: false${opts.denyModules?.length ? `, denyList: ${JSON.stringify(opts.denyModules)}` : ''} } },${opts.iloDeployStore ? `\n  iloDeployStore: ${JSON.stringify(opts.iloDeployStore)},` : ''}
 };
 `,
   );

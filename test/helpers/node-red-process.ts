@@ -68,8 +68,14 @@ export class NodeRedProcess {
     const port = opts.port ?? (await freeFixedPort());
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string };
     writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows: [], credentials: {}, port, keepFlows: false, denyModules: opts.denyModules });
+    return NodeRedProcess.launch(userDir, port);
+  }
+
+  /** Start Node-RED in a user directory already written (writeUserDir) for `port`; `env` is added to this process's environment. */
+  static async launch(userDir: string, port: number, env: Record<string, string> = {}): Promise<NodeRedProcess> {
     const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     const red = new NodeRedProcess(`http://127.0.0.1:${port}`, userDir, child);
     try {
@@ -79,6 +85,18 @@ export class NodeRedProcess {
       throw err;
     }
     return red;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** kill -9: no clean-up, its user directory stays (stop() removes it). */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
   }
 
   /** Everything Node-RED logged, from `from` (a length of `output` taken earlier). */
@@ -122,7 +140,7 @@ export class NodeRedProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
+    if (this.alive) {
       const exited = once(this.child, 'exit');
       this.child.kill('SIGINT');
       await exited;
