@@ -16,6 +16,9 @@ export { createMediaStore, BuiltinMediaStore, SwiftMediaStore, StoreError } from
 export type { MediaStore, Published, PublishOptions, MediaStoreConfig } from './store';
 export { publishImage } from './images';
 export * as ipmi from './ipmi';
+export * as inventory from './inventory';
+export { parseInventory, planImport, exportInventory, discoverIlos, parseTargets, InventoryError, ServerNotFoundError } from './inventory';
+export type { InventoryServer, ServerSecret, InventoryFormat, DiscoveredAddress } from './inventory';
 export { RedfishBmc } from './bmc';
 export type {
   BmcManagement,
@@ -32,3 +35,6 @@ export type {
 } from './bmc';
 export { checkConnection, fetchIloCertificate } from './bmc';
 export type { ConnectionReport, IloCertificate } from './bmc';
+export * as http from './http';
+export { basicAuth, refuseCrossOrigin } from './http';
+export * as console from './console';

@@ -17,6 +17,21 @@ for (const node of readdirSync(src)) {
     }
   }
 }
+// The editor's console terminal (xterm.js), served by Node-RED from the
+// package's resources/ folder; generated here from the installed packages.
+const xtermOut = join(root, 'resources', 'xterm');
+const vendored = [
+  ['@xterm/xterm/lib/xterm.mjs', 'xterm.mjs'],
+  ['@xterm/xterm/css/xterm.css', 'xterm.css'],
+  ['@xterm/xterm/LICENSE', 'LICENSE-xterm'],
+  ['@xterm/addon-fit/lib/addon-fit.mjs', 'addon-fit.mjs'],
+  ['@xterm/addon-fit/LICENSE', 'LICENSE-addon-fit'],
+];
+if (existsSync(join(root, 'node_modules', '@xterm', 'xterm'))) {
+  for (const [from, to] of vendored) cpSync(join(root, 'node_modules', from), join(xtermOut, to));
+} else if (!existsSync(join(xtermOut, 'xterm.mjs'))) {
+  console.warn('copy-assets: @xterm/xterm is not installed: the console sidebar will have no terminal');
+}
 const resources = join(root, 'resources');
 if (existsSync(resources)) cpSync(resources, join(root, 'dist', 'resources'), { recursive: true });
 console.log(`copy-assets: ${copied} editor asset(s) copied to dist/nodes`);

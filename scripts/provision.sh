@@ -9,6 +9,9 @@ set -u
 PACKAGES=(
   # issue 2/3: a real RIBCL client to check the simulator
   python3-hpilo
+  # issue 16: the real clients operators use (Ironic's ilo and redfish drivers) drive the simulator;
+  # sushy is also the Redfish baseline of `npm run bench -- power` (issue 17)
+  python3-proliantutils python3-sushy
   # issue 3: ipmitool against OpenIPMI's simulator
   ipmitool openipmi
   # issue 4: read back the media we build, and boot it
@@ -43,7 +46,8 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 if [ -r /etc/debian_version ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "provision: installing ${#missing[@]} Debian package(s): ${missing[*]}"
+  echo "provision: running as root on Debian: installing ${#missing[@]} Debian package(s) with apt-get for the tests"
+  echo "provision: (set ILO_DEPLOY_NO_PROVISION=1 to skip this; the tests needing them then report NOT RUN): ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null 2>&1 || echo "provision: apt-get update failed; trying the install anyway"
   if ! apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/tmp/ilo-deploy-provision.log 2>&1; then

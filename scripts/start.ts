@@ -7,15 +7,17 @@
  * flows wired to them (the dashboard examples only when
  * @flowfuse/node-red-dashboard is installed).
  *   npm start -- --keep-flows   keep the flows you edited in .demo/
+ *   npm start -- --secure       editor login and basic auth on the HTTP API (README: "Securing the HTTP API")
  *   PORT=1881 npm start         another editor port
  */
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Fleet } from '../sim/fleet';
 import { patternImage, startMediaServer } from '../sim/media-server';
+import { startChild } from './demo-child';
 import { attachRamdisks, iscsiBlockers, prepareArtefacts } from './demo-deploy';
 import { loadExampleFlows, wireDeploys, wireToFleet, writeUserDir } from './demo-files';
 
@@ -66,6 +68,8 @@ async function main(): Promise<void> {
     password,
     timings: { powerOnMs: 4000, postMs: 3000, softOffMs: 3000 },
     models: ['gen9', 'gen10', 'gen8'],
+    // Serial consoles (the editor's "iLO console" tab): SSH vsp always, IPMI serial-over-LAN where ipmi_sim and ipmitool are installed.
+    console: { ssh: true, ipmi: spawnSync('sh', ['-c', 'command -v ipmi_sim && command -v ipmitool && command -v script']).status === 0 },
   });
   fleet.get('server-3').server.health.set('Power Supply 2', 'Failed');
   // What the "Manual operations" flow mounts (a stand-in image; the iLO reads it with Range requests).
@@ -81,24 +85,32 @@ async function main(): Promise<void> {
   const withDashboard = dashboardInstalled();
   const flows = loadExampleFlows(join(repoRoot, 'examples'), (dir) => dir === 'dashboard' && !withDashboard);
   const credentials = wireToFleet(flows, servers, caFile);
+  for (const n of flows) {
+    const c = n.type === 'ilo-config' ? fleet.ilos.find((i) => i.name === n.name)?.console : undefined;
+    if (c?.ssh) Object.assign(n, { consoleMethod: c.ipmi ? 'auto' : 'ssh', ipmiPort: c.ipmi ? String(c.ipmi.port) : '', sshPort: String(c.ssh.port), sshHostKey: c.ssh.openssh });
+  }
   wireDeploys(flows, {
     apiUrl: `http://127.0.0.1:${port}/ilo-deploy`,
     tftpRoot: files.tftpRoot,
     store: { host: '127.0.0.1', port: 0, stateDir: join(userDir, 'ilo-media-store'), fileRoots: [files.imagesDir] },
     env: { IMAGE: files.image, DEPLOY_ISO: files.deployIso, DEPLOY_KERNEL: files.deployKernel, DEPLOY_RAMDISK: files.deployRamdisk },
   });
-  writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows, credentials, port, keepFlows });
+  // Only this origin may drive the demo (a web page elsewhere cannot deploy or probe ports through it).
+  const sameOrigin = { hosts: [`127.0.0.1:${port}`, `localhost:${port}`] };
+  const secure = process.argv.includes('--secure') || process.env.ILO_DEMO_SECURE === '1' ? secureSettings() : undefined;
+  writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows, credentials, port, keepFlows, sameOrigin, secure });
   const blockers = iscsiBlockers();
   if (blockers.length) console.warn(`npm start: iscsi_ilo and pxe_ilo deploys cannot complete on this machine: ${blockers.join('; ')}`);
   writeFileSync(caFile, fleet.ca.cert);
   writeFileSync(fleetFile, password, { mode: 0o600 });
 
-  const red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
+  // Node-RED ends when this process ends (exit-with-parent), however it ends.
+  const red = startChild('Node-RED', process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ILO_DEMO_MEDIA_URL: demoIso },
   });
   let announced = false;
-  red.stdout.on('data', (d: Buffer) => {
+  red.process.stdout?.on('data', (d: Buffer) => {
     process.stdout.write(d);
     if (!announced && d.toString().includes('Started flows')) {
       announced = true;
@@ -106,6 +118,7 @@ async function main(): Promise<void> {
   Node-RED editor:   http://127.0.0.1:${port}/
   Simulated iLOs:    ${fleet.ilos.map((i) => `${i.name} https://${i.host}:${i.port}`).join(', ')}
                      (Gen9 iLO 4, Gen10 iLO 5, Gen8 iLO 4; user admin, password in .demo/fleet-password, CA in .demo/fleet-ca.pem)
+  Serial consoles:   the editor's "iLO console" sidebar tab (the servers' POST, ramdisk and instance boot)
   Demo image:        ${demoIso}
   Try:               curl -X POST -H 'Content-Type: application/json' -d '{"action":"on","wait":true}' \\
                        http://127.0.0.1:${port}/servers/server-1/power
@@ -113,21 +126,48 @@ async function main(): Promise<void> {
 ${deployCurls(port)}
                      curl http://127.0.0.1:${port}/agent_ilo/deploy/<deployId>              (progress; until "state": "active")
                      curl -i -X DELETE http://127.0.0.1:${port}/agent_ilo/deploy/<deployId>  (undeploy)
-${blockers.length ? `  NOT READY HERE:    iscsi_ilo and pxe_ilo cannot complete on this machine: ${blockers.join('; ')}.\n                     agent_ilo works.\n` : ''}  Dashboard:         ${withDashboard ? `http://127.0.0.1:${port}/dashboard` : 'not loaded (npm install @flowfuse/node-red-dashboard to see examples/dashboard)'}
+${secure ? `  Secured:           editor login admin, password in .demo/admin-password; every API call needs\n                     -u api:$(cat .demo/api-password) (curl), the ramdisk call-backs their deploy token\n` : ''}${blockers.length ? `  NOT READY HERE:    iscsi_ilo and pxe_ilo cannot complete on this machine: ${blockers.join('; ')}.\n                     agent_ilo works.\n` : ''}  Dashboard:         ${withDashboard ? `http://127.0.0.1:${port}/dashboard` : 'not loaded (npm install @flowfuse/node-red-dashboard to see examples/dashboard)'}
   Stop with Ctrl-C.
 `);
     }
   });
-  const shutdown = (): Promise<unknown> => Promise.allSettled([...ramdisks.map((r) => r.dispose()), fleet.stop(), media.close()]);
-  const stop = (code: number): void => {
-    red.kill('SIGINT');
-    void shutdown().finally(() => process.exit(code));
+  // Any part ending ends them all: Node-RED, the fleet, its ramdisks (and their tgtd), the image server.
+  let stopping = false;
+  const stopAll = (code: number, why?: string): void => {
+    if (stopping) return;
+    stopping = true;
+    if (why) console.error(`npm start: ${why}; stopping the demo`);
+    // Whatever hangs, the demo is gone in 20 s.
+    setTimeout(() => process.exit(code), 20_000).unref();
+    Promise.allSettled([red.stop(), ...ramdisks.map((r) => r.dispose()), fleet.stop(), media.close()])
+      .then(() => process.exit(code))
+      .catch(() => process.exit(code));
   };
-  red.on('exit', (code) => {
-    void shutdown().finally(() => process.exit(code ?? 0));
-  });
-  process.on('SIGINT', () => stop(0));
-  process.on('SIGTERM', () => stop(0));
+  red.ended
+    .then((end) => {
+      if (end.error) return stopAll(1, `Node-RED could not be started (${end.error.message})`);
+      if (!stopping) stopAll(end.code ?? 1, `Node-RED ended (${end.signal ?? `exit code ${end.code}`})`);
+    })
+    .catch(() => undefined);
+  process.on('SIGINT', () => stopAll(0));
+  process.on('SIGTERM', () => stopAll(0));
+  // A part of the demo running in this process failed: the rest goes with it.
+  process.on('uncaughtException', (err) => stopAll(1, `internal error: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => stopAll(1, `internal error: ${(err as Error)?.stack ?? String(err)}`));
+}
+
+/** Passwords for --secure (kept across runs, 0600 in .demo/) and the editor's as the bcrypt hash adminAuth wants. */
+function secureSettings(): { adminUser: string; adminPasswordHash: string; apiUser: string; apiPasswordFile: string } {
+  const stored = (name: string): string => {
+    const file = join(userDir, name);
+    if (!existsSync(file)) writeFileSync(file, randomBytes(12).toString('base64url'), { mode: 0o600 });
+    return readFileSync(file, 'utf8').trim();
+  };
+  // Node-RED's own bcrypt implementation (a dependency of node-red, found from node-red's folder: not one of ours).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bcrypt = require(require.resolve('bcryptjs', { paths: [dirname(require.resolve('node-red/package.json'))] })) as { hashSync(s: string, rounds: number): string };
+  stored('api-password');
+  return { adminUser: 'admin', adminPasswordHash: bcrypt.hashSync(stored('admin-password'), 10), apiUser: 'api', apiPasswordFile: join(userDir, 'api-password') };
 }
 
 function deployCurls(port: number): string {

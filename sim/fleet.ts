@@ -4,9 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createFleetCa, type CertPair, type FleetCa } from './certs';
+import { SimHostConsole } from './console/host-console';
+import { SimIpmiBmc } from './console/ipmi-bmc';
+import { createHostKey, SimSshCli } from './console/ssh-cli';
 import { IloEndpoint } from './ilo-endpoint';
 // Every simulated iLO also answers Redfish (iLO 5 models fully, iLO 4 the service root).
 import './redfish/routes';
+// and the unauthenticated /xmldata identity document discovery tools read.
+import './ribcl/xmldata';
 import type { SimModelName } from './models';
 import { SimServer, type SimIdentity, type SimTimings } from './server';
 import type { MediaTrust } from './vmedia';
@@ -38,6 +43,21 @@ export interface FleetOptions {
    * generation for very large fleets; each iLO then has the same fingerprint).
    */
   shareCertificate?: boolean;
+  /**
+   * Serial consoles: each host writes its life to its serial port; `ssh`
+   * adds the iLO CLI over SSH (`vsp`), `ipmi` an OpenIPMI ipmi_sim for
+   * serial-over-LAN (needs the Debian package openipmi). Default: none.
+   */
+  console?: { ssh?: boolean; ipmi?: boolean };
+  /** TLS session resumption by every iLO (default true). */
+  tlsResumption?: boolean;
+}
+
+/** How to reach a simulated iLO's console, when the fleet runs consoles. */
+export interface SimConsoleFaces {
+  host: SimHostConsole;
+  ssh?: { port: number; cli: SimSshCli; fingerprint256: string; openssh: string };
+  ipmi?: { port: number; bmc: SimIpmiBmc };
 }
 
 export interface SimIlo {
@@ -50,6 +70,7 @@ export interface SimIlo {
   password: string;
   /** SHA-256 fingerprint of this iLO's certificate (colon-separated hex). */
   fingerprint: string;
+  console?: SimConsoleFaces;
 }
 
 export class Fleet {
@@ -100,11 +121,30 @@ export class Fleet {
     const cert = o.shareCertificate
       ? (this.shared ??= await this.ca.issue('ILO-SIM-FLEET.sim', [o.host, 'localhost']))
       : await this.ca.issue(`ILO${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}.sim`, [o.host, 'localhost']);
-    const endpoint = new IloEndpoint(server, cert);
+    const endpoint = new IloEndpoint(server, cert, { tlsResumption: o.tlsResumption });
     await endpoint.listen(o.port, o.host);
     const ilo: SimIlo = { name, server, endpoint, host: o.host, port: endpoint.port, username, password, fingerprint: cert.fingerprint256 };
     this.ilos.push(ilo);
+    if (o.console) ilo.console = await this.addConsole(ilo, o.console);
     return ilo;
+  }
+
+  private async addConsole(ilo: SimIlo, o: NonNullable<FleetOptions['console']>): Promise<SimConsoleFaces> {
+    const host = new SimHostConsole(ilo.server, ilo.server.serial);
+    ilo.server.hostConsole = host;
+    const faces: SimConsoleFaces = { host };
+    if (o.ssh) {
+      const key = await createHostKey();
+      const cli = new SimSshCli(ilo.server, key);
+      await cli.listen(0, ilo.host);
+      faces.ssh = { port: cli.port, cli, fingerprint256: key.fingerprint256, openssh: key.openssh };
+    }
+    if (o.ipmi) {
+      const serialPort = await ilo.server.serial.listenTcp();
+      const bmc = await SimIpmiBmc.start({ name: ilo.name, username: ilo.username, password: ilo.password, serialPort, host: ilo.host });
+      faces.ipmi = { port: bmc.port, bmc };
+    }
+    return faces;
   }
 
   get(name: string): SimIlo {
@@ -117,7 +157,7 @@ export class Fleet {
     await Promise.all(
       this.ilos.map(async (i) => {
         i.server.dispose();
-        await i.endpoint.close();
+        await Promise.all([i.endpoint.close(), i.console?.ssh?.cli.close(), i.console?.ipmi?.bmc.stop()]);
       }),
     );
   }

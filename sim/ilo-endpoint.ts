@@ -2,7 +2,11 @@
  * The HTTPS face of one simulated iLO. RIBCL is answered at POST /ribcl;
  * other protocols register routes. Every reply says `Connection: close`, as
  * the recorded iLO does, and faults are applied before the handler runs.
+ * TLS: an iLO 4 negotiates TLS 1.2 at most (its firmware has no TLS 1.3);
+ * session resumption (tickets) is on unless turned off, so clients can be
+ * measured against an iLO that resumes and one that does not.
  */
+import { constants as cryptoConstants } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -38,6 +42,11 @@ export function registerIloRoute(method: string, prefix: string, handler: RouteH
   extraRoutes.push({ method, prefix, handler });
 }
 
+export interface IloEndpointOptions {
+  /** Resume TLS sessions (default true). Off: every connection is a full handshake. */
+  tlsResumption?: boolean;
+}
+
 export class IloEndpoint {
   private httpsServer?: Server;
   private readonly sockets = new Set<Socket>();
@@ -47,10 +56,18 @@ export class IloEndpoint {
   constructor(
     readonly server: SimServer,
     private readonly cert: CertPair,
+    private readonly options: IloEndpointOptions = {},
   ) {}
 
   async listen(port = 0, host = '127.0.0.1'): Promise<void> {
-    const srv = createServer({ key: this.cert.key, cert: this.cert.cert }, (req, res) => {
+    const tls = {
+      key: this.cert.key,
+      cert: this.cert.cert,
+      ...(this.server.model.managerType === 'iLO 4' ? { maxVersion: 'TLSv1.2' as const } : {}),
+      // Without tickets a Node server resumes nothing (it keeps no session cache).
+      ...(this.options.tlsResumption === false ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET } : {}),
+    };
+    const srv = createServer(tls, (req, res) => {
       void this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'text/plain', connection: 'close' });

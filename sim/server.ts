@@ -14,6 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { SimBios } from './bios';
+import type { SimHostConsole } from './console/host-console';
+import { SimSerialPort } from './console/serial-port';
 import { FaultQueue } from './faults';
 import { SimHealth } from './health';
 import { MODELS, type SimBootEntry, type SimModel, type SimModelName } from './models';
@@ -136,8 +139,10 @@ export class SimServer extends EventEmitter {
    */
   readonly clients: Array<{ at: number; from: string; what: string }> = [];
 
-  /** RIBCL can be switched off on iLO 5 ("RIBCLI is disabled"). */
-  ribclEnabled = true;
+  /** RIBCL can be switched off on iLO 5 ("RIBCLI is disabled"); iLO 6 ships with it off. */
+  ribclEnabled: boolean;
+  /** Redfish honours `$expand` (false: collections list links only, as a service without it answers). */
+  redfishExpand = true;
   /** The local disk holds a bootable OS. */
   diskBootable = true;
   readonly drives: Record<SimDriveName, VirtualDrive> = { cdrom: new VirtualDrive('cdrom'), floppy: new VirtualDrive('floppy') };
@@ -146,6 +151,8 @@ export class SimServer extends EventEmitter {
   legacyOrder: SimBootEntry[];
   uefiOrder: SimBootEntry[];
   readonly health: SimHealth;
+  /** ROM settings other than the boot mode, and secure boot (read over REST). */
+  readonly bios: SimBios;
   readonly mediaTrust: MediaTrust;
   /** Redfish sessions by token. */
   readonly sessions = new Map<string, SimSession>();
@@ -154,6 +161,10 @@ export class SimServer extends EventEmitter {
   /** Canonical SMBIOS UUID (upper-case). */
   readonly uuid: string;
   lastBoot?: SimBootEvent;
+  /** The host's serial port (the iLO's virtual serial port: SSH `vsp`, IPMI serial-over-LAN). */
+  readonly serial = new SimSerialPort();
+  /** What the host writes to it over its life, when the fleet runs consoles (a simulated ramdisk reports to it). */
+  hostConsole?: SimHostConsole;
 
   private licensedFlag: boolean;
   private power: 'on' | 'off';
@@ -182,12 +193,14 @@ export class SimServer extends EventEmitter {
       ...opts.identity,
     };
     this.osHonoursShutdown = opts.osHonoursShutdown ?? true;
+    this.ribclEnabled = this.model.ribclByDefault;
     this.power = opts.initialPower ?? 'off';
     this.post = this.power === 'on' ? 'FinishedPost' : 'PowerOff';
     this.bootMode = { current: this.model.defaultBootMode, pending: this.model.defaultBootMode };
     this.legacyOrder = [...this.model.legacyOrder];
     this.uefiOrder = [...this.model.uefiOrder];
     this.health = new SimHealth(seed);
+    this.bios = new SimBios(this.model);
     this.mediaTrust = opts.mediaTrust ?? { ca: [] };
     // HPE's OUI, then 21 bits for the server and 3 for the port (7: the iLO's own NIC).
     const id = opts.index ?? createHash('sha256').update(`mac:${opts.name}`).digest().readUIntBE(0, 3) >>> 3;
@@ -385,7 +398,8 @@ export class SimServer extends EventEmitter {
   }
 
   setPendingBootMode(mode: SimBootMode): void {
-    if (this.model.supportedBootModes === 'bios-only') throw new SimRefusal('not-supported', 'this platform supports legacy BIOS only');
+    if (this.model.supportedBootModes === 'bios-only' && mode === 'uefi') throw new SimRefusal('not-supported', 'this platform supports legacy BIOS only');
+    if (this.model.supportedBootModes === 'uefi-only' && mode === 'bios') throw new SimRefusal('not-supported', 'this platform supports UEFI only');
     this.bootMode.pending = mode;
   }
 
@@ -394,6 +408,7 @@ export class SimServer extends EventEmitter {
   /** A reset begins: pending settings take effect, boot-once images used last time are ejected. */
   private onPostStart(): void {
     this.bootMode.current = this.bootMode.pending;
+    this.bios.apply(this.bootMode.current === 'uefi');
     for (const drive of Object.values(this.drives)) {
       if (drive.bootOnceUsed) {
         const url = drive.url;
@@ -522,8 +537,10 @@ export class SimServer extends EventEmitter {
     this.legacyOrder = [...this.model.legacyOrder];
     this.uefiOrder = [...this.model.uefiOrder];
     this.health.reset();
+    this.bios.reset();
     this.diskBootable = true;
-    this.ribclEnabled = true;
+    this.ribclEnabled = this.model.ribclByDefault;
+    this.redfishExpand = true;
     this.osHonoursShutdown = true;
     if (opts.licensed !== undefined) this.licensed = opts.licensed;
     this.faults.clear();
@@ -533,6 +550,8 @@ export class SimServer extends EventEmitter {
   /** Stop every pending transition (when the fleet stops). */
   dispose(): void {
     this.cancelTimers();
+    this.hostConsole?.dispose();
+    this.serial.close().catch(() => undefined); // the fleet is stopping: nothing to report to
     this.removeAllListeners();
   }
 }

@@ -62,7 +62,10 @@ export async function createBmc(config: BmcConfig): Promise<Bmc> {
       const http = new IloHttpClient(config);
       try {
         const probe = await probeProtocol(http);
-        return probe.protocol === 'redfish' ? new RedfishBmc(http, { root: probe.root }) : new RibclBmc(http);
+        if (probe.protocol === 'redfish') return new RedfishBmc(http, { root: probe.root });
+        // RIBCL opens a connection per call: keep no idle socket from the probe.
+        await http.releaseKeepAlive();
+        return new RibclBmc(http);
       } catch (err) {
         await http.close();
         throw err;

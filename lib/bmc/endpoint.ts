@@ -26,6 +26,12 @@ export interface TlsOptions {
   servername?: string;
   /** Allow TLS 1.0 and legacy ciphers for old iLO firmware. */
   legacy?: boolean;
+  /**
+   * Offer the last TLS session again on the next connection (default true):
+   * an iLO that resumes it skips most of a handshake. Off for firmware whose
+   * resumption is broken.
+   */
+  resume?: boolean;
 }
 
 export interface BmcLogger {
@@ -119,6 +125,7 @@ export function resolveEndpoint(ep: IloEndpoint): ResolvedEndpoint {
     if (!tls.caPem.includes('-----BEGIN CERTIFICATE-----')) throw invalidInput('tls.ca', 'PEM text with a BEGIN CERTIFICATE block');
   }
   if (tlsIn.mode === 'pinned') tls.fingerprintHex = normaliseFingerprint(tlsIn.fingerprint);
+  if (tlsIn.resume !== undefined && typeof tlsIn.resume !== 'boolean') throw invalidInput('tls.resume', 'true or false', tlsIn.resume);
   const redfishAuth = ep.redfishAuth ?? 'session';
   if (redfishAuth !== 'session' && redfishAuth !== 'basic') throw invalidInput('redfishAuth', 'session or basic', redfishAuth);
   if (ep.localAddress !== undefined && ep.localAddress !== '' && (typeof ep.localAddress !== 'string' || !isIP(ep.localAddress))) {

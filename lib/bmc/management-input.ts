@@ -16,10 +16,28 @@ import {
   type VirtualMediaDevice,
 } from './types';
 
-const lower = (v: unknown): unknown => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+/**
+ * A string with a lone UTF-16 surrogate (half of a pair, e.g. JSON "\ud800")
+ * has no UTF-8 form: anything that encodes it would silently put U+FFFD in
+ * its place. It is refused, naming the field.
+ */
+export function checkWellFormed(value: unknown, field: string): void {
+  if (typeof value === 'string' && !value.isWellFormed()) throw invalidInput(field, 'text without a lone UTF-16 surrogate (an unpaired \\uD800-\\uDFFF)');
+}
+
+/** An optional yes/no: a boolean, or absent (undefined). "yes", 1, "true" are refused. */
+export function parseBoolean(value: unknown, field: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw invalidInput(field, 'true or false (a JSON boolean)', value);
+}
+
+const lowerField = (v: unknown, field: string): unknown => {
+  checkWellFormed(v, field);
+  return typeof v === 'string' ? v.trim().toLowerCase() : v;
+};
 
 export function parseVirtualMediaDevice(value: unknown, field = 'device'): VirtualMediaDevice {
-  const v = lower(value);
+  const v = lowerField(value, field);
   const aliases: Record<string, VirtualMediaDevice> = { cd: 'cdrom', dvd: 'cdrom', 'cd-rom': 'cdrom', usb: 'floppy', 'usb-key': 'floppy' };
   const found = typeof v === 'string' ? (VIRTUAL_MEDIA_DEVICES.find((d) => d === v) ?? aliases[v]) : undefined;
   if (!found) throw invalidInput(field, 'cdrom or floppy', value);
@@ -27,7 +45,7 @@ export function parseVirtualMediaDevice(value: unknown, field = 'device'): Virtu
 }
 
 export function parseVirtualMediaBootOption(value: unknown, field = 'bootOption'): VirtualMediaBootOption {
-  const v = lower(value);
+  const v = lowerField(value, field);
   const normalised = typeof v === 'string' ? v.replace(/_/g, '-') : v;
   const found = VIRTUAL_MEDIA_BOOT_OPTIONS.find((o) => o === normalised);
   if (!found) throw invalidInput(field, `one of ${VIRTUAL_MEDIA_BOOT_OPTIONS.join(', ')}`, value);
@@ -35,7 +53,7 @@ export function parseVirtualMediaBootOption(value: unknown, field = 'bootOption'
 }
 
 export function parseBootMode(value: unknown, field = 'mode'): BootMode {
-  const v = lower(value);
+  const v = lowerField(value, field);
   const aliases: Record<string, BootMode> = { legacy: 'bios', legacybios: 'bios' };
   const found = typeof v === 'string' ? (BOOT_MODES.find((m) => m === v) ?? aliases[v]) : undefined;
   if (!found) throw invalidInput(field, 'bios (legacy) or uefi', value);
@@ -43,7 +61,7 @@ export function parseBootMode(value: unknown, field = 'mode'): BootMode {
 }
 
 export function parseBootDevice(value: unknown, field = 'device'): BootDevice {
-  const v = lower(value);
+  const v = lowerField(value, field);
   const aliases: Record<string, BootDevice> = { cd: 'cdrom', pxe: 'network', disk: 'hdd' };
   const found = typeof v === 'string' ? (BOOT_DEVICES.find((d) => d === v) ?? aliases[v]) : undefined;
   if (!found) throw invalidInput(field, `one of ${BOOT_DEVICES.join(', ')}`, value);
@@ -52,7 +70,8 @@ export function parseBootDevice(value: unknown, field = 'device'): BootDevice {
 
 /** A one-time boot target: a device, or "normal" to clear it. */
 export function parseOneTimeBoot(value: unknown, field = 'device'): BootDevice | 'normal' {
-  if (lower(value) === 'normal' || lower(value) === 'none') return 'normal';
+  const v = lowerField(value, field);
+  if (v === 'normal' || v === 'none') return 'normal';
   try {
     return parseBootDevice(value, field);
   } catch {
@@ -62,6 +81,7 @@ export function parseOneTimeBoot(value: unknown, field = 'device'): BootDevice |
 
 /** A boot order: a non-empty list (or comma-separated string) of distinct device classes. */
 export function parseBootDevices(value: unknown, field = 'devices'): BootDevice[] {
+  checkWellFormed(value, field);
   const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
   if (!Array.isArray(list) || list.length === 0) throw invalidInput(field, `a non-empty list of ${BOOT_DEVICES.join(', ')}`, value);
   const out = list.map((d, i) => parseBootDevice(d, `${field}[${i}]`));
@@ -83,6 +103,7 @@ export function redactUrl(url: string): string {
  */
 export function parseImageUrl(value: unknown, field = 'url'): string {
   if (typeof value !== 'string' || value.trim() === '') throw invalidInput(field, 'the http(s) URL of the image');
+  checkWellFormed(value, field);
   const url = value.trim();
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\s]/.test(url)) throw invalidInput(field, 'a URL without spaces or control characters');

@@ -5,7 +5,7 @@
  */
 import { invalidInput } from './errors';
 import { unhealthyComponents } from './health';
-import { parseBootDevices, parseBootMode, parseImageUrl, parseOneTimeBoot, parseVirtualMediaDevice, redactUrl } from './management-input';
+import { checkWellFormed, parseBoolean, parseBootDevices, parseBootMode, parseImageUrl, parseOneTimeBoot, parseVirtualMediaDevice, redactUrl } from './management-input';
 import type { Bmc, BootDevice, BootMode, BootModeStatus, BootOrderEntry, HealthReport, HostInfo, LicenceInfo, VirtualMediaDevice, VirtualMediaStatus } from './types';
 
 // ------------------------------------------------------------ virtual media
@@ -31,6 +31,7 @@ export interface VirtualMediaOutcome {
 }
 
 export function parseVirtualMediaAction(value: unknown, field = 'action'): VirtualMediaAction {
+  checkWellFormed(value, field);
   const v = typeof value === 'string' ? value.trim().toLowerCase() : value;
   const found = VIRTUAL_MEDIA_ACTIONS.find((a) => a === v) ?? (v === 'mount' ? 'insert' : v === 'unmount' ? 'eject' : undefined);
   if (!found) throw invalidInput(field, `one of ${VIRTUAL_MEDIA_ACTIONS.join(', ')}`, value);
@@ -38,15 +39,20 @@ export function parseVirtualMediaAction(value: unknown, field = 'action'): Virtu
 }
 
 /** Check a request whose parts come from the node or msg; fields are named as the caller names them. */
-export function checkVirtualMediaRequest(raw: { action: unknown; device: unknown; url?: unknown; bootOnce?: unknown; writeProtect?: unknown }, fields: { action: string; device: string; url: string }): VirtualMediaRequest {
+export function checkVirtualMediaRequest(
+  raw: { action: unknown; device: unknown; url?: unknown; bootOnce?: unknown; writeProtect?: unknown },
+  fields: { action: string; device: string; url: string; bootOnce?: string; writeProtect?: string },
+): VirtualMediaRequest {
   const action = parseVirtualMediaAction(raw.action, fields.action);
   const device = parseVirtualMediaDevice(raw.device, fields.device);
   const req: VirtualMediaRequest = { action, device };
   if (action === 'insert') {
     req.url = parseImageUrl(raw.url, fields.url);
-    req.bootOnce = raw.bootOnce === true;
-    if (req.bootOnce && device === 'floppy') throw invalidInput('bootOnce', 'boot-once only for the cdrom device (a floppy cannot be booted once)');
-    if (raw.writeProtect !== undefined) req.writeProtect = raw.writeProtect !== false;
+    const bootOnceField = fields.bootOnce ?? 'bootOnce';
+    req.bootOnce = parseBoolean(raw.bootOnce, bootOnceField) ?? false;
+    if (req.bootOnce && device === 'floppy') throw invalidInput(bootOnceField, 'boot-once only for the cdrom device (a floppy cannot be booted once)');
+    const writeProtect = parseBoolean(raw.writeProtect, fields.writeProtect ?? 'writeProtect');
+    if (writeProtect !== undefined) req.writeProtect = writeProtect;
   }
   return req;
 }
@@ -87,6 +93,7 @@ export interface BootOutcome {
 }
 
 export function parseBootAction(value: unknown, field = 'action'): BootAction {
+  checkWellFormed(value, field);
   const v = typeof value === 'string' ? value.trim().toLowerCase() : value;
   const aliases: Record<string, BootAction> = { mode: 'set-pending-mode', 'boot-mode': 'set-pending-mode', 'one-time': 'one-time-boot', once: 'one-time-boot', order: 'persistent-order', 'boot-order': 'persistent-order' };
   const found = typeof v === 'string' ? (BOOT_ACTIONS.find((a) => a === v) ?? aliases[v]) : undefined;

@@ -4,6 +4,7 @@
  * deploy engine alike.
  */
 import { BmcError, invalidInput, isBmcError } from './errors';
+import { checkWellFormed } from './management-input';
 import { POWER_ACTIONS, type Bmc, type PowerAction, type PowerState } from './types';
 
 export type PowerRequest = PowerAction | 'status';
@@ -20,6 +21,7 @@ export const POWER_TARGET: Record<PowerAction, PowerState> = {
 };
 
 export function parsePowerRequest(value: unknown, field = 'action'): PowerRequest {
+  checkWellFormed(value, field);
   const v = typeof value === 'string' ? value.trim().toLowerCase() : value;
   const aliases: Record<string, PowerRequest> = { 'power-on': 'on', 'power-off': 'off', softoff: 'soft-off', reboot: 'reset', coldboot: 'cold-boot' };
   const found = typeof v === 'string' ? (POWER_REQUESTS.find((a) => a === v) ?? aliases[v]) : undefined;

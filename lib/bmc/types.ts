@@ -31,6 +31,10 @@ export interface BmcStats {
    * carry that command out later.
    */
   unansweredAt?: number;
+  /** TLS connections opened to the iLO (RIBCL opens one per request). */
+  tlsConnections?: number;
+  /** Of those, how many resumed an earlier TLS session instead of a full handshake. */
+  tlsResumed?: number;
 }
 
 export interface PowerResult {

@@ -71,14 +71,18 @@ export class CallbackRendezvous {
   /** The call-back of this kind already recorded, or the next one posted, until `deadline` (ms since the epoch). */
   async take(deployId: string, kind: CallbackKind, deadline: number, signal: AbortSignal, timedOut: () => Error): Promise<Record<string, unknown>> {
     for (;;) {
-      let wake = (): void => undefined;
-      const woken = new Promise<void>((resolve) => (wake = resolve));
+      let woke = false;
+      let resume: (() => void) | undefined;
+      const wake = (): void => {
+        woke = true;
+        resume?.();
+      };
       // Waiting before looking: a call-back posted in between wakes us instead of being missed.
       this.waiters.set(deployId, { kind, wake });
       try {
         const body = await this.store.takeCallback(deployId, kind);
         if (body) return body;
-        await until(woken, deadline, signal, timedOut);
+        if (!woke) await until((r) => (resume = r), deadline, signal, timedOut);
       } finally {
         if (this.waiters.get(deployId)?.wake === wake) this.waiters.delete(deployId);
       }
@@ -86,7 +90,8 @@ export class CallbackRendezvous {
   }
 }
 
-function until(woken: Promise<void>, deadline: number, signal: AbortSignal, timedOut: () => Error): Promise<void> {
+/** Resolves when woken (`onWake` is given the function that wakes it), rejects at the deadline or on abort. */
+function until(onWake: (wake: () => void) => void, deadline: number, signal: AbortSignal, timedOut: () => Error): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const done = (fn: () => void): void => {
       clearTimeout(timer);
@@ -97,7 +102,7 @@ function until(woken: Promise<void>, deadline: number, signal: AbortSignal, time
     const timer = setTimeout(() => done(() => reject(timedOut())), Math.max(0, deadline - Date.now()));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    void woken.then(() => done(resolve));
+    onWake(() => done(resolve));
   });
 }
 

@@ -22,6 +22,11 @@ export interface SolSession {
   readonly ended: Promise<SolEnd>;
   /** End the session (`~.`), waiting for ipmitool to leave. Safe to call twice. */
   close(): Promise<SolEnd>;
+  /**
+   * Send a serial break (ipmitool's `~B`). ipmitool only sees its escape at
+   * the start of a line, so a CR goes first when the last byte typed was not one.
+   */
+  sendBreak(): Promise<void>;
 }
 
 export interface SolEnd {
@@ -42,6 +47,8 @@ export interface SolSpawnOptions {
 }
 
 const BANNER = /\[SOL Session operational\.[^\]]*\]\r?\n/;
+/** What ipmitool prints itself when it sends a break: not console output. */
+const BREAK_ECHO = /~B \[send break\]\r?\n?/;
 const ESCAPE = 0x7e; // '~'
 
 /** Quote one word for /bin/sh. */
@@ -83,6 +90,7 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
   return new Promise<SolSession>((resolve, reject) => {
     let ready = false;
     let closing = false;
+    let breakEchoes = 0;
     let before = '';
     const input = { atLineStart: true };
     const stream = new Duplex({
@@ -95,7 +103,7 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
         child.stdin.write(escapeSolInput(chunk, input), cb);
       },
       destroy(err, cb) {
-        void session.close().finally(() => cb(err));
+        session.close().then(() => cb(err), (closeErr: unknown) => cb(err ?? (closeErr as Error)));
       },
     });
 
@@ -103,7 +111,8 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
     // is a ChildProcess in execa 9 but not in execa 10).
     let exited = false;
     const ended = new Promise<SolEnd>((res) => {
-      void child.then((r) => {
+      // execa was told not to reject (reject: false): only the callback could throw.
+      child.then((r) => {
         exited = true;
         const end: SolEnd = { by: closing ? 'closed' : 'remote', exitCode: r.exitCode };
         if (!ready) {
@@ -113,7 +122,7 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
         }
         stream.push(null);
         res(end);
-      });
+      }, reject);
     });
 
     const timer = setTimeout(() => {
@@ -135,6 +144,15 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
         resolve(session);
         if (rest.length > 0 && !stream.push(rest)) child.stdout?.pause();
         return;
+      }
+      if (breakEchoes > 0) {
+        const text = data.toString('latin1');
+        const m = BREAK_ECHO.exec(text);
+        if (m) {
+          breakEchoes--;
+          data = Buffer.from(text.slice(0, m.index) + text.slice(m.index + m[0].length), 'latin1');
+          if (data.length === 0) return;
+        }
       }
       if (!stream.push(data)) child.stdout?.pause();
     });
@@ -160,6 +178,15 @@ export async function spawnSol(o: SolSpawnOptions): Promise<SolSession> {
           return ended;
         })();
         return closePromise;
+      },
+      sendBreak(): Promise<void> {
+        if (closing || exited || !child.stdin || child.stdin.destroyed) return Promise.reject(new Error('the SOL session has ended'));
+        const stdin = child.stdin;
+        breakEchoes++;
+        // ipmitool keeps its "line start" state after an escape, so the next `~` is still an escape.
+        const seq = input.atLineStart ? '~B' : '\r~B';
+        input.atLineStart = true;
+        return new Promise<void>((res, rej) => stdin.write(seq, (err) => (err ? rej(err) : res())));
       },
     };
   });

@@ -5,6 +5,7 @@
  * be streamed without reading what lies before it (HTTP Range requests).
  */
 import { createWriteStream } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MediaError, invalidMediaInput } from './errors';
@@ -33,6 +34,29 @@ export interface MediaImage {
 }
 
 const ZERO_CHUNK = 1 << 16;
+/** Copy buffer of writeToFile: large enough for few system calls, small enough to keep memory flat. */
+const COPY_CHUNK = 1 << 20;
+
+async function writeAllAt(out: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let p = position;
+  let rest = buffers;
+  while (rest.length) {
+    const { bytesWritten } = await out.writev(rest, p);
+    if (bytesWritten === 0) throw new MediaError('io', `cannot write the image: the file took no bytes at offset ${p}`, {});
+    p += bytesWritten;
+    // A short write: drop what went out and go on with the rest.
+    let skip = bytesWritten;
+    const left: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        left.push(skip ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    rest = left;
+  }
+}
 
 function segmentLength(s: Segment): number {
   return s.kind === 'bytes' ? s.data.length : s.kind === 'zero' ? s.length : s.source.size;
@@ -129,8 +153,56 @@ export class SegmentedImage implements MediaImage {
     return out;
   }
 
+  /**
+   * Into a regular file: positional writes, no stream (metadata in runs,
+   * file contents copied through one buffer, zero runs left as holes).
+   * Anything else (a device, a pipe) is streamed to, every byte written.
+   */
   async writeToFile(path: string): Promise<void> {
-    await pipeline(this.stream(), createWriteStream(path));
+    const existing = await stat(path).catch(() => undefined);
+    if (existing && !existing.isFile()) {
+      await pipeline(this.stream(), createWriteStream(path));
+      return;
+    }
+    const out = await open(path, 'w');
+    try {
+      let buffer: Buffer | undefined;
+      let run: Buffer[] = [];
+      let runAt = 0;
+      const flush = async (): Promise<void> => {
+        if (run.length) await writeAllAt(out, run, runAt);
+        run = [];
+      };
+      for (const [i, s] of this.segments.entries()) {
+        const at = this.starts[i] as number;
+        if (s.kind === 'bytes') {
+          if (run.length === 0) runAt = at;
+          run.push(s.data);
+          continue;
+        }
+        await flush();
+        if (s.kind === 'zero') continue; // a hole reads as zeros
+        if (s.source.copyTo) {
+          buffer ??= Buffer.allocUnsafe(COPY_CHUNK);
+          await s.source.copyTo(out, at, buffer);
+        } else {
+          let p = at;
+          for await (const chunk of s.source.read(0, s.source.size)) {
+            if (p + chunk.length > at + s.source.size) break;
+            await writeAllAt(out, [chunk], p);
+            p += chunk.length;
+          }
+          if (p !== at + s.source.size) {
+            throw new MediaError('source-changed', `${s.field}: ${s.source.description} gave ${p - at} bytes where ${s.source.size} were expected`, { field: s.field });
+          }
+        }
+      }
+      await flush();
+      // The last segments may be holes: the file ends where the image does.
+      await out.truncate(this.size);
+    } finally {
+      await out.close();
+    }
   }
 
   private checkRange(range: ByteRange): [number, number] {

@@ -4,7 +4,7 @@
  * Either way the size is known up front, so an image's total size is known
  * before a single byte is produced.
  */
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { MediaError, invalidMediaInput } from './errors';
 
 export interface MediaSource {
@@ -16,6 +16,12 @@ export interface MediaSource {
   readonly bytes?: Buffer;
   /** Bytes `[start, end)`, in chunks. */
   read(start: number, end: number): AsyncIterable<Buffer>;
+  /**
+   * Copy all the bytes into `out` at `position`, through `buffer` (optional:
+   * a file on disk does it with positional reads and writes, without a
+   * stream's bookkeeping per chunk).
+   */
+  copyTo?(out: FileHandle, position: number, buffer: Buffer): Promise<void>;
 }
 
 /** A file path (streamed from disk when the image is read), a Buffer, or a ready source. */
@@ -58,22 +64,50 @@ export async function fileSource(path: string, field = 'file'): Promise<MediaSou
     read(start: number, end: number): AsyncIterable<Buffer> {
       return readFileRange(path, size, start, end, field);
     },
+    copyTo(out: FileHandle, position: number, buffer: Buffer): Promise<void> {
+      return copyFileInto(path, size, field, out, position, buffer);
+    },
   };
 }
 
-async function* readFileRange(path: string, size: number, start: number, end: number, field: string): AsyncIterable<Buffer> {
-  if (end <= start) return;
+async function openSized(path: string, size: number, field: string): Promise<FileHandle> {
   let handle;
   try {
     handle = await open(path, 'r');
   } catch (err) {
     throw new MediaError('io', `${field}: cannot open ${path}: ${(err as Error).message}`, { field, cause: err });
   }
+  const now = (await handle.stat()).size;
+  if (now !== size) {
+    await handle.close();
+    throw new MediaError('source-changed', `${field}: ${path} was ${size} bytes when the image was laid out and is now ${now}`, { field });
+  }
+  return handle;
+}
+
+async function copyFileInto(path: string, size: number, field: string, out: FileHandle, position: number, buffer: Buffer): Promise<void> {
+  const handle = await openSized(path, size, field);
   try {
-    const now = (await handle.stat()).size;
-    if (now !== size) {
-      throw new MediaError('source-changed', `${field}: ${path} was ${size} bytes when the image was laid out and is now ${now}`, { field });
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - got), got);
+      if (bytesRead === 0) break;
+      let written = 0;
+      while (written < bytesRead) written += (await out.write(buffer, written, bytesRead - written, position + got + written)).bytesWritten;
+      got += bytesRead;
     }
+    if (got !== size) {
+      throw new MediaError('source-changed', `${field}: ${path} gave ${got} bytes where ${size} were expected (truncated while reading?)`, { field });
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function* readFileRange(path: string, size: number, start: number, end: number, field: string): AsyncIterable<Buffer> {
+  if (end <= start) return;
+  const handle = await openSized(path, size, field);
+  try {
     let got = 0;
     const stream = handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK, autoClose: false });
     for await (const chunk of stream as AsyncIterable<Buffer>) {

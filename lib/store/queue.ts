@@ -10,9 +10,13 @@ export class NameQueue {
     const run = prev.catch(() => undefined).then(fn);
     const tail = run.catch(() => undefined);
     this.tails.set(name, tail);
-    void tail.then(() => {
-      if (this.tails.get(name) === tail) this.tails.delete(name);
-    });
+    // `tail` never rejects (see above), so the bookkeeping below cannot either.
+    tail.then(
+      () => {
+        if (this.tails.get(name) === tail) this.tails.delete(name);
+      },
+      () => undefined,
+    );
     return run;
   }
 

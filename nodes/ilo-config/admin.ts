@@ -6,6 +6,9 @@
  *                                { ok, protocol, productName, generation, iloFirmware,
  *                                  powerState, licence, certificate } or { ok: false, code, error }
  *   POST ilo-config/certificate  the certificate the iLO presents, for pinning
+ *   POST ilo-config/ssh-host-key the SSH host key the iLO presents (for the
+ *                                console over SSH), for pinning; nothing is
+ *                                sent to the iLO but the SSH handshake
  *
  * The password is the one typed in the dialog; the editor's placeholder (or
  * an empty field) means the one stored for the deployed node `id`, which is
@@ -13,6 +16,7 @@
  */
 import type { NodeAPI } from 'node-red';
 import { BmcError, checkConnection, invalidInput, readCertificate } from '../../lib/bmc';
+import { fetchHostKey } from '../../lib/console';
 import { AdminError, failure, postRoute, text, typedSecret, type AdminReply } from '../common/admin';
 import { bmcConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
 
@@ -89,6 +93,21 @@ export function registerIloConfigAdmin(RED: NodeAPI): void {
     try {
       const cfg = bmcConfigFromFields({ ...fields, tlsMode: fields.tlsMode === 'ca' ? 'ca' : 'verify' }, { username: '-', password: '' }, { maxTimeoutS: TEST_TIMEOUT_S });
       return { status: 200, body: { ok: true, certificate: await readCertificate({ ...cfg, connectTimeoutMs: Math.min(cfg.requestTimeoutMs ?? 10_000, 10_000) }) } };
+    } catch (err) {
+      return failure(err);
+    }
+  });
+}
+
+export function registerConsoleKeyAdmin(RED: NodeAPI): void {
+  postRoute(RED, '/ilo-config/ssh-host-key', PERMISSION, [], async (f): Promise<AdminReply> => {
+    try {
+      const host = text(f.host);
+      if (!/^\[?[A-Za-z0-9.:%_-]+\]?$/.test(host)) throw invalidInput('host', 'a host name, IPv4 or IPv6 address of the iLO', host);
+      const raw = text(f.sshPort);
+      const port = raw === '' ? 22 : Number(raw);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidInput('sshPort', 'a TCP port from 1 to 65535', raw);
+      return { status: 200, body: { ok: true, hostKey: await fetchHostKey({ host: host.replace(/^\[|\]$/g, ''), port, timeoutMs: 10_000 }) } };
     } catch (err) {
       return failure(err);
     }

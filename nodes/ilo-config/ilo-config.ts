@@ -5,20 +5,26 @@
  * buttons (admin.ts).
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { createBmc, setMaxIloRequestsInFlight, type Bmc } from '../../lib/bmc';
+import { setMaxIloRequestsInFlight, type Bmc } from '../../lib/bmc';
+import { openConsole } from '../../lib/console';
+import { sharedBmcClients, type BmcLease } from '../../lib/inventory';
+import { consoleHub, type ConsoleCapableNode } from '../common/console';
 import type { IloConfigNode } from '../common/node-red';
-import { registerIloConfigAdmin } from './admin';
-import { bmcConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
+import { registerConsoleKeyAdmin, registerIloConfigAdmin } from './admin';
+import { installJsonErrors } from './http-errors';
+import { bmcConfigFromFields, consoleConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
 
 type IloConfigDef = NodeDef & IloConfigFields;
 
 type Self = Node<IloConfigCredentials> &
-  Pick<IloConfigNode, 'getBmc' | 'label'> & {
+  Pick<IloConfigNode, 'getBmc' | 'label'> &
+  Pick<ConsoleCapableNode, 'consoleTarget'> & {
     /** Where the stored password may be sent by the dialog's test button (see admin.ts). */
     deployedTarget: { host: string; port: number };
   };
 
 export = function register(RED: NodeAPI): void {
+  installJsonErrors(RED);
   const bound = (RED.settings as unknown as { iloMaxRequestsInFlight?: unknown }).iloMaxRequestsInFlight;
   if (bound !== undefined) {
     try {
@@ -32,28 +38,36 @@ export = function register(RED: NodeAPI): void {
     const label = def.name || def.host || 'iLO';
     Object.defineProperty(this, 'label', { value: label });
     this.deployedTarget = { host: String(def.host ?? '').trim(), port: portOf(def.port) };
-    let client: Promise<Bmc> | undefined;
-    let closed = false;
     const logger = { warn: (m: string) => this.warn(m), debug: (m: string) => this.debug(m) };
+    let closed = false;
+    // One client per iLO, shared with every other node (and fleet) that reaches it the same way.
+    let lease: BmcLease | undefined;
+    let configError: unknown;
+    try {
+      lease = sharedBmcClients.lease(bmcConfigFromFields(def, this.credentials ?? {}, { logger }), label);
+    } catch (err) {
+      configError = err; // a bad config is reported on every use until fixed
+    }
+    this.getBmc = (): Promise<Bmc> => (lease ? lease.bmc() : Promise.reject(configError));
 
-    this.getBmc = (): Promise<Bmc> => {
-      if (closed) return Promise.reject(new Error(`iLO configuration "${label}" is being redeployed`));
-      client ??= Promise.resolve()
-        .then(() => createBmc(bmcConfigFromFields(def, this.credentials ?? {}, { logger })))
-        .catch((err: unknown) => {
-          client = undefined; // a bad config is reported on every use until fixed
-          throw err;
-        });
-      return client;
-    };
+    // The serial console of this server (shared through the runtime's console hub).
+    const revision = {}; // this deployment of the configuration
+    this.consoleTarget = () =>
+      closed ? undefined : { key: this.id, label, revision, open: (o) => openConsole(consoleConfigFromFields(def, this.credentials ?? {}), o) };
+    // A redeployed configuration: a console session still open with the old one reopens with this one.
+    setImmediate(() => {
+      if (!closed) consoleHub(RED).reset(this.id, revision);
+    });
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
       closed = true;
-      const pending = client;
-      client = undefined;
-      if (!pending) return done();
-      pending
-        .then((bmc) => bmc.close())
+      if (removed) consoleHub(RED).reset(this.id);
+      const held = lease;
+      lease = undefined;
+      configError = new Error(`iLO configuration "${label}" is being redeployed`);
+      if (!held) return done();
+      held
+        .release()
         .catch(() => undefined)
         .finally(() => done());
     });
@@ -66,4 +80,5 @@ export = function register(RED: NodeAPI): void {
     },
   });
   registerIloConfigAdmin(RED);
+  registerConsoleKeyAdmin(RED);
 };

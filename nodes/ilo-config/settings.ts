@@ -3,6 +3,7 @@
  * for the running node and for the editor's "test connection" button.
  */
 import { invalidInput, type BmcConfig, type BmcLogger, type BmcProtocolChoice, type TlsMode } from '../../lib/bmc';
+import type { ConsoleConfig, ConsoleMethod } from '../../lib/console';
 
 /** What the editor saves (defaults in ilo-config.html). */
 export interface IloConfigFields {
@@ -16,6 +17,14 @@ export interface IloConfigFields {
   legacyTls?: boolean;
   /** Seconds. */
   timeout?: string | number;
+  /** Serial console: `auto` (IPMI, then SSH), `ipmi`, `ssh` or `off`. */
+  consoleMethod?: ConsoleMethod;
+  /** IPMI over LAN UDP port (empty: 623). */
+  ipmiPort?: string | number;
+  /** iLO CLI SSH port (empty: 22). */
+  sshPort?: string | number;
+  /** Pinned SHA-256 of the iLO's SSH host key. */
+  sshHostKey?: string;
 }
 
 export interface IloConfigCredentials {
@@ -50,5 +59,19 @@ export function bmcConfigFromFields(f: IloConfigFields, c: IloConfigCredentials,
     requestTimeoutMs: Math.round(timeoutS * 1000),
     ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+  };
+}
+
+/** The console part of the configuration (validated by lib/console, naming the field). */
+export function consoleConfigFromFields(f: IloConfigFields, c: IloConfigCredentials): ConsoleConfig {
+  const num = (v: string | number | undefined): number | undefined => (v === '' || v === undefined ? undefined : Number(v));
+  return {
+    host: typeof f.host === 'string' ? f.host.trim() : '',
+    username: c.username ?? '',
+    password: c.password ?? '',
+    method: f.consoleMethod || 'auto',
+    ipmiPort: num(f.ipmiPort),
+    sshPort: num(f.sshPort),
+    sshHostKey: f.sshHostKey || undefined,
   };
 }

@@ -100,7 +100,9 @@ export function mountRamdiskApi(RED: NodeAPI, path: string): void {
     findForRamdisk: (id, macs) => getEngine(RED).findForRamdisk(id, macs),
     callback: (id, kind, token, body) => getEngine(RED).callback(id, kind, token, body),
   });
-  app.use(path, (req, res) => void handler(req as Parameters<typeof handler>[0], res as Parameters<typeof handler>[1]));
+  app.use(path, (req, res) => {
+    handler(req as Parameters<typeof handler>[0], res as Parameters<typeof handler>[1]).catch((err: unknown) => RED.log.warn(`[ilo-deploy] ramdisk API: ${(err as Error).message}`));
+  });
 }
 
 /** For tests: forget the engine so a new one loads the state, as after a restart. */

@@ -1,15 +1,14 @@
 /**
  * ilo-health: a server's health summary and sensors, product, firmware,
  * NIC MAC addresses and licence, with a status dot that turns red when a
- * component is degraded or failed.
+ * component is degraded or failed. One server, or a batch from a fleet.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { readHealth, type HealthOutcome } from '../../lib/bmc';
-import { STATUS, handleInput, requireIloConfig } from '../common/node-red';
+import { STATUS } from '../common/node-red';
+import { handleServerInput, selectionOf, type ServerSelection } from '../common/servers';
 
-interface IloHealthDef extends NodeDef {
-  server: string;
-}
+type IloHealthDef = NodeDef & ServerSelection;
 
 function statusOf(o: HealthOutcome): NodeStatus {
   const overall = o.health.overall;
@@ -26,14 +25,13 @@ function statusOf(o: HealthOutcome): NodeStatus {
 export = function register(RED: NodeAPI): void {
   function IloHealth(this: Node, def: IloHealthDef): void {
     RED.nodes.createNode(this, def);
-    handleInput<NodeMessageInFlow>(this, async (msg) => {
-      const config = requireIloConfig(RED, def.server);
-      const bmc = await config.getBmc();
-      this.status(STATUS.busy('reading…'));
+    handleServerInput<NodeMessageInFlow & { server?: unknown }>(RED, this, selectionOf(def), () => undefined, async ({ target, msg, status }) => {
+      const bmc = await target.getBmc();
+      status(STATUS.busy('reading…'));
       const outcome = await readHealth(bmc);
-      this.status(statusOf(outcome));
-      msg.payload = { server: config.label, protocol: bmc.protocol, overall: outcome.health.overall, ...outcome };
-      if (msg.topic === undefined || msg.topic === '') msg.topic = config.label;
+      status(statusOf(outcome));
+      msg.payload = { server: target.name, protocol: bmc.protocol, overall: outcome.health.overall, ...outcome };
+      if (msg.topic === undefined || msg.topic === '') msg.topic = target.name;
     });
   }
 

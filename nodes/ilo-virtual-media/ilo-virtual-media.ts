@@ -2,18 +2,19 @@
  * ilo-virtual-media: read, insert or eject the image in a server's virtual
  * CD-ROM or floppy. The image comes from the node or the message; with an
  * ilo-media-store selected it may also be a local file, swift: or glance:
- * image, published through the store first (progress on output 2).
+ * image, published through the store first (progress on output 2). The
+ * server is fixed (an ilo-config) or taken from msg.server in a fleet.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { checkVirtualMediaRequest, describeDrive, invalidInput, runVirtualMediaAction, type VirtualMediaAction, type VirtualMediaDevice } from '../../lib/bmc';
 import type { ImageInput } from '../../lib/images/reference';
-import { STATUS, evaluateProperty, handleInput, pick, requireIloConfig } from '../common/node-red';
+import { STATUS, evaluateProperty, pick } from '../common/node-red';
+import { handleServerInput, selectionOf, type ServerSelection } from '../common/servers';
 import { progressReporter } from '../ilo-media-store/progress';
 import type { MediaStoreNode } from '../ilo-media-store/types';
 import { needsPublishing, stableObjectName, storeNeeded, ttlOf } from './image-source';
 
-interface IloVirtualMediaDef extends NodeDef {
-  server: string;
+interface IloVirtualMediaDef extends NodeDef, ServerSelection {
   /** An action, or "msg" to take it from msg.action. */
   action: VirtualMediaAction | 'msg';
   /** A device, or "msg" to take it from msg.device. */
@@ -34,6 +35,7 @@ interface VirtualMediaMessage extends NodeMessageInFlow {
   device?: unknown;
   url?: unknown;
   bootOnce?: unknown;
+  server?: unknown;
 }
 
 /** Stands in for the image URL while the rest of a request is checked. */
@@ -42,47 +44,51 @@ const URL_NOT_YET_KNOWN = 'http://image.invalid/';
 export = function register(RED: NodeAPI): void {
   function IloVirtualMedia(this: Node, def: IloVirtualMediaDef): void {
     RED.nodes.createNode(this, def);
-    handleInput<VirtualMediaMessage>(this, async (msg, _signal, send) => {
-      const config = requireIloConfig(RED, def.server);
+    const urlType = def.urlType || 'str';
+    const urlField = urlType === 'str' ? 'url' : `${urlType}.${def.url}`;
+    const prepare = (msg: VirtualMediaMessage) => {
       const action = pick(def.action, msg.action, 'msg.action', 'action');
       const device = pick(def.device, msg.device, 'msg.device', 'device');
-      const urlType = def.urlType || 'str';
-      const urlField = urlType === 'str' ? 'url' : `${urlType}.${def.url}`;
+      // Everything but the image is checked before anything is published or any iLO contacted (the URL comes after).
+      const request = checkVirtualMediaRequest(
+        { action: action.value, device: device.value, url: URL_NOT_YET_KNOWN, bootOnce: msg.bootOnce === undefined ? !!def.bootOnce : msg.bootOnce },
+        { action: action.field, device: device.field, url: urlField, bootOnce: msg.bootOnce === undefined ? 'bootOnce' : 'msg.bootOnce' },
+      );
+      return { action, device, request };
+    };
+    handleServerInput<VirtualMediaMessage, ReturnType<typeof prepare>>(RED, this, selectionOf(def), prepare, async ({ target, input, msg, send, status }) => {
+      const { action, device } = input;
+      let request = input.request;
       const store = def.store ? ((RED.nodes.getNode(def.store) as MediaStoreNode | null) ?? undefined) : undefined;
       if (def.store && !store) throw invalidInput('store', 'an ilo-media-store configuration that exists (it was deleted or is disabled)');
-      let image = action.value === 'insert' ? await evaluateProperty(RED, def.url ?? '', urlType, this, msg) : undefined;
-      // Everything but the image is checked before anything is published (the URL comes after).
-      let request = checkVirtualMediaRequest(
-        { action: action.value, device: device.value, url: URL_NOT_YET_KNOWN, bootOnce: typeof msg.bootOnce === 'boolean' ? msg.bootOnce : !!def.bootOnce },
-        { action: action.field, device: device.field, url: urlField },
-      );
+      let image = request.action === 'insert' ? await evaluateProperty(RED, def.url ?? '', urlType, this, msg) : undefined;
       let published: Record<string, unknown> | undefined;
       if (request.action === 'insert' && needsPublishing(image, !!def.publish)) {
         if (!store) throw storeNeeded(urlField, image);
         const p = await store.publishImage(image as ImageInput, {
-          name: stableObjectName(config.id, request.device),
+          name: stableObjectName(target.key, request.device),
           ttlSeconds: ttlOf(def.ttl),
-          onProgress: progressReporter(this, { topic: config.label, onMessage: (m) => send([null, m]) }),
+          onProgress: progressReporter(this, { topic: target.name, onMessage: (m) => send([null, m]) }),
         });
         published = { name: p.name, expiresAt: p.expiresAt.toISOString(), size: p.size, checksum: p.checksum, verified: p.verified, source: p.source };
         image = p.url;
       }
       request = checkVirtualMediaRequest(
         { action: request.action, device: request.device, url: image, bootOnce: request.bootOnce },
-        { action: action.field, device: device.field, url: urlField },
+        { action: action.field, device: device.field, url: urlField, bootOnce: msg.bootOnce === undefined ? 'bootOnce' : 'msg.bootOnce' },
       );
-      const bmc = await config.getBmc();
-      this.status(STATUS.busy(request.action === 'status' ? 'reading…' : `${request.action} ${request.device}…`));
+      const bmc = await target.getBmc();
+      status(STATUS.busy(request.action === 'status' ? 'reading…' : `${request.action} ${request.device}…`));
       const outcome = await runVirtualMediaAction(bmc, request);
       // An ejected drive no longer needs what this node published for it.
       if (request.action === 'eject' && store) {
-        const name = stableObjectName(config.id, request.device);
+        const name = stableObjectName(target.key, request.device);
         await store.ready.then((svc) => svc.unpublish(name)).catch((err: Error) => this.warn(`ejected, but removing the published ${name} failed: ${err.message}`));
       }
       const text = describeDrive(outcome.status);
-      this.status(outcome.status.inserted ? (outcome.status.connected ? STATUS.ok(text) : STATUS.busy(text)) : STATUS.idle(text));
-      msg.payload = { server: config.label, protocol: bmc.protocol, ...outcome, ...(published ? { published } : {}) };
-      if (msg.topic === undefined || msg.topic === '') msg.topic = config.label;
+      status(outcome.status.inserted ? (outcome.status.connected ? STATUS.ok(text) : STATUS.busy(text)) : STATUS.idle(text));
+      msg.payload = { server: target.name, protocol: bmc.protocol, ...outcome, ...(published ? { published } : {}) };
+      if (msg.topic === undefined || msg.topic === '') msg.topic = target.name;
     });
   }
 

@@ -40,7 +40,7 @@ export interface InstanceBoot {
 
 /**
  * Events: 'ramdisk' ({ kind: 'ipa' | 'dib', params }), 'instance' (InstanceBoot),
- * 'no-boot' (why), 'error' (Error).
+ * 'no-boot' (why), 'log' (a line of what the ramdisk does), 'error' (Error).
  */
 export class SimRamdisk extends EventEmitter {
   /** Faults for the next ramdisk boot; cleared with `faults = {}`. */
@@ -52,9 +52,11 @@ export class SimRamdisk extends EventEmitter {
   dib?: SimDib;
   instanceBoots: InstanceBoot[] = [];
   private readonly dir: string;
-  private readonly onBoot = (e: SimBootEvent): void => void this.boot(e).catch((err: unknown) => this.emit('error', err));
+  private readonly onBoot = (e: SimBootEvent): void => {
+    this.boot(e).catch((err: unknown) => this.emit('error', err));
+  };
   private readonly onPower = (p: string): void => {
-    if (p === 'off') void this.shutdown();
+    if (p === 'off') this.shutdown().catch((err: unknown) => this.emit('error', err));
   };
 
   constructor(
@@ -68,6 +70,7 @@ export class SimRamdisk extends EventEmitter {
     truncateSync(this.diskFile, opts.diskSizeBytes ?? 64 * 1024 * 1024);
     server.on('boot', this.onBoot);
     server.on('power', this.onPower);
+    server.hostConsole?.follow(this);
     // A fresh server has nothing on its disk.
     server.diskBootable = false;
   }
@@ -84,6 +87,7 @@ export class SimRamdisk extends EventEmitter {
   }
 
   private log(m: string): void {
+    this.emit('log', m);
     this.opts.log?.(`${this.server.name}: ${m}`);
   }
 
@@ -120,7 +124,7 @@ export class SimRamdisk extends EventEmitter {
         faults,
       );
       this.emit('ramdisk', { kind: 'dib', params: redact(params) });
-      void this.dib.start().catch((err: unknown) => this.emit('error', err));
+      this.dib.start().catch((err: unknown) => this.emit('error', err));
       return;
     }
     if (params['ipa-api-url'] && params['ipa-agent-token']) {
@@ -138,7 +142,7 @@ export class SimRamdisk extends EventEmitter {
         { apiUrl: params['ipa-api-url'], token: params['ipa-agent-token'], heartbeatIntervalMs: this.opts.heartbeatIntervalMs, faults, ca: this.opts.ca },
       );
       this.emit('ramdisk', { kind: 'ipa', params: redact(params) });
-      void this.ipa.start().catch((err: unknown) => this.emit('error', err));
+      this.ipa.start().catch((err: unknown) => this.emit('error', err));
       return;
     }
     this.emit('no-boot', 'the floppy holds neither IPA nor DIB parameters');

@@ -57,7 +57,7 @@ export class SimDib {
       sock.on('data', (d) => (text += d.toString()));
       sock.on('end', () => {
         sock.end();
-        if (text.trim() === 'done') void this.finish();
+        if (text.trim() === 'done') this.finish().catch((err: unknown) => this.host.log?.(`dib: finishing failed: ${(err as Error).message}`));
       });
       sock.on('error', () => undefined);
     });

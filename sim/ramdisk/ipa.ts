@@ -71,7 +71,13 @@ export class SimIpa {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.host.log?.(`ipa: ${req.method} ${req.url}: ${(err as Error).message}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     this.agentUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.host.log?.(`ipa: listening at ${this.agentUrl}`);
@@ -82,10 +88,15 @@ export class SimIpa {
     const slow = this.opts.faults?.slowCallbackMs ?? 0;
     if (slow > 0) {
       this.host.log?.(`ipa: (fault) calling back after ${slow} ms`);
-      this.timer = setTimeout(() => void this.lookupAndHeartbeat(), slow);
+      this.timer = setTimeout(() => this.callBack(), slow);
       return;
     }
-    void this.lookupAndHeartbeat();
+    this.callBack();
+  }
+
+  /** Looks the node up and heartbeats in the background; failures are logged, as IPA does. */
+  private callBack(): void {
+    this.lookupAndHeartbeat().catch((err: unknown) => this.host.log?.(`ipa: calling back failed: ${(err as Error).message}`));
   }
 
   async stop(): Promise<void> {
@@ -141,7 +152,7 @@ export class SimIpa {
       this.lastHeartbeatStatus = 0;
       this.host.log?.(`ipa: heartbeat failed: ${(err as Error).message}`);
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.heartbeat(), this.opts.heartbeatIntervalMs ?? 30_000);
+    if (!this.stopped) this.timer = setTimeout(() => this.callBack(), this.opts.heartbeatIntervalMs ?? 30_000);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

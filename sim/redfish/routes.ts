@@ -1,18 +1,21 @@
 /**
- * The Redfish face of a simulated iLO (reference §4): an unauthenticated
- * service root, sessions (X-Auth-Token + Location, DELETE to log out) or
- * basic auth, 401 NoValidSession, 308 for a missing trailing slash and for
- * /rest/v1, chunked JSON replies with ETags, If-Match checked (412), and
- * iLO errors as @Message.ExtendedInfo MessageIds. iLO 4 models answer only
- * the service root (ManagerType "iLO 4"), which is what "auto" probes.
+ * The Redfish face of a simulated iLO 5 or 6 (reference §4): an
+ * unauthenticated service root, sessions (X-Auth-Token + Location, DELETE
+ * to log out) or basic auth, 401 NoValidSession, every path answered with
+ * or without its trailing slash, 308 from /rest/v1 (as iLO 5 documents),
+ * chunked JSON replies with ETags, If-Match checked (412), and iLO errors as
+ * @Message.ExtendedInfo MessageIds. iLO 4 models are answered by ./ilo4.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { registerIloRoute, type RouteContext } from '../ilo-endpoint';
-import { SimRefusal, type SimOneTimeBoot, type SimServer, type SimSession } from '../server';
+import { pciDevices } from '../inventory';
+import { SimRefusal, type SimServer, type SimSession } from '../server';
 import type { FetchOutcome, SimDriveName } from '../vmedia';
+import { applyBootPatch, systemReset } from './actions';
+import { handleIlo4 } from './ilo4/routes';
 import { BASE, ILO, RedfishFailure, etagOf, fail, reply, success, type RedfishReply } from './messages';
 import * as R from './resources';
+import { authenticate, closeSession, jsonObject, openSession, routePath, sessionTimeout, setSessionTimeout, takeFault, writeJson } from './service';
 
 interface Call {
   server: SimServer;
@@ -28,34 +31,23 @@ interface Call {
 
 type Handler = (c: Call) => RedfishReply | Promise<RedfishReply>;
 
-const SESSION_LIMIT = 16;
-const SESSION_IDLE_MS = 30 * 60 * 1000;
-
-/** Redfish-only state per simulated iLO (pending BIOS attributes other than the boot mode). */
-const biosExtra = new WeakMap<SimServer, Record<string, string>>();
-
-const resource = (doc: Record<string, unknown>): RedfishReply => {
+const resource = (doc: Record<string, unknown>, allow = 'GET, HEAD, POST, PATCH'): RedfishReply => {
   const etag = etagOf(doc);
-  return { status: 200, body: { ...doc, '@odata.etag': etag }, headers: { etag, allow: 'GET, HEAD, POST, PATCH' } };
+  return { status: 200, body: { ...doc, '@odata.etag': etag }, headers: { etag, allow } };
 };
 
 function json(c: Call): Record<string, unknown> {
-  if (c.body.length === 0) fail(400, `${BASE}.MalformedJSON`);
-  try {
-    const v: unknown = JSON.parse(c.body.toString('utf8'));
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  return fail(400, `${BASE}.MalformedJSON`);
+  return jsonObject(c.body) ?? fail(400, `${BASE}.MalformedJSON`);
 }
 
 function expand(c: Call, id: string, type: string, name: string, members: Array<[string, () => Record<string, unknown>]>): RedfishReply {
   const doc = R.collection(id, type, name, members.map(([m]) => m));
   const $expand = c.url.searchParams.get('$expand');
-  if ($expand === '.' || $expand === '*') doc.Members = members.map(([, render]) => render());
-  return resource(doc);
+  if (c.server.redfishExpand && ($expand === '.' || $expand === '*')) doc.Members = members.map(([, render]) => render());
+  return resource(doc, 'GET, HEAD');
 }
+
+const missing = (c: Call): never => fail(404, `${BASE}.ResourceMissingAtURI`, [c.path]);
 
 /** The current ETag of a resource a PATCH targets; refuse a stale If-Match with 412. */
 function checkIfMatch(c: Call, current: Record<string, unknown>): void {
@@ -96,6 +88,9 @@ async function insertMedia(c: Call, device: SimDriveName): Promise<RedfishReply>
   const image = body.Image;
   if (typeof image !== 'string' || image === '') return fail(400, `${BASE}.ActionParameterMissing`, ['InsertMedia', 'Image']);
   if (!/^https?:\/\/[^\s]+$/i.test(image)) return fail(400, `${BASE}.ActionParameterValueFormatError`, [image, 'Image', 'InsertMedia']);
+  for (const k of Object.keys(body)) {
+    if (!['Image', 'Inserted', 'WriteProtected', 'TransferProtocolType', 'UserName', 'Password', 'TransferMethod'].includes(k)) fail(400, `${BASE}.ActionParameterNotSupported`, [k, 'InsertMedia']);
+  }
   try {
     c.server.insertMedia(device, image, 'refuse');
   } catch (err) {
@@ -141,49 +136,16 @@ function patchVirtualMedia(c: Call, device: SimDriveName): RedfishReply {
   return success();
 }
 
-const DEVICE_OF_TARGET: Record<string, SimOneTimeBoot> = {
-  cd: { device: 'cdrom', value: 'CDROM' },
-  hdd: { device: 'hdd', value: 'HDD' },
-  pxe: { device: 'network', value: 'NETWORK' },
-  usb: { device: 'usb', value: 'USB' },
-  floppy: { device: 'floppy', value: 'FLOPPY' },
-  biossetup: { device: 'setup', value: 'RBSU' },
-  utilities: { device: 'other', value: 'EMB-MENU' },
-};
-
 function patchSystem(c: Call): RedfishReply {
   const body = json(c);
   checkIfMatch(c, R.system(c.server));
   for (const k of Object.keys(body)) if (k !== 'Boot') fail(400, `${BASE}.PropertyNotWritable`, [k]);
   const boot = (body.Boot ?? {}) as Record<string, unknown>;
-  const server = c.server;
   for (const k of Object.keys(boot)) {
     if (!['BootSourceOverrideTarget', 'BootSourceOverrideEnabled', 'BootOrder'].includes(k)) fail(400, `${BASE}.PropertyNotWritable`, [k]);
   }
   try {
-    if (boot.BootOrder !== undefined) {
-      if (!Array.isArray(boot.BootOrder) || !boot.BootOrder.every((x) => typeof x === 'string')) fail(400, `${BASE}.PropertyValueTypeError`, ['BootOrder', 'BootOrder']);
-      server.setPersistentOrder(boot.BootOrder as string[]);
-    }
-    const target = boot.BootSourceOverrideTarget;
-    const enabled = boot.BootSourceOverrideEnabled;
-    if (target !== undefined || enabled !== undefined) {
-      if (target !== undefined && (typeof target !== 'string' || !R.TARGETS.includes(target))) fail(400, `${BASE}.PropertyValueNotInList`, [String(target), 'BootSourceOverrideTarget']);
-      if (enabled !== undefined && !['Disabled', 'Once', 'Continuous'].includes(String(enabled))) fail(400, `${BASE}.PropertyValueNotInList`, [String(enabled), 'BootSourceOverrideEnabled']);
-      const current = server.oneTimeBoot;
-      const t = (target as string | undefined) ?? (current ? R.TARGET_OF[current.device] : 'None');
-      const e = (enabled as string | undefined) ?? (current ? 'Once' : 'Disabled');
-      const what = DEVICE_OF_TARGET[t.toLowerCase()];
-      if (e === 'Disabled' || t === 'None') server.setOneTimeBoot(null);
-      else if (!what) fail(400, `${BASE}.PropertyValueNotInList`, [t, 'BootSourceOverrideTarget']);
-      else if (e === 'Once') server.setOneTimeBoot(what);
-      else {
-        // Continuous: the device class goes first in the persistent order.
-        const ids = server.activeOrder().filter((x) => x.device === what.device).map((x) => x.id);
-        if (ids.length === 0) fail(400, `${BASE}.PropertyValueNotInList`, [t, 'BootSourceOverrideTarget']);
-        server.setPersistentOrder(ids);
-      }
-    }
+    applyBootPatch(c.server, boot, R.targetsOf(c.server), (status, id, args) => fail(status, `${BASE}.${id}`, args));
   } catch (err) {
     if (err instanceof RedfishFailure) throw err;
     refusal(err, boot.BootOrder !== undefined ? 'BootOrder' : 'BootSourceOverrideTarget');
@@ -194,105 +156,120 @@ function patchSystem(c: Call): RedfishReply {
 function resetSystem(c: Call): RedfishReply {
   const type = json(c).ResetType;
   const s = c.server;
-  const invalid = (): never => fail(400, `${ILO}.InvalidOperationForSystemState`, [s.powerState === 'on' ? 'Power is on' : 'Power is off']);
-  switch (type) {
-    case 'On':
-      if (s.powerState === 'on' || s.poweringOn) invalid();
-      s.powerOn();
-      break;
-    case 'ForceOff':
-      if (s.powerState === 'off') invalid();
-      s.hardOff();
-      break;
-    case 'ForceRestart':
-      if (s.powerState === 'off') invalid();
-      s.warmReset();
-      break;
-    case 'GracefulShutdown':
-      if (s.powerState === 'off') invalid();
-      s.pressPowerButton();
-      break;
-    case 'PushPowerButton':
-      s.pressPowerButton();
-      break;
-    case 'Nmi':
-      if (s.powerState === 'off') invalid();
-      break;
-    default:
-      fail(400, `${BASE}.ActionParameterNotSupported`, [String(type), 'ComputerSystem.Reset']);
-  }
+  systemReset(
+    s,
+    type,
+    () => fail(400, `${ILO}.InvalidOperationForSystemState`, [s.powerState === 'on' ? 'Power is on' : 'Power is off']),
+    () => fail(400, `${BASE}.ActionParameterNotSupported`, [String(type), 'ComputerSystem.Reset']),
+  );
   return success();
 }
 
 function patchBiosSettings(c: Call): RedfishReply {
   const body = json(c);
-  checkIfMatch(c, R.bios(c.server, true, biosExtra.get(c.server) ?? {}));
+  checkIfMatch(c, R.bios(c.server, true));
   const attrs = body.Attributes;
   if (!attrs || typeof attrs !== 'object') return fail(400, `${BASE}.PropertyMissing`, ['Attributes']);
-  const extra = biosExtra.get(c.server) ?? {};
-  for (const [k, v] of Object.entries(attrs as Record<string, unknown>)) {
+  const entries = Object.entries(attrs as Record<string, unknown>);
+  const uefiOnly = c.server.model.supportedBootModes === 'uefi-only';
+  // Checked before anything changes: the iLO takes all of a PATCH or none of it.
+  for (const [k, v] of entries) {
+    const bootMode = k === 'BootMode' || k === 'UefiOptimizedBoot';
+    // A UEFI-only ROM has no BootMode (nor UefiOptimizedBoot) attribute at all.
+    if (bootMode && uefiOnly) fail(400, `${BASE}.PropertyUnknown`, [k]);
+    if (k === 'BootMode' && v !== 'Uefi' && v !== 'LegacyBios') fail(400, `${BASE}.PropertyValueNotInList`, [String(v), 'BootMode']);
+    if (!bootMode && !c.server.bios.knows(k)) fail(400, `${BASE}.PropertyUnknown`, [k]);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') fail(400, `${BASE}.PropertyValueTypeError`, [String(v), k]);
+  }
+  for (const [k, v] of entries) {
     if (k === 'BootMode') {
-      if (v !== 'Uefi' && v !== 'LegacyBios') fail(400, `${BASE}.PropertyValueNotInList`, [String(v), 'BootMode']);
       try {
         c.server.setPendingBootMode(v === 'Uefi' ? 'uefi' : 'bios');
       } catch (err) {
         refusal(err, 'BootMode');
       }
-    } else if (typeof v === 'string') extra[k] = v;
-    else fail(400, `${BASE}.PropertyValueTypeError`, [String(v), k]);
+    } else if (k !== 'UefiOptimizedBoot') c.server.bios.pending[k] = v as string | number | boolean;
   }
-  biosExtra.set(c.server, extra);
   return reply(200, `${ILO}.SystemResetRequired`);
 }
 
-function login(c: Call): RedfishReply {
+function patchBootSettings(c: Call): RedfishReply {
   const body = json(c);
-  const server = c.server;
-  const ok = typeof body.UserName === 'string' && typeof body.Password === 'string' && body.UserName === server.username && same(body.Password, server.password);
-  if (!ok) return fail(401, `${ILO}.UnauthorizedLoginAttempt`);
-  pruneSessions(server);
-  if (server.sessions.size >= SESSION_LIMIT) return fail(503, `${BASE}.SessionLimitExceeded`);
-  const token = randomBytes(16).toString('hex');
-  const id = `${server.username.toLowerCase().replace(/[^a-z0-9]/g, '')}${randomBytes(8).toString('hex')}`;
-  const now = Date.now();
-  server.sessions.set(token, { id, token, username: server.username, created: now, lastUsed: now });
+  checkIfMatch(c, R.bootSettings(c.server, true));
+  for (const k of Object.keys(body)) if (k !== 'PersistentBootConfigOrder') fail(400, `${BASE}.PropertyNotWritable`, [k]);
+  const order = body.PersistentBootConfigOrder;
+  if (!Array.isArray(order) || !order.every((x) => typeof x === 'string')) return fail(400, `${BASE}.PropertyValueTypeError`, ['PersistentBootConfigOrder', 'PersistentBootConfigOrder']);
+  if (c.server.bootMode.current !== 'uefi') return fail(400, `${ILO}.UnsupportedOperationInLegacyBootMode`);
+  const ids = (order as string[]).map((s) => R.entryOfStructured(c.server, s)?.id ?? fail(400, `${BASE}.PropertyValueNotInList`, [s, 'PersistentBootConfigOrder']));
+  try {
+    c.server.setPersistentOrder(ids);
+  } catch (err) {
+    refusal(err, 'PersistentBootConfigOrder');
+  }
+  return reply(200, `${ILO}.SystemResetRequired`);
+}
+
+function patchSecureBoot(c: Call): RedfishReply {
+  const body = json(c);
+  checkIfMatch(c, R.secureBoot(c.server));
+  for (const k of Object.keys(body)) if (k !== 'SecureBootEnable') fail(400, `${BASE}.PropertyNotWritable`, [k]);
+  const v = body.SecureBootEnable;
+  if (typeof v !== 'boolean') return fail(400, `${BASE}.PropertyValueTypeError`, [String(v), 'SecureBootEnable']);
+  if (c.server.bootMode.current !== 'uefi') return fail(400, `${ILO}.UnsupportedOperationInLegacyBootMode`);
+  c.server.bios.secureBoot.pending = v;
+  return reply(200, `${ILO}.SystemResetRequired`);
+}
+
+function resetSecureBootKeys(c: Call): RedfishReply {
+  const t = json(c).ResetKeysType;
+  if (t !== 'ResetAllKeysToDefault' && t !== 'DeleteAllKeys' && t !== 'DeletePK') return fail(400, `${BASE}.ActionParameterNotSupported`, [String(t), 'ResetKeys']);
+  if (c.server.bootMode.current !== 'uefi') return fail(400, `${ILO}.UnsupportedOperationInLegacyBootMode`);
+  // Without a platform key, secure boot cannot be in force.
+  if (t !== 'ResetAllKeysToDefault') c.server.bios.secureBoot.pending = false;
+  return reply(200, `${ILO}.SystemResetRequired`);
+}
+
+function resetManager(c: Call): RedfishReply {
+  const body = jsonObject(c.body) ?? {};
+  if (body.ResetType !== undefined && body.ResetType !== 'GracefulRestart' && body.ResetType !== 'ForceRestart') {
+    return fail(400, `${BASE}.ActionParameterNotSupported`, [String(body.ResetType), 'Manager.Reset']);
+  }
+  // An iLO reset ends every session; the host keeps running.
+  c.server.sessions.clear();
+  return reply(200, `${ILO}.ResetInProgress`);
+}
+
+function patchSessionService(c: Call): RedfishReply {
+  const body = json(c);
+  for (const k of Object.keys(body)) if (k !== 'SessionTimeout') fail(400, `${BASE}.PropertyNotWritable`, [k]);
+  if (!setSessionTimeout(c.server, body.SessionTimeout)) return fail(400, `${BASE}.PropertyValueNotInList`, [String(body.SessionTimeout), 'SessionTimeout']);
+  return success();
+}
+
+function login(c: Call): RedfishReply {
+  const out = openSession(c.server, json(c));
+  if (!out.ok) return out.why === 'limit' ? fail(503, `${BASE}.SessionLimitExceeded`) : fail(401, `${ILO}.UnauthorizedLoginAttempt`);
+  const { id, token } = out.session;
   const host = c.req.headers.host ?? '127.0.0.1';
   return {
     status: 201,
-    body: R.session(id, server.username),
+    body: R.session(c.server, out.session, true),
     headers: { 'x-auth-token': token, location: `https://${host}${R.P.sessions}${id}/` },
   };
 }
 
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function pruneSessions(server: SimServer): void {
-  const now = Date.now();
-  for (const [t, s] of server.sessions) if (now - s.lastUsed > SESSION_IDLE_MS) server.sessions.delete(t);
-}
-
 function deleteSession(c: Call): RedfishReply {
-  const id = c.match[1]!;
-  for (const [t, s] of c.server.sessions) {
-    if (s.id === id) {
-      c.server.sessions.delete(t);
-      return success();
-    }
-  }
-  return fail(404, `${BASE}.ResourceMissingAtURI`, [c.path]);
+  return closeSession(c.server, c.match[1]!) ? success() : missing(c);
 }
 
 // ---------------------------------------------------------------- routing
 
 const VM = '/redfish/v1/managers/1/virtualmedia/([12])/';
 const vmDevice = (c: Call): SimDriveName => (c.match[1] === '2' ? 'cdrom' : 'floppy');
+const S = '/redfish/v1/systems/1/';
 
 const routes: Array<[string, RegExp, Handler]> = [
-  ['GET', /^\/redfish\/v1\/$/, (c) => resource(R.serviceRoot(c.server))],
+  ['GET', /^\/redfish\/v1\/$/, (c) => resource(R.serviceRoot(c.server), 'GET, HEAD')],
   ['GET', /^\/redfish\/v1\/systems\/$/, (c) => expand(c, R.P.systems, 'ComputerSystemCollection', 'Computer Systems', [[R.P.system, () => R.system(c.server)]])],
   ['GET', /^\/redfish\/v1\/systems\/1\/$/, (c) => resource(R.system(c.server))],
   ['PATCH', /^\/redfish\/v1\/systems\/1\/$/, patchSystem],
@@ -318,9 +295,17 @@ const routes: Array<[string, RegExp, Handler]> = [
       return success();
     },
   ],
-  ['GET', /^\/redfish\/v1\/systems\/1\/bios\/$/, (c) => resource(R.bios(c.server, false, {}))],
-  ['GET', /^\/redfish\/v1\/systems\/1\/bios\/settings\/$/, (c) => resource(R.bios(c.server, true, biosExtra.get(c.server) ?? {}))],
+  ['GET', /^\/redfish\/v1\/systems\/1\/bios\/$/, (c) => resource(R.bios(c.server, false), 'GET, HEAD')],
+  ['GET', /^\/redfish\/v1\/systems\/1\/bios\/settings\/$/, (c) => resource(R.bios(c.server, true))],
   ['PATCH', /^\/redfish\/v1\/systems\/1\/bios\/settings\/$/, patchBiosSettings],
+  ['GET', /^\/redfish\/v1\/systems\/1\/bios\/boot\/$/, (c) => resource(R.bootSettings(c.server, false), 'GET, HEAD')],
+  ['GET', /^\/redfish\/v1\/systems\/1\/bios\/boot\/settings\/$/, (c) => resource(R.bootSettings(c.server, true))],
+  ['PATCH', /^\/redfish\/v1\/systems\/1\/bios\/boot\/settings\/$/, patchBootSettings],
+  ['GET', /^\/redfish\/v1\/systems\/1\/bios\/iscsi\/$/, (c) => resource(R.iscsi(c.server, false), 'GET, HEAD')],
+  ['GET', /^\/redfish\/v1\/systems\/1\/bios\/iscsi\/settings\/$/, (c) => resource(R.iscsi(c.server, true))],
+  ['GET', /^\/redfish\/v1\/systems\/1\/secureboot\/$/, (c) => resource(R.secureBoot(c.server))],
+  ['PATCH', /^\/redfish\/v1\/systems\/1\/secureboot\/$/, patchSecureBoot],
+  ['POST', /^\/redfish\/v1\/systems\/1\/secureboot\/actions\/secureboot\.resetkeys\/$/, resetSecureBootKeys],
   [
     'GET',
     /^\/redfish\/v1\/systems\/1\/bootoptions\/$/,
@@ -335,7 +320,7 @@ const routes: Array<[string, RegExp, Handler]> = [
     (c) => {
       const i = Number(c.match[1]) - 1;
       const e = c.server.activeOrder()[i];
-      return e ? resource(R.bootOption(e, i)) : fail(404, `${BASE}.ResourceMissingAtURI`, [c.path]);
+      return e ? resource(R.bootOption(e, i), 'GET, HEAD') : missing(c);
     },
   ],
   [
@@ -355,11 +340,60 @@ const routes: Array<[string, RegExp, Handler]> = [
     /^\/redfish\/v1\/systems\/1\/ethernetinterfaces\/(\d+)\/$/,
     (c) => {
       const i = Number(c.match[1]) - 1;
-      return i >= 0 && i < c.server.macs.host.length ? resource(R.ethernetInterface(c.server, i)) : fail(404, `${BASE}.ResourceMissingAtURI`, [c.path]);
+      return i >= 0 && i < c.server.macs.host.length ? resource(R.ethernetInterface(c.server, i), 'GET, HEAD') : missing(c);
     },
   ],
+  ['GET', /^\/redfish\/v1\/systems\/1\/processors\/$/, (c) => expand(c, R.P.processors, 'ProcessorCollection', 'Processors Collection', R.processorIds(c.server).map((id) => [`${R.P.processors}${id}/`, () => R.processor(c.server, id)]))],
+  [
+    'GET',
+    /^\/redfish\/v1\/systems\/1\/processors\/(\d+)\/$/,
+    (c) => (R.processorIds(c.server).includes(c.match[1]!) ? resource(R.processor(c.server, c.match[1]!), 'GET, HEAD') : missing(c)),
+  ],
+  ['GET', /^\/redfish\/v1\/systems\/1\/memory\/$/, (c) => expand(c, R.P.memory, 'MemoryCollection', 'Memory DIMM Collection', R.dimmIds(c.server).map((id) => [`${R.P.memory}${id}/`, () => R.dimm(c.server, id)]))],
+  ['GET', /^\/redfish\/v1\/systems\/1\/memory\/([a-z0-9]+)\/$/, (c) => (R.dimmIds(c.server).includes(c.match[1]!) ? resource(R.dimm(c.server, c.match[1]!), 'GET, HEAD') : missing(c))],
+  ['GET', /^\/redfish\/v1\/systems\/1\/pcidevices\/$/, (c) => expand(c, R.P.pci, 'HpeServerPciDeviceCollection', 'PCI Devices', pciDevices(c.server.model).map((_, i) => [`${R.P.pci}${i + 1}/`, () => R.pciDevice(c.server, i)]))],
+  [
+    'GET',
+    /^\/redfish\/v1\/systems\/1\/pcidevices\/(\d+)\/$/,
+    (c) => {
+      const i = Number(c.match[1]) - 1;
+      return i >= 0 && i < pciDevices(c.server.model).length ? resource(R.pciDevice(c.server, i), 'GET, HEAD') : missing(c);
+    },
+  ],
+  ['GET', new RegExp(`^${S}smartstorage/$`), (c) => resource(R.smartStorage(c.server), 'GET, HEAD')],
+  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/$`), (c) => expand(c, R.P.arrayControllers, 'HpeSmartStorageArrayControllerCollection', 'HpeSmartStorageArrayControllers', [[`${R.P.arrayControllers}0/`, () => R.arrayController(c.server)]])],
+  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/$`), (c) => resource(R.arrayController(c.server), 'GET, HEAD')],
+  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/logicaldrives/$`), (c) => expand(c, `${R.P.arrayControllers}0/LogicalDrives/`, 'HpeSmartStorageLogicalDriveCollection', 'HpeSmartStorageLogicalDrives', [[`${R.P.arrayControllers}0/LogicalDrives/1/`, () => R.logicalDrive(c.server)]])],
+  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/logicaldrives/1/$`), (c) => resource(R.logicalDrive(c.server), 'GET, HEAD')],
+  [
+    'GET',
+    new RegExp(`^${S}smartstorage/arraycontrollers/0/diskdrives/$`),
+    (c) => expand(c, `${R.P.arrayControllers}0/DiskDrives/`, 'HpeSmartStorageDiskDriveCollection', 'HpeSmartStorageDiskDrives', [0, 1].map((i) => [`${R.P.arrayControllers}0/DiskDrives/${i}/`, () => R.diskDrive(c.server, i)])),
+  ],
+  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/diskdrives/([01])/$`), (c) => resource(R.diskDrive(c.server, Number(c.match[1])), 'GET, HEAD')],
+  ['GET', new RegExp(`^${S}smartstorage/arraycontrollers/0/unconfigureddrives/$`), (c) => expand(c, `${R.P.arrayControllers}0/UnconfiguredDrives/`, 'HpeSmartStorageDiskDriveCollection', 'HpeSmartStorageDiskDrives', [])],
+  ['GET', new RegExp(`^${S}storage/$`), (c) => expand(c, `${R.P.system}Storage/`, 'StorageCollection', 'Storage', [])],
+  ['GET', new RegExp(`^${S}simplestorage/$`), (c) => expand(c, `${R.P.system}SimpleStorage/`, 'SimpleStorageCollection', 'Simple Storage', [])],
   ['GET', /^\/redfish\/v1\/managers\/$/, (c) => expand(c, R.P.managers, 'ManagerCollection', 'Managers', [[R.P.manager, () => R.manager(c.server)]])],
   ['GET', /^\/redfish\/v1\/managers\/1\/$/, (c) => resource(R.manager(c.server))],
+  ['POST', /^\/redfish\/v1\/managers\/1\/actions\/manager\.reset\/$/, resetManager],
+  ['GET', /^\/redfish\/v1\/managers\/1\/ethernetinterfaces\/$/, (c) => expand(c, R.P.managerNics, 'EthernetInterfaceCollection', 'Manager Network Interfaces', [[`${R.P.managerNics}1/`, () => R.managerNic(c.server)]])],
+  ['GET', /^\/redfish\/v1\/managers\/1\/ethernetinterfaces\/1\/$/, (c) => resource(R.managerNic(c.server))],
+  ['GET', /^\/redfish\/v1\/managers\/1\/securityservice\/$/, (c) => resource(R.securityService(c.server), 'GET, HEAD')],
+  ['GET', /^\/redfish\/v1\/managers\/1\/securityservice\/securitydashboard\/$/, (c) => resource(R.securityDashboard(c.server), 'GET, HEAD')],
+  [
+    'GET',
+    /^\/redfish\/v1\/managers\/1\/securityservice\/securitydashboard\/securityparams\/$/,
+    (c) => expand(c, R.P.securityParams, 'HpeiLOSecurityParamCollection', 'Security Parameter Collection', R.SECURITY_PARAMS.map((_, i) => [`${R.P.securityParams}${i}/`, () => R.securityParam(i)])),
+  ],
+  [
+    'GET',
+    /^\/redfish\/v1\/managers\/1\/securityservice\/securitydashboard\/securityparams\/(\d+)\/$/,
+    (c) => {
+      const i = Number(c.match[1]);
+      return i < R.SECURITY_PARAMS.length ? resource(R.securityParam(i), 'GET, HEAD') : missing(c);
+    },
+  ],
   [
     'GET',
     /^\/redfish\/v1\/managers\/1\/virtualmedia\/$/,
@@ -376,29 +410,18 @@ const routes: Array<[string, RegExp, Handler]> = [
   ['POST', new RegExp(`^${VM}actions/virtualmedia\\.ejectmedia/$`), (c) => ejectMedia(c, vmDevice(c))],
   ['POST', new RegExp(`^${VM}actions/oem/hpe/hpeilovirtualmedia\\.ejectvirtualmedia/$`), (c) => ejectMedia(c, vmDevice(c))],
   ['GET', /^\/redfish\/v1\/managers\/1\/licenseservice\/$/, (c) => expand(c, R.P.licences, 'HpeiLOLicenseCollection', 'iLO Licenses', [[R.P.licence, () => R.licence(c.server)]])],
-  ['GET', /^\/redfish\/v1\/managers\/1\/licenseservice\/1\/$/, (c) => resource(R.licence(c.server))],
-  ['GET', /^\/redfish\/v1\/chassis\/$/, (c) => expand(c, R.P.chassisCollection, 'ChassisCollection', 'Computer System Chassis', [[R.P.chassis, () => chassis()]])],
-  ['GET', /^\/redfish\/v1\/chassis\/1\/$/, () => resource(chassis())],
-  ['GET', /^\/redfish\/v1\/chassis\/1\/thermal\/$/, (c) => resource(R.thermal(c.server))],
-  ['GET', /^\/redfish\/v1\/chassis\/1\/power\/$/, (c) => resource(R.power(c.server))],
-  [
-    'GET',
-    /^\/redfish\/v1\/sessionservice\/$/,
-    () =>
-      resource({
-        '@odata.id': R.P.sessionService,
-        '@odata.type': '#SessionService.v1_0_0.SessionService',
-        Id: 'SessionService',
-        Name: 'Session Service',
-        ServiceEnabled: true,
-        SessionTimeout: SESSION_IDLE_MS / 1000,
-        Sessions: { '@odata.id': R.P.sessions },
-      }),
-  ],
+  ['GET', /^\/redfish\/v1\/managers\/1\/licenseservice\/1\/$/, (c) => resource(R.licence(c.server), 'GET, HEAD')],
+  ['GET', /^\/redfish\/v1\/chassis\/$/, (c) => expand(c, R.P.chassisCollection, 'ChassisCollection', 'Computer System Chassis', [[R.P.chassis, () => R.chassis(c.server)]])],
+  ['GET', /^\/redfish\/v1\/chassis\/1\/$/, (c) => resource(R.chassis(c.server))],
+  ['GET', /^\/redfish\/v1\/chassis\/1\/thermal\/$/, (c) => resource(R.thermal(c.server), 'GET, HEAD')],
+  ['GET', /^\/redfish\/v1\/chassis\/1\/power\/$/, (c) => resource(R.power(c.server), 'GET, HEAD')],
+  ['GET', /^\/redfish\/v1\/chassis\/1\/devices\/$/, (c) => expand(c, `${R.P.chassis}Devices/`, 'HpeServerDeviceCollection', 'Devices', [])],
+  ['GET', /^\/redfish\/v1\/sessionservice\/$/, (c) => resource(R.sessionService(sessionTimeout(c.server)))],
+  ['PATCH', /^\/redfish\/v1\/sessionservice\/$/, patchSessionService],
   [
     'GET',
     /^\/redfish\/v1\/sessionservice\/sessions\/$/,
-    (c) => expand(c, R.P.sessions, 'SessionCollection', 'Sessions', [...c.server.sessions.values()].map((s) => [`${R.P.sessions}${s.id}/`, () => R.session(s.id, s.username)])),
+    (c) => expand(c, R.P.sessions, 'SessionCollection', 'Sessions', [...c.server.sessions.values()].map((s) => [`${R.P.sessions}${s.id}/`, () => R.session(c.server, s, s === c.session)])),
   ],
   ['POST', /^\/redfish\/v1\/sessionservice\/sessions\/$/, login],
   [
@@ -406,23 +429,11 @@ const routes: Array<[string, RegExp, Handler]> = [
     /^\/redfish\/v1\/sessionservice\/sessions\/([^/]+)\/$/,
     (c) => {
       const s = [...c.server.sessions.values()].find((x) => x.id === c.match[1]);
-      return s ? resource(R.session(s.id, s.username)) : fail(404, `${BASE}.ResourceMissingAtURI`, [c.path]);
+      return s ? resource(R.session(c.server, s, s === c.session), 'GET, HEAD, DELETE') : missing(c);
     },
   ],
   ['DELETE', /^\/redfish\/v1\/sessionservice\/sessions\/([^/]+)\/$/, deleteSession],
 ];
-
-function chassis(): Record<string, unknown> {
-  return {
-    '@odata.id': R.P.chassis,
-    '@odata.type': '#Chassis.v1_6_0.Chassis',
-    Id: '1',
-    Name: 'Computer System Chassis',
-    ChassisType: 'RackMount',
-    Power: { '@odata.id': R.P.power },
-    Thermal: { '@odata.id': R.P.thermal },
-  };
-}
 
 /** No authentication needed: the service root, and the login itself. */
 const OPEN: Array<[string, RegExp]> = [
@@ -430,84 +441,50 @@ const OPEN: Array<[string, RegExp]> = [
   ['POST', /^\/redfish\/v1\/sessionservice\/sessions\/$/],
 ];
 
-function authenticate(server: SimServer, req: IncomingMessage): SimSession | 'basic' | undefined {
-  const token = req.headers['x-auth-token'];
-  if (typeof token === 'string') {
-    const s = server.sessions.get(token);
-    if (s && Date.now() - s.lastUsed <= SESSION_IDLE_MS) {
-      s.lastUsed = Date.now();
-      return s;
-    }
-    if (s) server.sessions.delete(token);
-    return undefined;
-  }
-  const auth = req.headers.authorization;
-  if (auth && /^basic /i.test(auth)) {
-    const [user, ...rest] = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8').split(':');
-    if (user === server.username && same(rest.join(':'), server.password)) return 'basic';
-  }
-  return undefined;
-}
-
-function write(res: ServerResponse, r: RedfishReply): void {
-  const text = r.body === undefined ? '' : JSON.stringify(r.body);
-  res.writeHead(r.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'odata-version': '4.0',
-    'cache-control': 'no-cache',
-    'x-frame-options': 'sameorigin',
-    ...r.headers,
-  });
-  // Chunked, like iLO 5: no content-length, the body in two pieces.
-  const half = Math.floor(text.length / 2);
-  if (half > 0) res.write(text.slice(0, half));
-  res.end(text.slice(half));
-}
-
 async function handle(ctx: RouteContext): Promise<void> {
   const { server, req, res, url } = ctx;
   server.requests.redfish++;
+  if (server.model.rest === 'ilo4') return handleIlo4(ctx);
+  const write = (r: RedfishReply): void => writeJson(res, r, 'chunked');
   const method = (req.method ?? 'GET').toUpperCase();
-  let path = url.pathname;
   const host = req.headers.host ?? '127.0.0.1';
-  if (path.toLowerCase().startsWith('/rest/v1')) {
-    const rest = path.slice('/rest/v1'.length);
-    return write(res, { status: 308, headers: { location: `https://${host}/redfish/v1${rest}${rest.endsWith('/') ? '' : '/'}${url.search}` } });
+  if (url.pathname.toLowerCase().startsWith('/rest/v1')) {
+    // iLO 5 and later keep /rest/v1 only as a redirect to the same resource under /redfish/v1.
+    const rest = url.pathname.slice('/rest/v1'.length);
+    return write({ status: 308, headers: { location: `https://${host}/redfish/v1${rest}${rest.endsWith('/') ? '' : '/'}${url.search}` } });
   }
-  if (!path.endsWith('/')) return write(res, { status: 308, headers: { location: `https://${host}${path}/${url.search}` } });
-  path = path.toLowerCase();
+  const path = routePath(url.pathname);
 
-  const fault = server.faults.take(['redfish', `${method} ${path}`]);
-  if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
-  if (fault?.kind === 'reset') return void req.socket.destroy();
-  if (fault?.kind === 'hang') return;
-  if (fault?.kind === 'error') return write(res, reply(fault.status >= 400 ? fault.status : 500, fault.message));
-  if (fault?.kind === 'malformed') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    return void res.end('{"@odata.id": "/redfish/v1/Sys');
-  }
+  const fault = await takeFault(ctx, method, path);
+  if (fault.done) return;
+  if (fault.error) return write(reply(fault.error.status, fault.error.message));
 
-  if (!server.model.redfish && !(method === 'GET' && path === '/redfish/v1/')) {
-    return write(res, reply(404, `${BASE}.ResourceMissingAtURI`, [path]));
-  }
   const candidates = routes.filter(([, re]) => re.test(path));
-  const route = candidates.find(([m]) => m === method);
+  const route = candidates.find(([m]) => m === method) ?? (method === 'HEAD' ? candidates.find(([m]) => m === 'GET') : undefined);
   if (!route) {
-    if (candidates.length > 0) return write(res, { ...reply(405, `${BASE}.OperationNotAllowed`), headers: { allow: candidates.map(([m]) => m).join(', ') } });
-    return write(res, reply(404, `${BASE}.ResourceMissingAtURI`, [path]));
+    if (candidates.length > 0) return write({ ...reply(405, `${BASE}.OperationNotAllowed`), headers: { allow: candidates.map(([m]) => m).join(', ') } });
+    return write(reply(404, `${BASE}.ResourceMissingAtURI`, [path]));
   }
   let session: SimSession | undefined;
+  let release = (): void => undefined;
   if (!OPEN.some(([m, re]) => m === method && re.test(path))) {
     const who = authenticate(server, req);
-    if (!who) return write(res, { ...reply(401, `${BASE}.NoValidSession`), headers: { 'www-authenticate': 'Basic realm="iLO"' } });
-    if (who !== 'basic') session = who;
+    if (!who.ok) {
+      if (who.why === 'limit') return write(reply(503, `${BASE}.SessionLimitExceeded`));
+      return write({ ...reply(401, `${BASE}.NoValidSession`), headers: { 'www-authenticate': 'Basic realm="iLO"' } });
+    }
+    if (who.caller.kind === 'session') session = who.caller.session;
+    else release = who.caller.release;
   }
   const call: Call = { server, method, path, match: path.match(route[1])!, url, req, body: ctx.body, session };
   try {
-    write(res, await route[2](call));
+    const r = await route[2](call);
+    write(method === 'HEAD' ? { ...r, body: undefined } : r);
   } catch (err) {
-    if (err instanceof RedfishFailure) return write(res, err.reply);
+    if (err instanceof RedfishFailure) return write(err.reply);
     throw err;
+  } finally {
+    release();
   }
 }
 
@@ -517,7 +494,7 @@ let registered = false;
 export function registerRedfish(): void {
   if (registered) return;
   registered = true;
-  for (const method of ['GET', 'POST', 'PATCH', 'DELETE', 'PUT']) {
+  for (const method of ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'PUT']) {
     registerIloRoute(method, '/redfish', handle);
     registerIloRoute(method, '/rest/v1', handle);
   }

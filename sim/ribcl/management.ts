@@ -151,6 +151,7 @@ registerRibclCommand('SET_VM_STATUS', 'RIB_INFO', true, (ctx) =>
 // ---------------------------------------------------------------- boot mode
 
 const MODE_NAME = { bios: 'LEGACY', uefi: 'UEFI' } as const;
+const SUPPORTED_BOOT_MODE = { 'bios-only': 'LEGACY_ONLY', 'bios-and-uefi': 'LEGACY_UEFI', 'uefi-only': 'UEFI_ONLY' } as const;
 
 registerRibclCommand('GET_CURRENT_BOOT_MODE', 'SERVER_INFO', false, ({ server }) => ({
   payload: { name: 'GET_CURRENT_BOOT_MODE', children: [value('BOOT_MODE', MODE_NAME[server.bootMode.current])] },
@@ -163,13 +164,14 @@ registerRibclCommand('GET_PENDING_BOOT_MODE', 'SERVER_INFO', false, ({ server })
 registerRibclCommand('GET_SUPPORTED_BOOT_MODE', 'SERVER_INFO', false, ({ server }) => ({
   payload: {
     name: 'GET_SUPPORTED_BOOT_MODE',
-    children: [value('SUPPORTED_BOOT_MODE', server.model.supportedBootModes === 'bios-only' ? 'LEGACY_ONLY' : 'LEGACY_UEFI')],
+    children: [value('SUPPORTED_BOOT_MODE', SUPPORTED_BOOT_MODE[server.model.supportedBootModes])],
   },
 }));
 
 registerRibclCommand('SET_PENDING_BOOT_MODE', 'SERVER_INFO', true, (ctx) =>
   guard('SET_PENDING_BOOT_MODE', () => {
     const v = (ctx.attr('VALUE') ?? '').trim().toUpperCase();
+    // A legacy-only ROM refuses the command whatever the value; a UEFI-only one refuses LEGACY (setPendingBootMode).
     if (ctx.server.model.supportedBootModes === 'bios-only') throw new SimRefusal('not-supported', 'legacy only');
     if (v === 'UEFI') ctx.server.setPendingBootMode('uefi');
     else if (v === 'LEGACY') ctx.server.setPendingBootMode('bios');
@@ -263,6 +265,7 @@ const PSU_STATUS: Record<SimComponentStatus, string> = { OK: 'Good, In Use', Deg
 
 function embeddedHealth(server: SimServer): RenderNode {
   const h = server.health;
+  const { cpu, dimm } = server.model;
   const celsius = (name: string, v: number): RenderNode => (v > 0 ? value(name, v, 'Celsius') : value(name, 'N/A'));
   const glance = h.summary();
   const redundancy = (statuses: SimComponentStatus[]): string => (statuses.filter((s) => s === 'OK').length >= 2 ? 'Redundant' : 'Not Redundant');
@@ -323,14 +326,14 @@ function embeddedHealth(server: SimServer): RenderNode {
       },
       {
         name: 'PROCESSORS',
-        children: [1, 2].map((n) => ({
+        children: Array.from({ length: cpu.count }, (_, i) => i + 1).map((n) => ({
           name: 'PROCESSOR',
           children: [
             value('LABEL', `Proc ${n}`),
-            value('NAME', ' Intel(R) Xeon(R) CPU E5-2650 v4 @ 2.20GHz      '),
+            value('NAME', ` ${cpu.model}      `),
             value('STATUS', h.subsystems.processor),
-            value('SPEED', '2200 MHz'),
-            value('EXECUTION_TECHNOLOGY', '12/12 cores; 24 threads'),
+            value('SPEED', `${cpu.mhz} MHz`),
+            value('EXECUTION_TECHNOLOGY', `${cpu.cores}/${cpu.cores} cores; ${cpu.threads} threads`),
             value('MEMORY_TECHNOLOGY', '64-bit Capable'),
             value('INTERNAL_L1_CACHE', '768 KB'),
             value('INTERNAL_L2_CACHE', '3072 KB'),
@@ -351,12 +354,12 @@ function embeddedHealth(server: SimServer): RenderNode {
           },
           {
             name: 'MEMORY_DETAILS_SUMMARY',
-            children: [1, 2].map((n) => ({
+            children: Array.from({ length: cpu.count }, (_, i) => i + 1).map((n) => ({
               name: `CPU_${n}`,
               children: [
                 value('NUMBER_OF_SOCKETS', 12),
-                value('TOTAL_MEMORY_SIZE', '64 GB'),
-                value('OPERATING_FREQUENCY', '2400 MHz'),
+                value('TOTAL_MEMORY_SIZE', `${(dimm.count / cpu.count) * (dimm.mib / 1024)} GB`),
+                value('OPERATING_FREQUENCY', `${dimm.mhz} MHz`),
                 value('OPERATING_VOLTAGE', '1.20 v'),
               ],
             })),
@@ -437,6 +440,7 @@ function smbios(type: number, handle: number, fields: Array<[string, string]>): 
 }
 
 registerRibclCommand('GET_HOST_DATA', 'SERVER_INFO', false, ({ server }) => {
+  const { cpu, dimm } = server.model;
   const serial = server.identity.serialNumber.padEnd(16, ' ');
   const macFields: Array<[string, string]> = [];
   server.macs.host.forEach((mac, i) => macFields.push(['Port', String(i + 1)], ['MAC', mac.toUpperCase().replace(/:/g, '-')]));
@@ -456,22 +460,18 @@ registerRibclCommand('GET_HOST_DATA', 'SERVER_INFO', false, ({ server }) => {
           ['UUID', shortUuid],
           ['cUUID', server.uuid],
         ]),
-        smbios(4, 4, [
-          ['Label', 'Proc 1'],
-          ['Speed', '2200 MHz'],
-          ['Execution Technology', '12 of 12 cores; 24 threads'],
-          ['Memory Technology', '64-bit Capable'],
-        ]),
-        smbios(4, 5, [
-          ['Label', 'Proc 2'],
-          ['Speed', '2200 MHz'],
-          ['Execution Technology', '12 of 12 cores; 24 threads'],
-          ['Memory Technology', '64-bit Capable'],
-        ]),
+        ...Array.from({ length: cpu.count }, (_, i) =>
+          smbios(4, 4 + i, [
+            ['Label', `Proc ${i + 1}`],
+            ['Speed', `${cpu.mhz} MHz`],
+            ['Execution Technology', `${cpu.cores} of ${cpu.cores} cores; ${cpu.threads} threads`],
+            ['Memory Technology', '64-bit Capable'],
+          ]),
+        ),
         smbios(17, 17, [
           ['Label', 'PROC  1 DIMM  1 '],
-          ['Size', '32768 MB'],
-          ['Speed', '2400 MHz'],
+          ['Size', `${dimm.mib} MB`],
+          ['Speed', `${dimm.mhz} MHz`],
         ]),
         smbios(209, 209, macFields),
         smbios(226, 226, [

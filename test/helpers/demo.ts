@@ -14,6 +14,10 @@ export interface RunningDemo {
   port: number;
   url: string;
   dir: string;
+  /** The demo's own process (the fleet runs in it; Node-RED is its child). */
+  pid: number;
+  /** Settles when the demo's process has ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -27,6 +31,7 @@ export async function startDemo(extraEnv: Record<string, string> = {}): Promise<
     env: { ...process.env, PORT: String(port), ILO_DEMO_DIR: dir, ILO_DEMO_FLEET_PORT: '0', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const stop = async (): Promise<void> => {
@@ -45,5 +50,5 @@ export async function startDemo(extraEnv: Record<string, string> = {}): Promise<
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, url: `http://127.0.0.1:${port}`, dir, output: () => out, stop };
+  return { port, url: `http://127.0.0.1:${port}`, dir, pid: child.pid as number, exited, output: () => out, stop };
 }

@@ -3,7 +3,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** The repository root (the folder holding package.json). */
 export const repoRoot: string = (() => {
@@ -16,10 +16,13 @@ export const repoRoot: string = (() => {
   return d;
 })();
 
-/** ../shared beside the checkout (fixtures, reference), or ILO_SHARED_DIR. */
-export const sharedDir: string = process.env.ILO_SHARED_DIR ?? resolve(repoRoot, '..', 'shared');
+/** Test data kept in the repository (third-party data keeps its attribution in a README beside it). */
+export const fixturesDir: string = join(repoRoot, 'test', 'fixtures');
 
-export const ribclFixtureDir = join(sharedDir, 'fixtures', 'ribcl-recorded', 'python-hpilo', 'BL460c-G7_iLO3-1.82');
+/** Replies recorded from a real iLO 3 by python-hpilo (Apache-2.0 or GPL-3.0-or-later; see the README there). */
+export const ribclRecordedDir: string = join(fixturesDir, 'ribcl-recorded', 'python-hpilo');
+
+export const ribclFixtureDir = join(ribclRecordedDir, 'BL460c-G7_iLO3-1.82');
 
 /** Debian package providing each tool, for the "did not run" message. */
 const PACKAGE_OF: Record<string, string> = {

@@ -49,6 +49,8 @@ export class NodeRedProcess {
 
   private constructor(
     readonly url: string,
+    /** Where the editor and its Admin API live (`url` unless httpAdminRoot is not `/`). */
+    readonly adminUrl: string,
     readonly userDir: string,
     private readonly child: ChildProcess,
   ) {
@@ -63,21 +65,22 @@ export class NodeRedProcess {
    * Start Node-RED with no flows; `denyModules` are installed modules it must
    * not load; `port` the editor port (default: a free one).
    */
-  static async start(opts: { denyModules?: string[]; port?: number } = {}): Promise<NodeRedProcess> {
+  static async start(opts: { denyModules?: string[]; port?: number; roots?: { admin: string; node: string } } = {}): Promise<NodeRedProcess> {
     const userDir = mkdtempSync(join(tmpdir(), 'ilo-nodered-'));
     const port = opts.port ?? (await freeFixedPort());
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string };
-    writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows: [], credentials: {}, port, keepFlows: false, denyModules: opts.denyModules });
-    return NodeRedProcess.launch(userDir, port);
+    writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows: [], credentials: {}, port, keepFlows: false, denyModules: opts.denyModules, roots: opts.roots });
+    return NodeRedProcess.launch(userDir, port, {}, opts.roots?.admin);
   }
 
   /** Start Node-RED in a user directory already written (writeUserDir) for `port`; `env` is added to this process's environment. */
-  static async launch(userDir: string, port: number, env: Record<string, string> = {}): Promise<NodeRedProcess> {
+  static async launch(userDir: string, port: number, env: Record<string, string> = {}, adminRoot = '/'): Promise<NodeRedProcess> {
     const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
-    const red = new NodeRedProcess(`http://127.0.0.1:${port}`, userDir, child);
+    const base = `http://127.0.0.1:${port}`;
+    const red = new NodeRedProcess(base, `${base}${adminRoot.replace(/\/+$/, '')}`, userDir, child);
     try {
       await red.waitForLog(/Started flows/, 0, 60_000);
     } catch (err) {
@@ -120,7 +123,7 @@ export class NodeRedProcess {
    */
   async deploy(flows: unknown[]): Promise<number> {
     const from = this.log.length;
-    const res = await fetch(`${this.url}/flows`, {
+    const res = await fetch(`${this.adminUrl}/flows`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'node-red-deployment-type': 'full' },
       body: JSON.stringify(flows),
@@ -134,7 +137,7 @@ export class NodeRedProcess {
 
   /** The modules whose node types Node-RED loaded. */
   async modules(): Promise<string[]> {
-    const res = await fetch(`${this.url}/nodes`, { headers: { accept: 'application/json' } });
+    const res = await fetch(`${this.adminUrl}/nodes`, { headers: { accept: 'application/json' } });
     const sets = (await res.json()) as Array<{ module: string }>;
     return [...new Set(sets.map((s) => s.module))].sort();
   }

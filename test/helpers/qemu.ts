@@ -58,3 +58,21 @@ export function runQemu(args: readonly string[], opts: { timeoutMs: number; bina
   });
   return { pid: child.pid, result, kill };
 }
+
+/**
+ * An image presented as an iLO presents its virtual floppy: a USB
+ * mass-storage disk (removable) on the xHCI bus `xhci`, never a legacy
+ * floppy controller. A real deploy agent finds the floppy only this way.
+ */
+export function iloVirtualFloppy(file: string, id = 'vfd'): string[] {
+  return [
+    '-drive', `if=none,id=${id},format=raw,readonly=on,file=${file}`,
+    '-device', `usb-bot,bus=xhci.0,id=${id}bot`,
+    '-device', `scsi-hd,bus=${id}bot.0,drive=${id},vendor=HP iLO,product=Virtual Media,removable=on`,
+  ];
+}
+
+/** The iLO's virtual CD-ROM: a USB CD drive on `xhci`, first to boot. `drive` is QEMU's -drive value, with id=`id`. */
+export function iloVirtualCd(drive: string, id = 'vcd'): string[] {
+  return ['-drive', drive, '-device', `usb-bot,bus=xhci.0,id=${id}bot`, '-device', `scsi-cd,bus=${id}bot.0,drive=${id},vendor=HP iLO,product=Virtual DVD-ROM,bootindex=1`];
+}

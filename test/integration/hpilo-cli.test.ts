@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { RibclBmc } from '../../lib/bmc/ribcl/provider';
 import { Fleet, type SimIlo } from '../../sim/fleet';
-import { needTools, sharedDir } from '../helpers/env';
+import { needTools, ribclRecordedDir } from '../helpers/env';
 import { patternImage, startMediaServer, type MediaServer } from '../../sim/media-server';
 
 const run = promisify(execFile);
@@ -83,7 +83,7 @@ describe('hpilo_cli (python-hpilo) against the simulator', { skip }, () => {
 
 /** Top-level categories and per-sensor fields of python-hpilo's documented (real iLO 4) get_embedded_health output. */
 function documentedHealthShape(): { categories: string[]; temperatureFields: string[]; fanFields: string[] } {
-  const text = readFileSync(join(sharedDir, 'fixtures', 'ribcl-recorded', 'python-hpilo', 'docs-output-parsed', 'get_embedded_health'), 'utf8');
+  const text = readFileSync(join(ribclRecordedDir, 'docs-output-parsed', 'get_embedded_health'), 'utf8');
   const categories = [...text.matchAll(/^[{ ]'([a-z_]+)':/gm)].map((m) => m[1]!);
   const keysAfter = (marker: string): string[] => {
     const at = text.indexOf(marker);

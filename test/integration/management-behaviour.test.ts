@@ -1,9 +1,10 @@
 /**
  * One behavioural suite, run against RIBCL on a simulated Gen8 (iLO 4,
- * BIOS only), RIBCL on a Gen9 (iLO 4, UEFI capable) and Redfish on a Gen10
- * (iLO 5): the same calls give the same observable results, and the
- * simulated machine ends up in the same state. Where a platform differs
- * (Gen8 cannot boot UEFI), the test says so.
+ * BIOS only), RIBCL on a Gen9 (iLO 4, UEFI capable), Redfish on a Gen10
+ * (iLO 5), and Redfish and RIBCL on a Gen11 (iLO 6, UEFI only): the same
+ * calls give the same observable results, and the simulated machine ends up
+ * in the same state. Where a platform differs (Gen8 cannot boot UEFI, Gen11
+ * cannot boot legacy BIOS), the test says so.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -29,6 +30,8 @@ const VARIANTS: Variant[] = [
   { label: 'RIBCL, simulated Gen8 (iLO 4, BIOS only)', model: 'gen8', protocol: 'ribcl' },
   { label: 'RIBCL, simulated Gen9 (iLO 4, UEFI capable)', model: 'gen9', protocol: 'ribcl' },
   { label: 'Redfish, simulated Gen10 (iLO 5)', model: 'gen10', protocol: 'redfish' },
+  { label: 'Redfish, simulated Gen11 (iLO 6, UEFI only)', model: 'gen11', protocol: 'redfish' },
+  { label: 'RIBCL, simulated Gen11 (iLO 6, UEFI only, RIBCL switched on)', model: 'gen11', protocol: 'ribcl' },
 ];
 
 const nextBoot = (server: SimServer): Promise<SimBootEvent> => once(server, 'boot').then(([e]) => e as SimBootEvent);
@@ -79,7 +82,11 @@ function behaviourSuite(v: Variant): void {
       untrusted.put('secure.iso', patternImage(256 * 1024, 4));
     });
     beforeEach(() => {
-      for (const i of fleet.ilos) i.server.resetState({ licensed: i === ilo });
+      for (const i of fleet.ilos) {
+        i.server.resetState({ licensed: i === ilo });
+        // iLO 6 ships with RIBCL off: the RIBCL variant is a Gen11 whose admin switched it on.
+        if (v.protocol === 'ribcl') i.server.ribclEnabled = true;
+      }
       bmc = connect(ilo);
     });
     afterEach(async () => {
@@ -185,7 +192,7 @@ function behaviourSuite(v: Variant): void {
     });
 
     test('licence: reported as the iLO has it; without iLO Advanced virtual media is refused with a licence error', async () => {
-      assert.deepEqual(await bmc.getLicence(), { type: v.model === 'gen10' ? 'iLO Advanced' : 'iLO 4 Advanced', tier: 'advanced', virtualMedia: true });
+      assert.deepEqual(await bmc.getLicence(), { type: v.model === 'gen8' || v.model === 'gen9' ? 'iLO 4 Advanced' : 'iLO Advanced', tier: 'advanced', virtualMedia: true });
       const poor = connect(unlicensed);
       const l = await poor.getLicence();
       assert.equal(l.tier, 'standard');
@@ -200,6 +207,17 @@ function behaviourSuite(v: Variant): void {
         assert.deepEqual(m, { current: 'bios', pending: 'bios', supported: 'bios-only' });
         await assert.rejects(bmc.setPendingBootMode('uefi'), (err: unknown) => isBmcError(err, 'not-supported') && /cannot boot UEFI/.test(err.message));
         await bmc.setPendingBootMode('bios'); // nothing to change on a BIOS-only platform
+        return;
+      }
+      if (v.model === 'gen11') {
+        // UEFI class 3, and no BootMode BIOS attribute at all: UEFI is all there is.
+        assert.deepEqual(m, { current: 'uefi', pending: 'uefi', supported: 'uefi-only' });
+        await assert.rejects(bmc.setPendingBootMode('bios'), (err: unknown) => isBmcError(err, 'not-supported') && /cannot boot legacy BIOS/.test(err.message));
+        await bmc.setPendingBootMode('uefi'); // nothing to change on a UEFI-only platform
+        const boot = nextBoot(ilo.server);
+        await bmc.powerOn();
+        assert.equal((await boot).mode, 'uefi');
+        assert.deepEqual(await bmc.getBootMode(), m);
         return;
       }
       assert.deepEqual(m, { current: 'uefi', pending: 'uefi', supported: 'bios-and-uefi' });
@@ -313,7 +331,7 @@ function behaviourSuite(v: Variant): void {
       const h = await bmc.getHostInfo();
       const s = ilo.server;
       assert.equal(h.productName, s.identity.productName);
-      assert.equal(h.generation, { gen8: 'Gen8', gen9: 'Gen9', gen10: 'Gen10' }[v.model]);
+      assert.equal(h.generation, { gen8: 'Gen8', gen9: 'Gen9', gen10: 'Gen10', gen11: 'Gen11' }[v.model]);
       assert.equal(h.serialNumber, s.identity.serialNumber);
       assert.equal(h.uuid, s.uuid);
       assert.equal(h.iloFirmware, s.identity.firmwareVersion);

@@ -19,7 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildDeployIso, buildFloppy, formatParameters, type IsoImage } from '../../lib/media';
 import { needTools, repoRoot } from '../helpers/env';
 import { anySkip, HOST_BOOT_FILES, needFiles, tempDir } from '../helpers/media-tools';
-import { runQemu } from '../helpers/qemu';
+import { iloVirtualCd, iloVirtualFloppy, runQemu } from '../helpers/qemu';
 
 const OVMF = '/usr/share/ovmf/OVMF.fd';
 const BLOCK_CURL = '/usr/lib/x86_64-linux-gnu/qemu/block-curl.so';
@@ -125,16 +125,9 @@ describe('lib/media boots in QEMU', { skip }, () => {
     await tmp?.cleanup();
   });
 
-  const usbFloppy = (): string[] => [
-    '-drive', `if=none,id=vfd,format=raw,readonly=on,file=${floppyPath}`,
-    '-device', 'usb-bot,bus=xhci.0,id=bot1',
-    '-device', 'scsi-hd,bus=bot1.0,drive=vfd,vendor=HP iLO,product=Virtual Media,removable=on',
-  ];
-  const usbCd = (file: string): string[] => [
-    '-drive', file,
-    '-device', 'usb-bot,bus=xhci.0,id=bot0',
-    '-device', 'scsi-cd,bus=bot0.0,drive=vcd,vendor=HP iLO,product=Virtual DVD-ROM,bootindex=1',
-  ];
+  // Virtual media as an iLO presents them: USB mass storage (the floppy too, never a legacy floppy drive).
+  const usbFloppy = (): string[] => iloVirtualFloppy(floppyPath);
+  const usbCd = (drive: string): string[] => iloVirtualCd(drive);
   const usbDisk = (): string[] => [
     '-drive', `if=none,id=vcd,format=raw,readonly=on,file=${isoPath}`,
     '-device', 'usb-bot,bus=xhci.0,id=bot0',

@@ -101,6 +101,29 @@ describe('Redfish client against the simulated iLO 5', () => {
     ilo.server.sessions.clear();
   });
 
+  test("the session limit behaves like iLO's: Basic waits for a free session too; a logout or the idle timeout (SessionService.SessionTimeout) frees one", async () => {
+    const ilo = fleet.ilos[1]!;
+    const clients = Array.from({ length: 16 }, () => redfish(ilo));
+    for (const c of clients) await c.getPowerState();
+    assert.equal(ilo.server.sessions.size, 16, 'every client holds its own session');
+    const service = await clients[0]!.redfish.get('/redfish/v1/SessionService/');
+    assert.equal(service.SessionTimeout, 1800, 'iLO closes a session idle for 30 minutes');
+    assert.equal((service.Oem as { Hpe: { MaxSessions: number } }).Hpe.MaxSessions, 16);
+    // A Basic request holds a session while it runs: with none free it is refused as a login is.
+    await assert.rejects(redfish(ilo, { redfishAuth: 'basic' }).getPowerState(), { code: 'busy', reason: 'rate-limited' });
+    await assert.rejects(redfish(ilo).getPowerState(), { code: 'busy', reason: 'rate-limited' });
+    await clients[0]!.close();
+    assert.equal(await redfish(ilo, { redfishAuth: 'basic' }).getPowerState(), 'off', 'a logout freed a session');
+    assert.equal(ilo.server.sessions.size, 15, 'Basic held its session only for the request');
+    // The timeout is the iLO's setting; a session idle for longer is gone (and its client logs in again).
+    await clients[1]!.redfish.patch('/redfish/v1/SessionService/', { SessionTimeout: 30 }, 'set the session timeout');
+    for (const sess of ilo.server.sessions.values()) sess.lastUsed -= 31_000;
+    assert.equal(await clients[2]!.getPowerState(), 'off');
+    assert.equal(ilo.server.sessions.size, 1, 'the idle sessions were closed; one new login');
+    await assert.rejects(clients[3]!.redfish.patch('/redfish/v1/SessionService/', { SessionTimeout: 10 }, 'set the session timeout'), { code: 'other', status: '400' });
+    await clients[3]!.redfish.patch('/redfish/v1/SessionService/', { SessionTimeout: 1800 }, 'set the session timeout');
+  });
+
   test('URIs are discovered once: later calls cost one request each', async () => {
     const ilo = fleet.ilos[0]!;
     const bmc = redfish(ilo);
@@ -129,13 +152,63 @@ describe('Redfish client against the simulated iLO 5', () => {
     assert.equal((await bmc.getBootMode()).pending, 'uefi');
   });
 
-  test('a path without a trailing slash is redirected (308) and followed', async () => {
+  test('a path without its trailing slash is answered directly (no 308 round trip); /rest/v1 is redirected (308) and followed', async () => {
     const ilo = fleet.ilos[0]!;
     const bmc = redfish(ilo);
+    await bmc.getPowerState(); // logged in, URIs known
+    const before = ilo.server.requests.redfish;
     const doc = await bmc.redfish.get('/redfish/v1/Systems/1');
     assert.equal(doc['@odata.id'], '/redfish/v1/Systems/1/');
+    assert.equal(ilo.server.requests.redfish - before, 1, 'one request, no redirect');
     const legacy = await bmc.redfish.get('/rest/v1/Managers/1');
     assert.equal(legacy['@odata.id'], '/redfish/v1/Managers/1/');
+    assert.equal(ilo.server.requests.redfish - before, 3, 'the /rest/v1 path cost a 308 and the request it points to');
+  });
+
+  test('an iLO that ignores $expand: the boot options are read member by member, and the order can still be set', async () => {
+    const ilo = fleet.ilos[0]!;
+    ilo.server.redfishExpand = false;
+    const bmc = redfish(ilo);
+    const order = await bmc.getPersistentBootOrder();
+    assert.deepEqual(
+      order.map((e) => e.device),
+      ['hdd', 'network', 'usb'],
+      'every entry classed from its display name, none left "other"',
+    );
+    await bmc.setPersistentBootOrder(['network']);
+    assert.equal(ilo.server.activeOrder()[0]?.device, 'network');
+  });
+
+  for (const status of [405, 501]) {
+    test(`a session login answered ${status}: no session service, so Basic authentication, and it works`, async () => {
+      const ilo = fleet.ilos[0]!;
+      ilo.server.faults.add({ kind: 'error', status, message: 'Base.1.4.OperationNotAllowed', command: 'POST /redfish/v1/sessionservice/sessions/' });
+      const bmc = redfish(ilo);
+      assert.equal(await bmc.getPowerState(), 'off');
+      await bmc.setOneTimeBoot('cdrom');
+      assert.equal(ilo.server.oneTimeBoot?.device, 'cdrom');
+      assert.equal(bmc.redfish.authMode, 'basic');
+      assert.equal(ilo.server.sessions.size, 0, 'no session was opened');
+    });
+  }
+
+  test('a session login answered 405 and Basic refused: a login error that says both, without the password', async () => {
+    const ilo = fleet.ilos[0]!;
+    ilo.server.faults.add({ kind: 'error', status: 405, message: 'Base.1.4.OperationNotAllowed', command: 'POST /redfish/v1/sessionservice/sessions/' });
+    const bmc = redfish(ilo, { password: 'N0t-the-password' });
+    await assert.rejects(bmc.getPowerState(), (err: unknown) => {
+      const e = err as { code: string; message: string };
+      assert.equal(e.code, 'login');
+      assert.match(e.message, /no session login \(HTTP 405\) and refused Basic authentication/);
+      assert.ok(!e.message.includes('N0t-the-password'));
+      return true;
+    });
+  });
+
+  test('a 405 to anything but the login is "not supported", not "other"', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = redfish(ilo);
+    await assert.rejects(bmc.redfish.call('DELETE', '/redfish/v1/Systems/1/', undefined, { what: 'delete the system' }), { code: 'not-supported', status: '405' });
   });
 
   test('iLO errors arrive typed by MessageId: POST refusal, licence, power no-ops', async () => {

@@ -4,7 +4,7 @@
  * httpAdminRoot, tokens from /auth/token. The test helper stubs
  * RED.auth.needsPermission, so only a real runtime shows that the
  * endpoints refuse users without `ilo-config.write` / `ilo-media-store.write`
- * before contacting anything.
+ * / `ilo-fleet.write` before contacting anything.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -127,5 +127,27 @@ describe('admin endpoints behind adminAuth (a real Node-RED)', () => {
     const res = await post('ilo-media-store/test', body, await token('admin', '*'));
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { ok: boolean }).ok, true);
+  });
+
+  test('ilo-fleet endpoints need ilo-fleet.write (test, discover, import, export) or ilo-fleet.read (state); nothing is probed without it', async () => {
+    const ilo = fleet.ilos[0]!;
+    const server = { id: 'a1', name: 'one', host: ilo.host, port: ilo.port, protocol: 'auto', tlsMode: 'pinned', fingerprint: ilo.fingerprint, macs: [] };
+    const before = ilo.server.requests.total;
+    const operator = await token('operator', 'read ilo-config.write');
+    for (const [path, body] of [
+      ['ilo-fleet/test', { server, username: ilo.username, password: ilo.password }],
+      ['ilo-fleet/discover', { range: `${ilo.host}:${ilo.port}` }],
+      ['ilo-fleet/import', { text: 'name,ilo_address\nx,10.0.0.1\n' }],
+      ['ilo-fleet/export', { servers: [server], format: 'csv' }],
+    ] as const) {
+      assert.equal((await post(path, body)).status, 401, `${path} without a token`);
+      assert.equal((await post(path, body, operator)).status, 401, `${path} for a user without ilo-fleet.write`);
+    }
+    assert.equal((await fetch(`${base}/ilo-fleet/x/state`)).status, 401);
+    assert.equal(ilo.server.requests.total, before, 'nothing reached the iLO');
+    const res = await post('ilo-fleet/test', { server, username: ilo.username, password: ilo.password }, await token('admin', '*'));
+    const text = await res.text();
+    assert.equal((JSON.parse(text) as { ok: boolean }).ok, true, text);
+    assert.ok(!text.includes(ilo.password));
   });
 });

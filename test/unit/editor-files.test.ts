@@ -65,7 +65,8 @@ describe('editor files', () => {
         assert.match(String(literal('icon')), /^(font-awesome\/fa-[a-z-]+|ilo-[a-z-]+\.svg)$/);
         assert.equal(def.get('paletteLabel')?.type, 'FunctionExpression', 'the palette label comes from the catalog');
         const defaults = (def.get('defaults')?.properties ?? []).map((p) => p.key.name);
-        assert.ok(defaults.includes('server') && defaults.includes('name'));
+        // Every node is bound to a server (or, for ilo-inventory, to a fleet).
+        assert.ok((defaults.includes('server') || defaults.includes('fleet')) && defaults.includes('name'));
       }
       // Every key the template or the script uses exists in the catalog.
       const keys = new Set<string>();

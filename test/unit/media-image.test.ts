@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -83,6 +84,38 @@ describe('SegmentedImage', () => {
     const image = new SegmentedImage(new SegmentList().source(await fileSource(p, 'kernel'), 'kernel').segments);
     await appendFile(p, 'more');
     await assert.rejects(collect(image.stream()), (e: unknown) => isMediaError(e, 'source-changed') && e.field === 'kernel' && e.message.includes(p));
+    await assert.rejects(image.writeToFile(join(dir, 'changed.img')), (e: unknown) => isMediaError(e, 'source-changed') && e.field === 'kernel');
+  });
+
+  test('writeToFile: the same bytes as the stream, over a larger old file, and with a source that is neither a file nor a Buffer', async () => {
+    const { image, expected } = await sample();
+    const out = join(dir, 'out.img');
+    await writeFile(out, randomBytes(expected.length * 3)); // an older, larger image in the way
+    await image.writeToFile(out);
+    assert.deepEqual(await readFile(out), expected);
+
+    const custom = {
+      size: 5000,
+      description: 'a generator',
+      async *read(start: number, end: number): AsyncIterable<Buffer> {
+        for (let p = start; p < end; p += 1000) yield Buffer.alloc(Math.min(1000, end - p), p / 1000 + 1);
+      },
+    };
+    const mixed = new SegmentList().source(custom, 'custom').zero(10).bytes(Buffer.from('end'));
+    await new SegmentedImage(mixed.segments).writeToFile(out);
+    assert.deepEqual(await readFile(out), Buffer.concat([...[1, 2, 3, 4, 5].map((v) => Buffer.alloc(1000, v)), Buffer.alloc(10), Buffer.from('end')]));
+
+    // Says 6000 bytes, gives 5000.
+    const short = { ...custom, size: 6000, read: () => custom.read(0, 5000) };
+    await assert.rejects(new SegmentedImage(new SegmentList().source(short, 'custom').segments).writeToFile(out), (e: unknown) => isMediaError(e, 'source-changed') && e.field === 'custom');
+  });
+
+  test('writeToFile to something that is not a regular file (a pipe) streams every byte', { skip: process.platform === 'win32' && 'needs mkfifo' }, async () => {
+    const { image, expected } = await sample();
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const [got] = await Promise.all([readFile(fifo), image.writeToFile(fifo)]);
+    assert.deepEqual(got, expected);
   });
 });
 

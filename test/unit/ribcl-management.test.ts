@@ -1,6 +1,6 @@
 /**
  * RIBCL management decoding against replies recorded from a real iLO 3
- * (../shared/fixtures), request batching, and the protocol-neutral helpers.
+ * (test/fixtures/ribcl-recorded), request batching, and the protocol-neutral helpers.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

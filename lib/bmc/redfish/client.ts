@@ -1,6 +1,7 @@
 /**
  * JSON over HTTPS to one iLO's Redfish service: one session per client
- * (X-Auth-Token, DELETEd on close) or basic auth, redirects followed
+ * (X-Auth-Token, DELETEd on close) or basic auth (also when the iLO answers
+ * a session login with 405/501: it has no session service), redirects followed
  * (iLO 5 308s a missing trailing slash; the Location may be path-only),
  * one re-login when a session expires, ETags remembered for If-Match with
  * the 412 fallback sushy uses, and errors typed by MessageId.
@@ -26,6 +27,10 @@ const SESSIONS = '/redfish/v1/SessionService/Sessions/';
 const MAX_REDIRECTS = 3;
 
 export class RedfishClient {
+  /** Session, or Basic: chosen, or fallen back to when the iLO offers no session login. */
+  private auth: RedfishAuth;
+  /** The HTTP status of a session login that said "no session service here", once we fell back to Basic. */
+  private fellBack?: string;
   private token?: string;
   private sessionPath?: string;
   private loggingIn?: Promise<void>;
@@ -34,8 +39,10 @@ export class RedfishClient {
 
   constructor(
     private readonly http: IloHttpClient,
-    private readonly auth: RedfishAuth = 'session',
-  ) {}
+    auth: RedfishAuth = 'session',
+  ) {
+    this.auth = auth;
+  }
 
   get target(): string {
     return this.http.target;
@@ -44,6 +51,11 @@ export class RedfishClient {
   /** Whether a session is open (for tests and stats). */
   get hasSession(): boolean {
     return this.token !== undefined;
+  }
+
+  /** How requests authenticate now ("basic" after a fallback from an unsupported session login). */
+  get authMode(): RedfishAuth {
+    return this.auth;
   }
 
   get(path: string, what = `GET ${path}`): Promise<JsonObject> {
@@ -88,11 +100,26 @@ export class RedfishClient {
         idempotent: opts.idempotent ?? method === 'GET',
       });
       const status = res.statusCode;
-      if ((status === 301 || status === 302 || status === 307 || status === 308) && hop < MAX_REDIRECTS) {
-        const loc = String(res.headers.location ?? '');
+      if (status === 301 || status === 302 || status === 307 || status === 308) {
+        if (hop >= MAX_REDIRECTS) {
+          throw new BmcError('protocol', `iLO ${this.target} redirected ${method} ${path} more than ${MAX_REDIRECTS} times (last to ${p})`, { target: this.target, status: String(status) });
+        }
+        const loc = headerValue(res.headers.location) ?? '';
         if (!loc) throw new BmcError('protocol', `iLO ${this.target} redirected ${method} ${p} without a Location`, { target: this.target });
         p = pathOf(loc);
         continue;
+      }
+      // Any other 3xx (303 See Other, 300, 304...) did not carry out the request: never a success.
+      if (status >= 300 && status < 400) {
+        throw new BmcError('protocol', `iLO ${this.target} answered ${method} ${p} with HTTP ${status} instead of doing it`, { target: this.target, status: String(status) });
+      }
+      if (status === 401 && this.fellBack) {
+        // Basic was our own choice, made because session login is not offered: say both.
+        throw new BmcError('login', `iLO ${this.target} offers no session login (HTTP ${this.fellBack}) and refused Basic authentication: check the user name and password`, {
+          target: this.target,
+          status: '401',
+          iloMessage: redfishError(401, parseJson(res.body), this.target, 'Redfish login').iloMessage,
+        });
       }
       if (status === 401 && this.auth === 'session' && this.token && !relogged) {
         // The session expired or the iLO was reset: log in again, once.
@@ -117,14 +144,15 @@ export class RedfishClient {
 
   private async authHeaders(): Promise<Record<string, string>> {
     const ep = this.http.endpoint;
-    if (this.auth === 'basic') {
-      return { authorization: `Basic ${Buffer.from(`${ep.username}:${ep.password}`).toString('base64')}` };
-    }
-    if (!this.token) {
+    if (!this.token && this.auth === 'session') {
       this.loggingIn ??= this.login().finally(() => {
         this.loggingIn = undefined;
       });
+      // Either a session, or the login found no session service and chose Basic.
       await this.loggingIn;
+    }
+    if (this.auth === 'basic') {
+      return { authorization: `Basic ${Buffer.from(`${ep.username}:${ep.password}`).toString('base64')}` };
     }
     return { 'x-auth-token': this.token as string };
   }
@@ -141,6 +169,13 @@ export class RedfishClient {
       idempotent: true,
     });
     const parsed = parseJson(res.body);
+    if (res.statusCode === 405 || res.statusCode === 501) {
+      // No session login on this service (not a credentials problem): Basic
+      // authentication works wherever the service takes credentials at all.
+      this.auth = 'basic';
+      this.fellBack = String(res.statusCode);
+      return;
+    }
     if (res.statusCode >= 400) throw redfishError(res.statusCode, parsed, this.target, 'Redfish login');
     const token = headerValue(res.headers['x-auth-token']);
     if (!token) throw new BmcError('protocol', `iLO ${this.target} created a session without an X-Auth-Token`, { target: this.target });

@@ -60,6 +60,7 @@ export function redfishError(status: number, body: unknown, target: string, what
   if (status === 401) return new BmcError('login', `${what}: iLO login failed (${iloMessage})`, details);
   if (status === 403) return new BmcError('permission', `${what}: iLO refused (${iloMessage})`, details);
   if (status === 404) return new BmcError('not-supported', `${what}: this iLO has no such resource (${iloMessage})`, details);
+  if (status === 405 || status === 501) return new BmcError('not-supported', `${what}: this iLO does not support this request (${iloMessage})`, details);
   if (status === 503) return new BmcError('busy', `${what}: the iLO is busy (${iloMessage})`, { ...details, reason: 'other' });
   return new BmcError('other', `${what}: iLO error HTTP ${status} (${iloMessage})`, details);
 }

@@ -96,7 +96,11 @@ export class RedfishBmc implements Bmc {
   // ------------------------------------------------------------ power
 
   async getPowerState(): Promise<PowerState> {
-    const s = String((await this.system()).PowerState ?? '').toLowerCase();
+    const reported = (await this.system()).PowerState;
+    if (typeof reported !== 'string') {
+      throw new BmcError('protocol', `iLO reported a power state that is not a string (${reported === null ? 'null' : typeof reported})`, { target: this.target });
+    }
+    const s = reported.toLowerCase();
     if (ON_STATES.has(s)) return 'on';
     if (OFF_STATES.has(s)) return 'off';
     throw new BmcError('protocol', `iLO reported an unknown power state ${JSON.stringify(s)}`, { target: this.target, iloMessage: s });
@@ -234,6 +238,8 @@ export class RedfishBmc implements Bmc {
   // ------------------------------------------------------------ boot
 
   async getBootMode(): Promise<BootModeStatus> {
+    // UEFI class 3 (iLO 6 on Gen11): UEFI only, and the ROM has no BootMode attribute to read.
+    if ((await this.links.uefiClass()) === 3) return { current: 'uefi', pending: 'uefi', supported: 'uefi-only' };
     const bios = await this.links.bios();
     const [current, pending, uefiClass] = await together(
       this.client.get(bios.current, 'read the BIOS boot mode'),
@@ -257,6 +263,10 @@ export class RedfishBmc implements Bmc {
       if (want === 'bios') return;
       throw new BmcError('not-supported', 'this server cannot boot UEFI (its BIOS is legacy only)', { target: this.target });
     }
+    if (uefiClass === 3) {
+      if (want === 'uefi') return;
+      throw new BmcError('not-supported', 'this server cannot boot legacy BIOS (it is UEFI only: UEFI class 3, as every Gen11)', { target: this.target, field: 'mode' });
+    }
     const { pending } = await this.links.bios();
     // proliantutils always adds UefiOptimizedBoot when going UEFI.
     const attributes = want === 'uefi' ? { BootMode: 'Uefi', UefiOptimizedBoot: 'Enabled' } : { BootMode: 'LegacyBios' };
@@ -278,10 +288,23 @@ export class RedfishBmc implements Bmc {
   }
 
   async getPersistentBootOrder(): Promise<BootOrderEntry[]> {
-    const [system, options] = await together(this.system(), this.client.get(`${await this.links.bootOptions()}?$expand=.`, 'read the boot options'));
+    // The boot-options read is started inside its own async function: were its
+    // URI awaited in the argument list, a failure there would leave the
+    // system read already started and unhandled.
+    const [system, options] = await together(
+      this.system(),
+      (async () => this.client.get(`${await this.links.bootOptions()}?$expand=.`, 'read the boot options'))(),
+    );
     const names = new Map<string, string>();
-    for (const m of Array.isArray(options.Members) ? options.Members : []) {
-      const o = obj(m);
+    // An iLO that ignores $expand lists only links: read the members (in parallel), as getHostInfo does.
+    const members = await Promise.all(
+      (Array.isArray(options.Members) ? options.Members : []).map((m) => {
+        const o = obj(m);
+        const id = odataId(o);
+        return Object.keys(o).length <= 1 && id ? this.client.get(id, 'read a boot option') : Promise.resolve(o);
+      }),
+    );
+    for (const o of members) {
       if (typeof o.BootOptionReference === 'string') names.set(o.BootOptionReference, String(o.DisplayName ?? ''));
     }
     const order = obj(system.Boot).BootOrder;

@@ -2,7 +2,7 @@
  * RIBCL request building and reply analysis (reference §1.3-§1.7, §3.2).
  */
 import { BmcError, invalidInput } from '../errors';
-import { XmlElement, XmlNode, attr, escapeAttr, parseXmlLenient, writeNode } from './xml';
+import { XmlDepthError, XmlElement, XmlNode, attr, escapeAttr, parseXmlDocuments, writeNode } from './xml';
 
 export type RibclSection = 'SERVER_INFO' | 'RIB_INFO' | 'USER_INFO';
 
@@ -87,11 +87,18 @@ export function analyzeRibclReply(body: string, target?: string): RibclReply {
   // Control bytes other than whitespace have been seen from faulty hardware.
   // eslint-disable-next-line no-control-regex
   const clean = body.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
-  const parts = clean.split(/(?=<\?xml)/).filter((p) => p.trim().length > 0);
+  let documents: XmlElement[][];
+  try {
+    documents = parseXmlDocuments(clean);
+  } catch (err) {
+    if (err instanceof XmlDepthError) {
+      throw new BmcError('protocol', `the iLO's answer is not a RIBCL reply: ${err.message}`, { target });
+    }
+    throw err;
+  }
   const reply: RibclReply = { payload: [], warnings: [], documents: 0 };
   let firstError: BmcError | undefined;
-  for (const part of parts) {
-    const roots = parseXmlLenient(part);
+  for (const roots of documents) {
     const ribcl = roots.find((r) => r.name === 'RIBCL');
     if (!ribcl) continue;
     reply.documents++;

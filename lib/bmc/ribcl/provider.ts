@@ -4,7 +4,7 @@
  * them in order, because each request costs a TLS handshake and hundreds of
  * milliseconds on a real iLO.
  */
-import { RIBCL_DEVICE, generationOf, notConfigured, orderFor } from '../boot-devices';
+import { RIBCL_DEVICE, notConfigured, orderFor } from '../boot-devices';
 import type { IloEndpoint } from '../endpoint';
 import { BmcError, isBmcError } from '../errors';
 import {
@@ -41,20 +41,19 @@ import type {
 import { pollPowerState } from '../wait';
 import { RibclClient } from './client';
 import { decodePowerState, ribcl } from './commands';
-import { decodeEmbeddedHealth, decodeHostData, nicsFromSmbios, smbiosField } from './health';
+import { decodeEmbeddedHealth } from './health';
 import {
   VM_OPTION,
   decodeBootMode,
-  decodeFwVersion,
   decodeLicences,
   decodeOneTimeBoot,
   decodePersistentBoot,
-  decodeProductName,
   decodeVmStatus,
   ribclManagement as m,
 } from './management';
 import type { RibclCommand, RibclReply } from './protocol';
 import { checkRibclPassword } from './protocol';
+import { decodeHostInfo, readRibclState, type RibclState, type RibclStateQuery } from './state';
 
 /** Older firmware refuses to eject an empty drive with this status. */
 const NO_IMAGE_PRESENT = 0x39;
@@ -209,8 +208,18 @@ export class RibclBmc implements Bmc {
       await this.client.send([m.setPendingBootMode(want)]);
     } catch (err) {
       if (!isBmcError(err, 'not-supported')) throw err;
-      // A platform without boot-mode control boots legacy BIOS: asking for it is a no-op.
-      if (want === 'bios') return;
+      if (want === 'bios') {
+        // A platform without boot-mode control boots legacy BIOS (asking for it is a no-op), unless it is UEFI only (Gen11).
+        const supported = await this.getBootMode().then((s) => s.supported, () => 'bios-only' as const);
+        if (supported !== 'uefi-only') return;
+        throw new BmcError('not-supported', `this server cannot boot legacy BIOS (it is UEFI only, as every Gen11): ${err.iloMessage ?? err.message}`, {
+          target: this.target,
+          field: 'mode',
+          iloMessage: err.iloMessage,
+          status: err.status,
+          cause: err,
+        });
+      }
       throw new BmcError('not-supported', `this server cannot boot UEFI (a BIOS-only platform such as Gen8): ${err.iloMessage ?? err.message}`, {
         target: this.target,
         iloMessage: err.iloMessage,
@@ -254,23 +263,15 @@ export class RibclBmc implements Bmc {
 
   /** One request: product name, SMBIOS host data and iLO firmware. */
   async getHostInfo(): Promise<HostInfo> {
-    const reply = await this.client.send([m.getProductName(), m.getHostData(), m.getFwVersion()]);
-    const smbios = decodeHostData(reply, this.target);
-    const fw = decodeFwVersion(reply, this.target);
-    const productName = decodeProductName(reply, this.target) || smbiosField(smbios, 1, 'Product Name') || '';
-    const family = smbiosField(smbios, 0, 'Family');
-    const date = smbiosField(smbios, 0, 'Date');
-    const info: HostInfo = { productName, nics: nicsFromSmbios(smbios) };
-    const generation = generationOf(productName);
-    if (generation) info.generation = generation;
-    const serial = smbiosField(smbios, 1, 'Serial Number') ?? smbiosField(smbios, 226, 'Serial Number');
-    if (serial) info.serialNumber = serial;
-    const uuid = smbiosField(smbios, 1, 'cUUID') ?? smbiosField(smbios, 226, 'cUUID') ?? smbiosField(smbios, 1, 'UUID');
-    if (uuid) info.uuid = uuid;
-    if (fw.processor) info.managementProcessor = fw.processor;
-    if (fw.firmware) info.iloFirmware = fw.firmware;
-    if (family || date) info.biosVersion = [family, date].filter(Boolean).join(' ');
-    return info;
+    return decodeHostInfo(await this.client.send([m.getProductName(), m.getHostData(), m.getFwVersion()]), this.target);
+  }
+
+  /**
+   * Several reads in one request (power, boot mode, host data, virtual
+   * media, one-time boot, licence: whichever `query` names); see readRibclState.
+   */
+  readState(query: RibclStateQuery): Promise<RibclState> {
+    return readRibclState(this.client, query, this.target);
   }
 
   close(): Promise<void> {

@@ -232,7 +232,7 @@ export class Database {
     const up = new Promise<void>((resolve) => (wake = resolve));
     this.down = { since: Date.now(), up, wake };
     this.opts.log?.warn(`deploy store: the database is unreachable (${this.scrub(err.message)}); deploys wait for it; reconnecting`);
-    void this.probe();
+    this.probe().catch((e: unknown) => this.opts.log?.warn(`deploy store: the reconnection prober failed: ${this.scrub((e as Error).message)}`));
   }
 
   private async probe(): Promise<void> {
@@ -303,7 +303,7 @@ export class Database {
     const pause = jitter(Math.min(max, first * 2 ** this.listenAttempt++));
     this.listenRetry = setTimeout(() => {
       this.listenRetry = undefined;
-      void this.connectListener();
+      this.connectListener().catch((e: unknown) => this.opts.log?.warn(`deploy store: cannot listen for events: ${this.scrub((e as Error).message)}`));
     }, pause);
   }
 

@@ -203,7 +203,7 @@ export class BuiltinMediaStore implements MediaStore {
     const r = this.byToken.get(token);
     if (!r || r.name !== name || this.closed) return undefined;
     if (r.expiresAt <= this.now()) {
-      void this.expire(r);
+      this.expire(r).catch(() => undefined); // expire() logs its own failures
       return undefined;
     }
     return {
@@ -271,7 +271,7 @@ export class BuiltinMediaStore implements MediaStore {
     if (old) clearTimeout(old);
     const t = setTimeout(() => {
       this.timers.delete(r.name);
-      if (r.expiresAt <= this.now()) void this.expire(r);
+      if (r.expiresAt <= this.now()) this.expire(r).catch(() => undefined); // expire() logs its own failures
       else this.schedule(r);
     }, Math.min(Math.max(0, r.expiresAt - this.now()), MAX_TIMER_MS));
     t.unref();

@@ -1,0 +1,11 @@
+export { openConsole } from './open';
+export type { OpenConsoleOptions } from './open';
+export { resolveConsoleConfig, CONSOLE_METHODS } from './config';
+export type { ConsoleConfig, ConsoleMethod, ResolvedConsoleConfig } from './config';
+export type { ConsoleChannel, ConsoleEnd, ConsoleVia } from './channel';
+export { fetchHostKey, hostKeyInfo, parseHostKeyFingerprint } from './host-key';
+export type { HostKeyInfo } from './host-key';
+export { ConsoleHub, ServerConsole } from './hub';
+export type { ConsoleAttachment, ConsoleHolder, ConsoleHubOptions, ConsoleState, ConsoleStatus, ConsoleTarget, HolderKind, WriterInfo } from './hub';
+export { LineBuffer, cleanLine } from './lines';
+export { consoleHints, HINTS } from './hints';

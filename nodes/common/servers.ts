@@ -1,0 +1,225 @@
+/**
+ * Which server(s) a message is for, for every node that talks to an iLO.
+ *
+ * A node is bound either to one ilo-config (a fixed server), or to an
+ * ilo-fleet, and then takes the server from its own "server name" setting
+ * or from `msg.server`: a name, a list of names (a batch), "*" (the whole
+ * fleet) or `{ pool: "name" }` (a pool of it). `resolveServers` turns that
+ * into targets, each with the server's shared iLO client; an unknown name is
+ * a ServerNotFoundError (code "not-found", statusCode 404) naming it, before
+ * anything is sent to any iLO.
+ *
+ * `handleServerInput` wires a node's input to it: one server works on the
+ * message itself, exactly as before; a batch sends one message per server
+ * (a copy of the input with `msg.server` and `msg.topic` set to the
+ * server's name), at most the fleet's "servers at once" in flight, and a
+ * server that fails gets its message too, with `payload.error`.
+ */
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { BmcError, type Bmc } from '../../lib/bmc';
+import { ServerNotFoundError, type InventoryServer } from '../../lib/inventory';
+import { STATUS, errorCode, getIloConfig } from './node-red';
+
+/** One server a message is for. */
+export interface ServerTarget {
+  /** The name flows use: the fleet's server name, or the ilo-config's label. */
+  name: string;
+  /** Stable, unique key for what is kept per server (published media, deploy records). */
+  key: string;
+  /** The server's shared iLO client. */
+  getBmc(): Promise<Bmc>;
+  /** The inventory entry, when the server comes from a fleet. */
+  inventory?: InventoryServer;
+}
+
+/** What an ilo-fleet node offers the nodes that use it (see nodes/ilo-fleet). */
+export interface FleetNode extends Node {
+  readonly label: string;
+  /** Servers of one batch in flight at once. */
+  readonly maxInFlight: number;
+  servers(): readonly InventoryServer[];
+  lookup(name: string): InventoryServer | undefined;
+  /** The client of one of its servers; throws when that server's entry is unusable. */
+  bmcFor(server: InventoryServer): Promise<Bmc>;
+}
+
+/** A node's server settings (the same field names in every node). */
+export interface ServerSelection {
+  /** "config" (default) or "fleet". */
+  target?: string;
+  /** The ilo-config node id. */
+  server?: string;
+  /** The ilo-fleet node id. */
+  fleet?: string;
+  /** A fixed server name in the fleet; empty: msg.server. */
+  serverName?: string;
+}
+
+export interface ResolvedServers {
+  targets: ServerTarget[];
+  /** Several servers were asked for (a list, "*" or a pool), even if one matched. */
+  batch: boolean;
+  /** Bound of a batch's servers in flight. */
+  maxInFlight: number;
+}
+
+export const DEFAULT_MAX_IN_FLIGHT = 8;
+/** Names in one msg.server list. */
+const MAX_NAMES = 10_000;
+
+function fleetTarget(fleet: FleetNode, s: InventoryServer): ServerTarget {
+  return { name: s.name, key: `${fleet.id}-${s.id}`, inventory: s, getBmc: () => fleet.bmcFor(s) };
+}
+
+function getFleet(RED: NodeAPI, id: string | undefined): FleetNode | undefined {
+  if (!id) return undefined;
+  const n = RED.nodes.getNode(id) as (FleetNode & { type?: string }) | null;
+  return n && typeof n.lookup === 'function' ? n : undefined;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `"${v.slice(0, 40)}"`;
+  if (Array.isArray(v)) return 'a list';
+  return v === null ? 'null' : typeof v;
+}
+
+/**
+ * The servers a message is for. Throws a BmcError "invalid-input" naming the
+ * field for a bad selection, and a ServerNotFoundError for unknown names.
+ */
+export function resolveServers(RED: NodeAPI, sel: ServerSelection, msgServer: unknown): ResolvedServers {
+  if (sel.target !== 'fleet') {
+    const config = getIloConfig(RED, sel.server);
+    if (!config) throw new BmcError('invalid-input', 'server: no iLO configuration (ilo-config) is selected', { field: 'server' });
+    return { targets: [{ name: config.label, key: config.id, getBmc: () => config.getBmc() }], batch: false, maxInFlight: 1 };
+  }
+  const fleet = getFleet(RED, sel.fleet);
+  if (!fleet) throw new BmcError('invalid-input', 'fleet: no fleet (ilo-fleet) is selected, or it is disabled', { field: 'fleet' });
+  const fixed = typeof sel.serverName === 'string' ? sel.serverName.trim() : '';
+  const field = fixed ? 'serverName' : 'msg.server';
+  const wanted: unknown = fixed || msgServer;
+  const inFleet = `fleet "${fleet.label}"`;
+  const maxInFlight = fleet.maxInFlight > 0 ? fleet.maxInFlight : DEFAULT_MAX_IN_FLIGHT;
+  if (typeof wanted === 'string' && wanted.trim() !== '') {
+    const name = wanted.trim();
+    if (name === '*') return { targets: fleet.servers().map((s) => fleetTarget(fleet, s)), batch: true, maxInFlight };
+    const s = fleet.lookup(name);
+    if (!s) throw new ServerNotFoundError([name], inFleet, field);
+    return { targets: [fleetTarget(fleet, s)], batch: false, maxInFlight };
+  }
+  if (Array.isArray(wanted)) {
+    if (wanted.length === 0) throw new BmcError('invalid-input', `${field}: expected at least one server name (got an empty list)`, { field });
+    if (wanted.length > MAX_NAMES) throw new BmcError('invalid-input', `${field}: expected at most ${MAX_NAMES} names`, { field });
+    const names: string[] = [];
+    for (const [i, n] of wanted.entries()) {
+      if (typeof n !== 'string' || n.trim() === '') throw new BmcError('invalid-input', `${field}[${i}]: expected a server name (got ${describe(n)})`, { field: `${field}[${i}]` });
+      if (!names.includes(n.trim())) names.push(n.trim());
+    }
+    const missing = names.filter((n) => !fleet.lookup(n));
+    if (missing.length > 0) throw new ServerNotFoundError(missing, inFleet, field);
+    return { targets: names.map((n) => fleetTarget(fleet, fleet.lookup(n)!)), batch: true, maxInFlight };
+  }
+  if (typeof wanted === 'object' && wanted !== null && typeof (wanted as { pool?: unknown }).pool === 'string') {
+    const pool = (wanted as { pool: string }).pool.trim();
+    const members = fleet.servers().filter((s) => s.pool === pool);
+    if (members.length === 0) throw new ServerNotFoundError([`pool ${pool}`], inFleet, `${field}.pool`);
+    return { targets: members.map((s) => fleetTarget(fleet, s)), batch: true, maxInFlight };
+  }
+  throw new BmcError('invalid-input', `${field}: expected the name of a server in ${inFleet}, a list of names, "*" or { pool: "name" } (got ${describe(wanted)})`, { field });
+}
+
+export interface ServerWork<M, P = undefined> {
+  target: ServerTarget;
+  /** What `prepare` made of the message (checked once, before any server is contacted). */
+  input: P;
+  msg: M;
+  signal: AbortSignal;
+  send: (m: NodeMessage | Array<NodeMessage | null>) => void;
+  /** The node's status (in a batch the node shows the batch's progress instead). */
+  status: (s: NodeStatus) => void;
+  batch: boolean;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, stopping early when the signal aborts. */
+export async function boundedEach<T>(items: readonly T[], limit: number, signal: AbortSignal, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !signal.aborted) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/**
+ * Wires a node's input to `work`, once per server the message is for.
+ * `prepare` checks the message's own settings first (a bad one fails the
+ * message before any iLO is contacted). For one server every message ends
+ * in one `send(msg)` + `done()`, or `done(err)` (Catch nodes see it); for a
+ * batch, one message per server then `done()`. In-flight work is aborted
+ * on close.
+ */
+export function handleServerInput<M extends NodeMessageInFlow & { server?: unknown }, P = undefined>(
+  RED: NodeAPI,
+  node: Node,
+  selection: ServerSelection,
+  prepare: (msg: M) => P | Promise<P>,
+  work: (w: ServerWork<M, P>) => Promise<void>,
+): void {
+  const inflight = new Set<AbortController>();
+  node.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
+    const abort = new AbortController();
+    inflight.add(abort);
+    const status = (s: NodeStatus): void => node.status(s);
+    Promise.resolve()
+      .then(async () => {
+        const input = await prepare(msg as M);
+        return { input, r: resolveServers(RED, selection, (msg as M).server) };
+      })
+      .then(async ({ input, r }) => {
+        if (!r.batch) {
+          await work({ target: r.targets[0]!, input, msg: msg as M, signal: abort.signal, send, status, batch: false });
+          send(msg);
+          return;
+        }
+        let ok = 0;
+        let failed = 0;
+        const total = r.targets.length;
+        node.status(STATUS.busy(`0/${total}…`));
+        await boundedEach(r.targets, r.maxInFlight, abort.signal, async (target) => {
+          const m = RED.util.cloneMessage(msg) as M & { topic?: string; error?: unknown; payload?: unknown };
+          m.server = target.name;
+          m.topic = target.name;
+          try {
+            await work({ target, input, msg: m, signal: abort.signal, send, status: () => undefined, batch: true });
+            ok++;
+          } catch (err) {
+            failed++;
+            const e = err as Error & { code?: string };
+            const error = { code: errorCode(err), message: e?.message ?? String(err) };
+            m.payload = { server: target.name, error };
+            m.error = { ...error, server: target.name };
+          }
+          send(m);
+          if (!abort.signal.aborted) node.status(STATUS.busy(`${ok + failed}/${total}…`));
+        });
+        if (abort.signal.aborted) return;
+        node.status(failed === 0 ? STATUS.ok(`${ok} servers ok`) : { fill: 'red', shape: 'ring', text: `${ok} ok, ${failed} failed` });
+      })
+      .then(() => done())
+      .catch((err: unknown) => {
+        node.status(STATUS.error(errorCode(err)));
+        done(err instanceof Error ? err : new Error(String(err)));
+      })
+      .finally(() => inflight.delete(abort));
+  });
+  node.on('close', (_removed: boolean, done: () => void) => {
+    for (const a of inflight) a.abort();
+    inflight.clear();
+    node.status(STATUS.clear);
+    done();
+  });
+}
+
+/** The selection fields of a node's settings. */
+export function selectionOf(def: ServerSelection): ServerSelection {
+  return { target: def.target, server: def.server, fleet: def.fleet, serverName: def.serverName };
+}

@@ -1,0 +1,23 @@
+/**
+ * The ilo-fleet node's settings and what it offers other nodes and its
+ * admin endpoints.
+ */
+import type { NodeDef } from 'node-red';
+import type { ImportMode, ImportPlan, InventoryFormat } from '../../lib/inventory';
+import type { FleetNode } from '../common/servers';
+import type { FleetSettings, LiveFleet } from './live';
+
+export interface IloFleetDef extends NodeDef, FleetSettings {
+  servers?: unknown[];
+  /** Servers of one batch in flight at once. */
+  maxInFlight?: string | number;
+}
+
+/** What the fleet node exposes beyond FleetNode: the runtime import, export, and what the dialog's buttons need. */
+export interface IloFleetNode extends FleetNode {
+  live(): LiveFleet;
+  /** Checks a whole file, then applies it in one step (or throws with line and field, changing nothing). */
+  importInventory(text: string | Buffer, opts: { format?: InventoryFormat | 'auto'; mode?: ImportMode }): ImportPlan;
+  exportInventory(format: InventoryFormat): string;
+}
+
