@@ -103,7 +103,7 @@ async function main(cfg: WorkerConfig): Promise<void> {
   const api = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
   await engine.start();
-  const mediaUrl = (media.store as unknown as { url?: string }).url ?? '';
+  const mediaUrl = media.localBaseUrl ?? '';
   log.info(`media store at ${mediaUrl}`);
   send({ ready: true, apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, instanceId: store.instanceId, mediaUrl });
 

@@ -8,8 +8,8 @@
  * chaos run with a random instance killed every few seconds ends with
  * nothing stuck, nothing lost and no server driven by two instances at once.
  *
- * The chaos run here is short (SHARED_CHAOS_DEPLOYS, default 60, over
- * SHARED_CHAOS_SERVERS, default 20); `npm run bench -- shared` runs 300 over 100.
+ * The chaos run here is short (SHARED_CHAOS_DEPLOYS, default 100, over
+ * SHARED_CHAOS_SERVERS, default 30); `npm run bench -- shared` runs 300 over 100.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -152,8 +152,8 @@ describe('three instances share one fleet on PostgreSQL', { skip }, () => {
   });
 
   test('chaos: deploys over the fleet while a random instance is killed every few seconds: none stuck, none lost, no server driven by two instances', async () => {
-    const servers = envInt('SHARED_CHAOS_SERVERS', 20);
-    const deploys = envInt('SHARED_CHAOS_DEPLOYS', 60);
+    const servers = envInt('SHARED_CHAOS_SERVERS', 30);
+    const deploys = envInt('SHARED_CHAOS_DEPLOYS', 100);
     const f = await fleet(servers, { allProgress: true });
     const lines: string[] = [];
     const r = await chaos(f, { deploys, killEveryMs: [1000, 3000], seed: envInt('SHARED_CHAOS_SEED', Date.now() % 100_000), log: (l) => lines.push(l) });
