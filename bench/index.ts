@@ -11,6 +11,7 @@ import { mediaBench } from './media';
 import { ipmiBench } from './ipmi';
 import { iscsiBench } from './iscsi';
 import { deployBench } from './deploy';
+import { sharedBench } from './shared';
 
 const suites: BenchSuite[] = [
   // Suites register here, one line each.
@@ -21,6 +22,7 @@ const suites: BenchSuite[] = [
   iscsiBench,
   managementBench,
   deployBench,
+  sharedBench,
 ];
 
 async function main(): Promise<void> {

@@ -109,6 +109,8 @@ export function writeUserDir(opts: {
    * `apiPasswordFile` when Node-RED starts): the README's "Securing the HTTP API".
    */
   secure?: { adminUser: string; adminPasswordHash: string; apiUser: string; apiPasswordFile: string };
+  /** settings.js `iloDeployStore` (where deploys are kept; default: files in the user directory). */
+  iloDeployStore?: Record<string, unknown>;
 }): void {
   const { userDir } = opts;
   mkdirSync(join(userDir, 'node_modules'), { recursive: true });
@@ -158,7 +160,7 @@ ${settingsLines.join('\n')}
   telemetry: { enabled: false, updateNotification: false },
   diagnostics: { enabled: false },
   logging: { console: { level: 'info', metrics: false, audit: false } },
-  externalModules: { autoInstall: false, palette: { allowInstall: false${opts.denyModules?.length ? `, denyList: ${JSON.stringify(opts.denyModules)}` : ''} } },
+  externalModules: { autoInstall: false, palette: { allowInstall: false${opts.denyModules?.length ? `, denyList: ${JSON.stringify(opts.denyModules)}` : ''} } },${opts.iloDeployStore ? `\n  iloDeployStore: ${JSON.stringify(opts.iloDeployStore)},` : ''}
 };
 `,
   );

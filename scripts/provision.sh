@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian tools the tests drive for real (real iLO client, IPMI
-# simulator, ISO/FAT readers, QEMU, Swift, iSCSI target, Chromium).
+# simulator, ISO/FAT readers, QEMU, Swift, iSCSI target, Chromium, PostgreSQL).
 # On Debian as root: installs whatever is missing. Elsewhere: names what is
 # missing; the tests that need it then report loudly that they did not run.
 # Set ILO_DEPLOY_NO_PROVISION=1 to skip entirely.
@@ -25,6 +25,8 @@ PACKAGES=(
   tgt libiscsi-bin fdisk e2fsprogs dosfstools
   # issue 13: a real Swift whose clock a test moves on (libfaketime), past a boot ISO's old 30-day lifetime
   libfaketime
+  # issue 11: a real PostgreSQL for the shared deploy store (tests start their own cluster in a temp dir)
+  postgresql
   # issue 7: a real browser for the editor tests and the dashboard example (driven by playwright-core / CDP)
   chromium
   # issue 13: the config drive's real consumer (cloud-init's ConfigDrive data source reads what we build and

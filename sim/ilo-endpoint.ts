@@ -106,7 +106,11 @@ export class IloEndpoint {
     const server = this.server;
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'https://ilo.sim');
-    if (url.pathname !== '/sim/stats') server.requests.total++;
+    if (url.pathname !== '/sim/stats') {
+      server.requests.total++;
+      server.clients.push({ at: Date.now(), from: (req.socket.remoteAddress ?? '?').replace(/^::ffff:/, ''), what: `${req.method} ${url.pathname}` });
+      if (server.clients.length > 10_000) server.clients.shift();
+    }
     if (req.method === 'POST' && url.pathname === '/ribcl') {
       server.requests.ribcl++;
       const xml = body.toString('latin1');

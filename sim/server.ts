@@ -132,6 +132,12 @@ export class SimServer extends EventEmitter {
   readonly faults = new FaultQueue();
   /** Requests received by this iLO, by endpoint. */
   readonly requests = { ribcl: 0, redfish: 0, total: 0 };
+  /**
+   * Who sent each request (the client's IP address), oldest first, the last
+   * 10,000: a test gives each controller its own source address and checks
+   * that no two drove this server at once.
+   */
+  readonly clients: Array<{ at: number; from: string; what: string }> = [];
 
   /** RIBCL can be switched off on iLO 5 ("RIBCLI is disabled"); iLO 6 ships with it off. */
   ribclEnabled: boolean;

@@ -55,11 +55,14 @@ export interface IloEndpoint {
   maxConnections?: number;
   /** Redfish authentication: one session per client, deleted on close (default), or basic auth on every request. */
   redfishAuth?: 'session' | 'basic';
+  /** Local IP address the connections to the iLO are made from (a host on several networks: the management one). Default: the system's choice. */
+  localAddress?: string;
   logger?: BmcLogger;
 }
 
-export interface ResolvedEndpoint extends Required<Omit<IloEndpoint, 'tls' | 'logger'>> {
+export interface ResolvedEndpoint extends Required<Omit<IloEndpoint, 'tls' | 'logger' | 'localAddress'>> {
   tls: TlsOptions & { caPem?: string; fingerprintHex?: string };
+  localAddress?: string;
   logger?: BmcLogger;
   /** host:port for messages. */
   target: string;
@@ -125,6 +128,9 @@ export function resolveEndpoint(ep: IloEndpoint): ResolvedEndpoint {
   if (tlsIn.resume !== undefined && typeof tlsIn.resume !== 'boolean') throw invalidInput('tls.resume', 'true or false', tlsIn.resume);
   const redfishAuth = ep.redfishAuth ?? 'session';
   if (redfishAuth !== 'session' && redfishAuth !== 'basic') throw invalidInput('redfishAuth', 'session or basic', redfishAuth);
+  if (ep.localAddress !== undefined && ep.localAddress !== '' && (typeof ep.localAddress !== 'string' || !isIP(ep.localAddress))) {
+    throw invalidInput('localAddress', 'an IPv4 or IPv6 address of this machine', ep.localAddress);
+  }
   const target = endpointTarget(host, port);
   return {
     host,
@@ -137,6 +143,7 @@ export function resolveEndpoint(ep: IloEndpoint): ResolvedEndpoint {
     retries: positiveInt('retries', ep.retries, 2, 10),
     maxConnections: Math.max(1, positiveInt('maxConnections', ep.maxConnections, 4, 64)),
     redfishAuth,
+    localAddress: ep.localAddress || undefined,
     logger: ep.logger,
     target,
     origin: `https://${target}`,

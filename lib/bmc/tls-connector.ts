@@ -85,6 +85,7 @@ export class IloTlsConnector {
           : {}),
         session: resume ? this.session : undefined,
         ...(alpn ? { ALPNProtocols: ['http/1.1'] } : {}),
+        ...(ep.localAddress ? { localAddress: ep.localAddress } : {}),
       });
       const fail = (err: Error): void => {
         if (settled) return;

@@ -144,7 +144,10 @@ export async function awaitCallback(
   // A cleaning waits for its agent in `clean wait`, and goes back to `cleaning`.
   const cleaning = record.state === 'cleaning' || record.state === 'clean wait';
   const waitState = cleaning ? 'clean wait' : 'wait call-back';
-  if (record.state !== waitState) {
+  // Waiting again (the step runs again after a restart or a takeover): the ramdisk's next call-back is wanted, not dropped as a repeat.
+  const again = record.completed.includes(`callback:${kind}`);
+  if (again) record.completed = record.completed.filter((c) => c !== `callback:${kind}`);
+  if (record.state !== waitState || again) {
     record.state = waitState;
     await host.persist(record);
     host.report(record, kind === 'heartbeat' ? 'Waiting for the agent to call back' : 'Waiting for the deploy ramdisk to call back');

@@ -7,8 +7,8 @@
  * - FileDeployStore (file-deploy-store.ts), the embedded default: one JSON
  *   file per deploy; one Node-RED instance owns everything, so claims,
  *   leases and deliveries are in memory and trivial.
- * - A shared store (PostgreSQL, later) lets any number of Node-RED instances
- *   with the same flows share one fleet. What it must guarantee is written
+ * - PgDeployStore (pg-deploy-store.ts), the shared store on PostgreSQL: any
+ *   number of Node-RED instances with the same flows share one fleet. What it must guarantee is written
  *   on each method below; test/helpers/deploy-store-suite.ts is the
  *   behaviour every implementation passes (a shared one runs it with two
  *   instances on one database as well).
@@ -47,7 +47,13 @@ export type DeployStoreEvent =
   /** A ramdisk call-back was posted (on any instance) for this deploy: `takeCallback()` it. */
   | { type: 'callback'; deployId: string; kind: CallbackKind }
   /** Another instance was asked to undeploy this deploy, which runs here. */
-  | { type: 'undeploy'; deployId: string };
+  | { type: 'undeploy'; deployId: string }
+  /**
+   * This instance could not renew the deploy's lease in time (the database
+   * is unreachable, the process stalled): stop the run now, without writing,
+   * before the lease can expire and another instance adopt it.
+   */
+  | { type: 'lost'; deployId: string };
 
 /** What a ramdisk lookup found. */
 export type RamdiskLookup = { deployId: string } | { ambiguous: string[] } | { none: true };
@@ -66,6 +72,12 @@ export interface DeployStore {
    * after a restart, adopts them) and disconnect. Server claims stay.
    */
   close(): Promise<void>;
+  /**
+   * The engine is stopping: calls waiting for an unreachable backend give up
+   * (DeployError 'cancelled') instead of waiting for it. Optional: a store
+   * that never waits has nothing to do.
+   */
+  interrupt?(): void;
 
   // ------------------------------------------------------------ claims and records
 
@@ -95,8 +107,11 @@ export interface DeployStore {
    */
   save(record: DeployRecord): Promise<void>;
   /**
-   * The deploy left the in-progress states: write it (as `save`), release
-   * its server claim and its lease, and drop its recorded call-backs, at once.
+   * The deploy left the in-progress states: write it, release its server
+   * claim and its lease, and drop its recorded call-backs, at once. Only the
+   * instance holding the lease finishes a deploy (else 'lease-lost').
+   * `save` without a lease is allowed only for an ended deploy written as
+   * ended: a run that lost its lease cannot bring a deploy back.
    */
   finish(record: DeployRecord): Promise<void>;
   get(id: string): Promise<DeployRecord | undefined>;
@@ -119,7 +134,10 @@ export interface DeployStore {
    * Lease every orphan (a deploy in progress that no live instance leases)
    * to this instance and return them, atomically: two instances never adopt
    * the same deploy. The file store's orphans are the deploys in progress
-   * found at `open()` (the previous process died or stopped).
+   * found at `open()` (the previous process died or stopped). A deploy
+   * that ended (its end written) on an instance that died before `finish()`
+   * released its server has its claim and lease released here once its
+   * lease expired; it is not adopted.
    */
   adoptOrphans(): Promise<DeployRecord[]>;
 

@@ -16,8 +16,9 @@ import { awaitCallback, CallbackRendezvous, lookupRamdisk, receiveCallback } fro
 import { isInProgress, type DeployStore, type DeployStoreEvent } from './deploy-store';
 import { DeployError, badInput, isDeployError } from './errors';
 import { busy, cleanFailedRefusal, newRecord, progressOf, statusOf, stepNames, undeployable, type StartRequest } from './records';
-import type { CallbackKind, DeployProcess } from './step';
+import { CALLBACK_KINDS, type CallbackKind, type DeployProcess } from './step';
 import { StepRunner, describe, type RunOutcome } from './step-runner';
+import { newToken } from './tokens';
 import type { CleanPlan, DeployMethod, DeployProgress, DeployRecord, DeployStatus } from './types';
 import { ActiveUpkeep } from './upkeep';
 
@@ -105,6 +106,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.store.interrupt?.();
     await this.ticking;
     for (const r of this.runs.values()) r.abort.abort(new DeployError('cancelled', 'the deploy engine is stopping'));
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
@@ -274,7 +276,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
         await this.drive(run, phase);
       } catch (err) {
         if (isDeployError(err, 'lease-lost')) {
-          this.opts.log?.warn(`deploy ${record.id} (${record.serverName}) was taken over by another instance; stopped here`);
+          this.opts.log?.warn(`deploy ${record.id} (${record.serverName}) was taken over by another instance, or its lease could not be renewed in time; stopped here`);
         } else if (!(this.stopped && run.abort.signal.aborted)) {
           // Never lose a deploy's state: an unexpected error still ends in a recorded state.
           this.opts.log?.warn(`deploy ${record.id}: internal error: ${(err as Error).stack ?? String(err)}`);
@@ -283,7 +285,8 @@ export class DeployEngine<TDeps> extends EventEmitter {
           await this.end(record).catch(() => undefined);
         }
       } finally {
-        this.runs.delete(record.id);
+        // A run stopped here may end after this instance took the deploy up again: the new run stays.
+        if (this.runs.get(record.id) === run) this.runs.delete(record.id);
       }
       // An undeploy asked for just as the run ended starts on its own now.
       if (run.undeploy === 'asked' && !this.stopped) this.undeploy({ deployId: record.id }, { clean: run.clean }).catch((e: unknown) => this.opts.log?.warn(`undeploy of ${record.id}: ${describe(e)}`));
@@ -352,16 +355,28 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   /** A resumed deploy goes back to an earlier step when the process says what the completed ones left is gone. */
   private async rewind(proc: DeployProcess<TDeps>, record: DeployRecord, deps: TDeps, from: number, signal: AbortSignal): Promise<number> {
+    // Not resumed inside a call-back wait: the step run again boots the ramdisk anew, or comes after the call-backs; recorded ones are stale.
+    if (record.state !== 'wait call-back') await this.forgetCallbacks(record.id);
     const back = proc.resumeFrom ? await proc.resumeFrom(this.runner.context(record, deps, signal)) : undefined;
     const at = back === undefined ? -1 : proc.deploySteps.findIndex((s) => s.name === back);
-    if (at < 0 || at >= from) return from;
+    // Back to a step before the one resumed, or to that one when it is already done (the instance died just after it).
+    if (at < 0 || at > from || (at === from && !record.completed.includes(back as string))) return from;
     const again = new Set(proc.deploySteps.slice(at).map((s) => s.name));
     record.completed = record.completed.filter((n) => !again.has(n) && !n.startsWith('callback:'));
     record.callbackDeadline = undefined;
     record.state = 'deploying';
+    // Resumed again before getting there (this instance died too), it starts from the first step not done, not the one it was in.
+    record.step = undefined;
+    // The ramdisk booted before (its call-backs recorded or still coming) is not the one that will answer now.
+    record.token = newToken();
     await this.persist(record);
+    await this.forgetCallbacks(record.id);
     this.report(record, `Resuming from "${proc.deploySteps[at]?.title}"`);
     return at;
+  }
+
+  private async forgetCallbacks(id: string): Promise<void> {
+    for (const kind of CALLBACK_KINDS) await this.store.takeCallback(id, kind);
   }
 
   /** The record read again after its server was claimed; when it no longer qualifies, the claim goes back at once. */
@@ -408,6 +423,7 @@ export class DeployEngine<TDeps> extends EventEmitter {
 
   private onStoreEvent(e: DeployStoreEvent): void {
     if (e.type === 'callback') this.rendezvous.notify(e.deployId, e.kind);
+    else if (e.type === 'lost') this.runs.get(e.deployId)?.abort.abort(new DeployError('lease-lost', `deploy ${e.deployId}: its lease could not be renewed in time`));
     else if (this.runs.has(e.deployId)) this.undeploy({ deployId: e.deployId }).catch((err: unknown) => this.opts.log?.warn(`undeploy of ${e.deployId}: ${describe(err)}`));
   }
 

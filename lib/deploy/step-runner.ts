@@ -38,6 +38,8 @@ export class StepRunner<TDeps> {
     for (let i = from; i < steps.length; i++) {
       const step = steps[i] as Step<TDeps>;
       if (record.completed.includes(step.name) || skipped(step, record)) continue;
+      // Stopped while the last step ended anyway (it did not notice): nothing more here; whoever resumes starts from this step.
+      if (this.host.halted(signal)) return 'halted';
       record.state = stateFor(step, record.state);
       record.step = { index: i, name: step.name, startedAt: new Date().toISOString() };
       await this.host.persist(record);
@@ -71,6 +73,7 @@ export class StepRunner<TDeps> {
     const steps = proc.teardownSteps;
     for (let i = from; i < steps.length; i++) {
       const step = steps[i] as Step<TDeps>;
+      if (this.host.halted(signal)) return 'halted';
       if (skipped(step, record)) continue;
       // A tear-down left incomplete is not cleaned: it is tried again first.
       if (step.stage === 'clean' && errors.length) break;

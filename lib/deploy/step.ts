@@ -14,6 +14,7 @@
 import type { DeployMethod, DeployProgress, DeployRecord, DeployRequest, ProvisionState, PublishedObject, StepData } from './types';
 
 export type CallbackKind = 'heartbeat' | 'pass_deploy_info' | 'pass_bootloader_install_info';
+export const CALLBACK_KINDS: readonly CallbackKind[] = ['heartbeat', 'pass_deploy_info', 'pass_bootloader_install_info'];
 
 export interface StepContext<TDeps, TData extends StepData = StepData> {
   readonly record: DeployRecord;

@@ -129,6 +129,11 @@ export class MediaService {
     }
   }
 
+  /** Where an instance-local store (the built-in server) serves from; undefined for a store every instance shares (Swift). */
+  get localBaseUrl(): string | undefined {
+    return this.store instanceof BuiltinMediaStore ? this.store.url : undefined;
+  }
+
   /** Resolves an image reference, verifies it while streaming it into the store, and returns its URL. */
   publishImage(image: ImageInput, opts: ServicePublishOptions = {}): Promise<PublishedImage> {
     this.assertOpen();

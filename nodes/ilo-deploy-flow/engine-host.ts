@@ -1,7 +1,9 @@
 /**
  * One deploy engine per Node-RED runtime, shared by every ilo-deploy-flow
- * node: its state lives in <userDir>/ilo-deploy, its ramdisk API is mounted
- * once on Node-RED's HTTP server (RED.httpNode) under `iloDeployFlowApiPath`.
+ * node: its state lives in <userDir>/ilo-deploy (or, with settings.js
+ * `iloDeployStore`, in PostgreSQL shared with other instances), its ramdisk
+ * API is mounted once on Node-RED's HTTP server (RED.httpNode) under
+ * `iloDeployFlowApiPath`.
  */
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,6 @@ import { parseAgentTlsSettings, type AgentTlsSettings } from '../../lib/deploy/a
 import { endpointTarget } from '../../lib/bmc/endpoint';
 import { DeployEngine } from '../../lib/deploy/engine';
 import { DeployError } from '../../lib/deploy/errors';
-import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
 import { parseRequiredTools, type ToolRequirement } from '../../lib/deploy/preflight';
 import { deployProcesses, type DeployDeps, type DeploySettings, type MediaPort } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
@@ -19,6 +20,7 @@ import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from '.
 import { addConsoleLine } from '../../lib/deploy/records';
 import type { ConsoleAttachment } from '../../lib/console';
 import { consoleHub, consoleKeyOf } from '../common/console';
+import { createDeployStore, describeDeployStore, parseDeployStoreSettings } from '../../lib/deploy/store-settings';
 import type { IloConfigNode } from '../common/node-red';
 import type { MediaStoreNode } from '../ilo-media-store/types';
 
@@ -117,8 +119,11 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
   const dir = baseDir(RED);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = { info: (m: string) => RED.log.info(`[ilo-deploy] ${m}`), warn: (m: string) => RED.log.warn(`[ilo-deploy] ${m}`) };
+  // A bad iloDeployStore stops here, loudly: falling back to files would split a shared fleet.
+  const storeSettings = parseDeployStoreSettings((RED.settings as unknown as { iloDeployStore?: unknown }).iloDeployStore);
+  RED.log.info(`[ilo-deploy] deploy store: ${describeDeployStore(storeSettings, join(dir, 'state'))}`);
   engine = new DeployEngine<DeployDeps>({
-    store: new FileDeployStore({ dir: join(dir, 'state'), log }),
+    store: createDeployStore(storeSettings, { dir: join(dir, 'state'), log }),
     processes: deployProcesses(),
     requireAgentTls: agentTls(RED).requireTls,
     log,
@@ -142,7 +147,7 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
       if (resumed.length) RED.log.info(`[ilo-deploy] resumed ${resumed.length} deploy(s) after the restart`);
       if (failed.length) RED.log.warn(`[ilo-deploy] ${failed.length} deploy(s) interrupted by the restart could not be resumed; they are marked failed and cleaned up`);
     },
-    (err: Error) => RED.log.error(`[ilo-deploy] cannot load the deploy state: ${err.message}`),
+    (err: Error) => RED.log.error(`[ilo-deploy] cannot open the deploy store: ${err.message}`),
   );
   return engine;
 }

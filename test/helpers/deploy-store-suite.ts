@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { DeployStore, DeployStoreEvent } from '../../lib/deploy/deploy-store';
+import type { ClaimResult, DeployStore, DeployStoreEvent } from '../../lib/deploy/deploy-store';
 import { newDeployId, newToken } from '../../lib/deploy/tokens';
 import type { DeployRecord, ProvisionState } from '../../lib/deploy/types';
 
@@ -210,6 +210,12 @@ export function deployStoreSuite(name: string, opts: DeployStoreSuiteOptions): v
       await store.save({ ...a, state: 'deleting', data: { macs: ['aa:bb:cc:00:11:22'] } });
       assert.deepEqual(await store.findForRamdisk(undefined, ['aa:bb:cc:00:11:22']), { none: true }, 'not during a tear-down');
       assert.deepEqual(await store.findForRamdisk(a.id, []), { none: true });
+      // Cleaning boots the agent too: its heartbeats and lookups must find the deploy.
+      for (const state of ['cleaning', 'clean wait'] as const) {
+        await store.save({ ...a, state, data: { macs: ['aa:bb:cc:00:11:22'] } });
+        assert.deepEqual(await store.findForRamdisk(undefined, ['aa:bb:cc:00:11:22']), { deployId: a.id }, state);
+        assert.deepEqual(await store.findForRamdisk(a.id, []), { deployId: a.id }, state);
+      }
     });
 
     test('a MAC two deploys report finds neither; once one has finished, the other', async () => {
@@ -317,6 +323,39 @@ function sharingTests(start: (o?: { leaseMs?: number }) => Promise<DeployStore>,
     } finally {
       ev.stop();
     }
+  });
+
+  test('sharing: a deploy whose end was written by an instance that died before releasing its server frees the server once its lease expired', async () => {
+    await fresh();
+    const dying = await start({ leaseMs: 400 });
+    const b = await start({ leaseMs: 400 });
+    const r = await created(dying, makeRecord('ilo-1:443'));
+    await dying.save({ ...r, state: 'active', finishedAt: new Date().toISOString() }); // then the process died: no finish()
+    let next: ClaimResult = { ok: false };
+    for (const end = Date.now() + 10_000; !next.ok && Date.now() < end; ) {
+      await new Promise((res) => setTimeout(res, 100));
+      assert.deepEqual(await b.adoptOrphans(), [], 'an ended deploy is not adopted');
+      next = await b.create(makeRecord('ilo-1:443'), r.id);
+    }
+    assert.deepEqual(next, { ok: true });
+    assert.equal((await b.get(r.id))?.state, 'active');
+  });
+
+  test('sharing: a run that lost its lease unnoticed cannot bring back a deploy the new owner finished', async () => {
+    await fresh();
+    const stalled = await start({ leaseMs: 400 });
+    const b = await start({ leaseMs: 400 });
+    const r = await created(stalled, makeRecord('ilo-1:443'));
+    let taken: DeployRecord[] = [];
+    for (const end = Date.now() + 10_000; taken.length === 0 && Date.now() < end; ) {
+      await new Promise((res) => setTimeout(res, 100));
+      taken = await b.adoptOrphans();
+    }
+    assert.deepEqual(taken.map((x) => x.id), [r.id]);
+    await b.finish({ ...r, state: 'deploy failed' });
+    await assert.rejects(stalled.save({ ...r, state: 'wait call-back' }), { code: 'lease-lost' });
+    await assert.rejects(stalled.finish({ ...r, state: 'active' }), { code: 'lease-lost' });
+    assert.equal((await b.get(r.id))?.state, 'deploy failed');
   });
 
   test('sharing: an instance that closes hands its deploys over at once; one that stops renewing loses them after its lease', async () => {

@@ -67,12 +67,12 @@ export class MemoryDeployStore implements DeployStore {
   }
 
   async save(record: DeployRecord): Promise<void> {
-    this.fence(record.id);
+    this.fence(record);
     this.b.records.set(record.id, JSON.stringify(record));
   }
 
   async finish(record: DeployRecord): Promise<void> {
-    this.fence(record.id);
+    if (this.b.leases.get(record.id)?.owner !== this.instanceId) throw new DeployError('lease-lost', `deploy ${record.id} is not run here`);
     this.b.records.set(record.id, JSON.stringify(record));
     if (this.b.claims.get(record.serverKey) === record.id) this.b.claims.delete(record.serverKey);
     this.b.leases.delete(record.id);
@@ -107,6 +107,13 @@ export class MemoryDeployStore implements DeployStore {
   }
 
   async adoptOrphans(): Promise<DeployRecord[]> {
+    for (const r of this.all()) {
+      const l = this.b.leases.get(r.id);
+      if (isInProgress(r) || (l && l.expires > Date.now())) continue;
+      // Ended, never released (its instance died in between): the server is free again.
+      this.b.leases.delete(r.id);
+      if (this.b.claims.get(r.serverKey) === r.id) this.b.claims.delete(r.serverKey);
+    }
     const orphans = this.all().filter((r) => {
       const l = this.b.leases.get(r.id);
       return isInProgress(r) && (!l || l.expires <= Date.now());
@@ -165,10 +172,12 @@ export class MemoryDeployStore implements DeployStore {
     this.b.leases.set(id, { owner: this.instanceId, expires: Date.now() + this.leaseMs });
   }
 
-  /** Only the instance holding a deploy's lease writes it. */
-  private fence(id: string): void {
-    const l = this.b.leases.get(id);
-    if (l && l.owner !== this.instanceId) throw new DeployError('lease-lost', `deploy ${id} is run by another instance`);
+  /** Only the instance holding a deploy's lease writes it; without a lease, only an ended deploy written as ended. */
+  private fence(record: DeployRecord): void {
+    const l = this.b.leases.get(record.id);
+    const stored = this.read(record.id);
+    const unleasedOk = !l && !(stored && isInProgress(stored)) && !isInProgress(record);
+    if (l?.owner !== this.instanceId && !unleasedOk) throw new DeployError('lease-lost', `deploy ${record.id} is run by another instance`);
   }
 
   private read(id: string): DeployRecord | undefined {

@@ -70,11 +70,17 @@ export class NodeRedProcess {
     const port = opts.port ?? (await freeFixedPort());
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string };
     writeUserDir({ userDir, repoRoot, packageName: pkg.name, flows: [], credentials: {}, port, keepFlows: false, denyModules: opts.denyModules, roots: opts.roots });
+    return NodeRedProcess.launch(userDir, port, {}, opts.roots?.admin);
+  }
+
+  /** Start Node-RED in a user directory already written (writeUserDir) for `port`; `env` is added to this process's environment. */
+  static async launch(userDir: string, port: number, env: Record<string, string> = {}, adminRoot = '/'): Promise<NodeRedProcess> {
     const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     const base = `http://127.0.0.1:${port}`;
-    const red = new NodeRedProcess(base, `${base}${(opts.roots?.admin ?? '/').replace(/\/+$/, '')}`, userDir, child);
+    const red = new NodeRedProcess(base, `${base}${adminRoot.replace(/\/+$/, '')}`, userDir, child);
     try {
       await red.waitForLog(/Started flows/, 0, 60_000);
     } catch (err) {
@@ -82,6 +88,18 @@ export class NodeRedProcess {
       throw err;
     }
     return red;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** kill -9: no clean-up, its user directory stays (stop() removes it). */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
   }
 
   /** Everything Node-RED logged, from `from` (a length of `output` taken earlier). */
@@ -125,7 +143,7 @@ export class NodeRedProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
+    if (this.alive) {
       const exited = once(this.child, 'exit');
       this.child.kill('SIGINT');
       await exited;

@@ -42,6 +42,8 @@ export interface MediaPort {
    * directories, its existence and readability. Throws naming `field`.
    */
   checkImage(image: ImageInput, field: string): Promise<void>;
+  /** Where this instance's own store serves from (the built-in server), or undefined for a store all instances share (Swift). */
+  readonly localBaseUrl?: string;
 }
 
 export interface DeploySettings {

@@ -314,6 +314,12 @@ export async function republishWhenGone(ctx: Ctx<VirtualMediaData>): Promise<str
   const done = ctx.record.completed;
   if (!done.includes('publish-media') || done.includes('detach-media') || done.some((c) => c.startsWith('callback:'))) return undefined;
   const ours = [ctx.data.floppyUrl, ctx.data.deployIsoObject ? ctx.data.deployIsoUrl : undefined];
+  // Taken over from another instance whose own store serves the media: it may be slow rather than dead, and die later; never rely on it.
+  const local = (await ctx.deps.media()).localBaseUrl;
+  if (local && ours.some((url) => url && !url.startsWith(`${local}/`))) {
+    ctx.progress(`The deploy media is not served by this instance's store (now at ${local}): publishing and inserting it again`);
+    return 'publish-media';
+  }
   for (const url of ours) {
     const gone = url ? await noLongerServed(url, ctx.signal) : undefined;
     if (gone) {
@@ -324,12 +330,13 @@ export async function republishWhenGone(ctx: Ctx<VirtualMediaData>): Promise<str
   return undefined;
 }
 
-/** Why a URL is certainly not served any more (refused, not found), or undefined: served, or not known (then nothing is redone). */
+/** Why a URL is certainly not served any more (connection refused, a 4xx answer), or undefined: served, or not known (a 5xx, a timeout: then nothing is redone). */
 export async function noLongerServed(url: string, signal: AbortSignal): Promise<string | undefined> {
   try {
     const res = await request(url, { method: 'GET', headers: { range: 'bytes=0-0' }, headersTimeout: 10_000, bodyTimeout: 10_000, signal });
     await res.body.dump();
-    return [404, 410].includes(res.statusCode) ? `HTTP ${res.statusCode}` : undefined;
+    // Any refusal (not found, gone, an expired temp URL's 401, another program now on that port): not our media any more.
+    return res.statusCode >= 400 && res.statusCode < 500 ? `HTTP ${res.statusCode}` : undefined;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? code : undefined;
