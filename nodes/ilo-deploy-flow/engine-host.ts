@@ -16,7 +16,9 @@ import { parseRequiredTools, type ToolRequirement } from '../../lib/deploy/prefl
 import { deployProcesses, type DeployDeps, type DeploySettings, type MediaPort } from '../../lib/deploy/processes';
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployMethod, DeployRecord } from '../../lib/deploy/types';
+import type { Bmc } from '../../lib/bmc';
 import type { IloConfigNode } from '../common/node-red';
+import type { FleetNode } from '../common/servers';
 import type { MediaStoreNode } from '../ilo-media-store/types';
 
 export const DEFAULT_API_PATH = '/ilo-deploy';
@@ -62,6 +64,20 @@ async function waitForNode<T extends Node>(RED: NodeAPI, id: string | undefined,
   throw new DeployError('failed', `${what}: the configuration node ${id} no longer exists`);
 }
 
+/**
+ * A deploy's iLO client from its record's references: its ilo-config
+ * (`server`), or its fleet and the server's id there (`fleet`,
+ * `fleetServer`; by `serverName` when the id is gone, e.g. after a
+ * re-import).
+ */
+async function bmcOf(RED: NodeAPI, refs: Readonly<Record<string, string>>): Promise<Bmc> {
+  if (!refs.fleet) return (await waitForNode<IloConfigNode>(RED, refs.server, 'server')).getBmc();
+  const fleet = await waitForNode<FleetNode>(RED, refs.fleet, 'fleet');
+  const s = fleet.servers().find((x) => x.id === refs.fleetServer) ?? fleet.lookup(refs.serverName ?? '');
+  if (!s) throw new DeployError('failed', `server "${refs.serverName ?? refs.fleetServer}" is no longer in fleet "${fleet.label}"`);
+  return fleet.bmcFor(s);
+}
+
 export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
   if (engine) return engine;
   const dir = baseDir(RED);
@@ -77,7 +93,7 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
       const settings = { ...(JSON.parse(record.refs.settings ?? '{}') as DeploySettings), agentCa: agentTls(RED).ca };
       return {
         settings,
-        bmc: async () => (await waitForNode<IloConfigNode>(RED, record.refs.server, 'server')).getBmc(),
+        bmc: () => bmcOf(RED, record.refs),
         media: async () => (await (await waitForNode<MediaStoreNode>(RED, record.refs.store, 'store')).ready) as unknown as MediaPort,
       };
     },
