@@ -5,6 +5,7 @@
  * into a result, a status line and log lines. The node is left with reading
  * its fields and the message, and with sending.
  */
+import { LibError } from '../errors';
 import { DeployError, badInput } from './errors';
 import type { DeployEngine } from './engine';
 import { DEFAULT_SETTINGS, type DeploySettings } from './processes/deps';
@@ -161,6 +162,8 @@ export interface FlowCall {
   action: FlowAction;
   /** `msg.deployId`: status and undeploy of that deploy, from its record alone. */
   deployId?: unknown;
+  /** Only a deploy of this method is found by id (an HTTP API per method answers 404 for the others). */
+  method?: DeployMethod;
   server: FlowServer;
   /** The deploy to start (deploy, rebuild): built only when needed. */
   start(): Promise<StartRequest>;
@@ -187,8 +190,9 @@ export async function runFlowAction(engine: FlowEngine, call: FlowCall): Promise
     if (typeof call.deployId !== 'string' || !DEPLOY_ID.test(call.deployId)) throw badInput('msg.deployId', 'a deploy id (letters, digits and dashes)', call.deployId);
     const known = await engine.status(call.deployId);
     // A deploy asked for by id must exist (an HTTP flow answers 404 otherwise).
-    if (known?.deployId !== call.deployId) throw new DeployError('not-found', `no deploy ${call.deployId}`);
+    if (known?.deployId !== call.deployId || (call.method && known.method !== call.method)) throw new DeployError('not-found', `no ${call.method ? `${call.method} ` : ''}deploy ${call.deployId}`);
     if (call.action === 'status') return { payload: known };
+    if (known.state === 'available') throw new LibError('conflict', `deploy ${known.deployId} on ${known.server} is already undeployed (state available)`, { field: 'msg.deployId' });
     if (call.clean) checkCleanRamdisk(call.clean, known.method, 'msg.deploy.clean.deployIso');
     const started = await engine.undeploy({ deployId: call.deployId }, { clean: call.clean });
     return { payload: started, started };

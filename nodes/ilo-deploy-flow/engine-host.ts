@@ -19,9 +19,11 @@ import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from '../../lib/deploy/types';
 import { addConsoleLine } from '../../lib/deploy/records';
 import type { ConsoleAttachment } from '../../lib/console';
+import type { Bmc } from '../../lib/bmc';
 import { consoleHub, consoleKeyOf } from '../common/console';
 import { createDeployStore, describeDeployStore, parseDeployStoreSettings } from '../../lib/deploy/store-settings';
 import type { IloConfigNode } from '../common/node-red';
+import type { FleetNode } from '../common/servers';
 import type { MediaStoreNode } from '../ilo-media-store/types';
 
 export const DEFAULT_API_PATH = '/ilo-deploy';
@@ -114,6 +116,20 @@ function stopConsole(deployId: string): void {
   w?.stop?.();
 }
 
+/**
+ * A deploy's iLO client from its record's references: its ilo-config
+ * (`server`), or its fleet and the server's id there (`fleet`,
+ * `fleetServer`; by `serverName` when the id is gone, e.g. after a
+ * re-import).
+ */
+async function bmcOf(RED: NodeAPI, refs: Readonly<Record<string, string>>): Promise<Bmc> {
+  if (!refs.fleet) return (await waitForNode<IloConfigNode>(RED, refs.server, 'server')).getBmc();
+  const fleet = await waitForNode<FleetNode>(RED, refs.fleet, 'fleet');
+  const s = fleet.servers().find((x) => x.id === refs.fleetServer) ?? fleet.lookup(refs.serverName ?? '');
+  if (!s) throw new DeployError('failed', `server "${refs.serverName ?? refs.fleetServer}" is no longer in fleet "${fleet.label}"`);
+  return fleet.bmcFor(s);
+}
+
 export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
   if (engine) return engine;
   const dir = baseDir(RED);
@@ -133,7 +149,7 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
       const settings = { ...(JSON.parse(record.refs.settings ?? '{}') as DeploySettings), agentCa: agentTls(RED).ca };
       return {
         settings,
-        bmc: async () => (await waitForNode<IloConfigNode>(RED, record.refs.server, 'server')).getBmc(),
+        bmc: () => bmcOf(RED, record.refs),
         media: async () => (await (await waitForNode<MediaStoreNode>(RED, record.refs.store, 'store')).ready) as unknown as MediaPort,
       };
     },
