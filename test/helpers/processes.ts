@@ -36,9 +36,30 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/**
+ * Whether a process still runs. A zombie does not, but a process whose main
+ * thread is a zombie while other threads still end (its files, sockets
+ * included, are closed only when the last thread ends) still does.
+ */
 export function running(pid: number): boolean {
   const s = stat(pid);
-  return s !== undefined && s.state !== 'Z' && s.state !== 'X';
+  if (s === undefined) return false;
+  if (s.state !== 'Z' && s.state !== 'X') return true;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tasks.some((t) => {
+    try {
+      const state = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const c = state.slice(state.lastIndexOf(')') + 2)[0];
+      return c !== 'Z' && c !== 'X';
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The command line of a process ("" once it is gone). */

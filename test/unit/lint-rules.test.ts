@@ -5,17 +5,36 @@
  * yet, and leaves the safe shapes alone. Run with ESLint's RuleTester on
  * code type-checked in a scratch TypeScript project.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
+import ts from 'typescript';
 import { repoRoot } from '../helpers/env';
 
 const dir = mkdtempSync(join(tmpdir(), 'lint-rule-'));
-writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', lib: ['ES2023'], types: [] }, include: ['*.ts'] }));
-writeFileSync(join(dir, 'file.ts'), '');
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * One TypeScript program per case, built here from the case's code in memory:
+ * the rule sees exactly the types of that code (no watch program whose cache
+ * could serve an earlier case's text).
+ */
+function programFor(filename: string, code: string): ts.Program {
+  const options: ts.CompilerOptions = { strict: true, target: ts.ScriptTarget.ES2022, lib: ['lib.es2023.d.ts'], types: [], noEmit: true };
+  const host = ts.createCompilerHost(options, true);
+  const readFile = host.readFile.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.readFile = (f) => (f === filename ? code : readFile(f));
+  host.fileExists = (f) => f === filename || ts.sys.fileExists(f);
+  host.getSourceFile = (f, lang, onError, create) =>
+    f === filename ? ts.createSourceFile(f, code, lang, true) : getSourceFile(f, lang, onError, create);
+  const program = ts.createProgram([filename], options, host);
+  const problems = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (problems.length > 0) throw new Error(`lint-rule case does not type-check: ${ts.flattenDiagnosticMessageText(problems[0]!.messageText, ' ')}`);
+  return program;
+}
 
 const prelude = `declare function read(): Promise<number>;
 declare function uri(): Promise<string>;
@@ -31,12 +50,14 @@ test('no-await-while-promise-unhandled: reports the orphaning shapes, accepts th
   RuleTester.describe = (_name: string, fn: () => void) => fn();
   RuleTester.it = (_name: string, fn: () => void) => fn();
   RuleTester.itOnly = RuleTester.it;
-  const tester = new RuleTester({
-    languageOptions: { parser: tseslint.parser, parserOptions: { project: './tsconfig.json', tsconfigRootDir: dir } },
-  });
-  const filename = join(dir, 'file.ts');
-  const valid = (body: string): { code: string; filename: string } => ({ code: `${prelude}export async function f() { ${body} }`, filename });
-  const invalid = (body: string, messageId: string): { code: string; filename: string; errors: Array<{ messageId: string }> } => ({
+  const tester = new RuleTester({ languageOptions: { parser: tseslint.parser } });
+  let n = 0;
+  const valid = (body: string): { code: string; filename: string; languageOptions: { parserOptions: { programs: ts.Program[] } } } => {
+    const code = `${prelude}export async function f() { ${body} }`;
+    const filename = join(dir, `case-${n++}.ts`);
+    return { code, filename, languageOptions: { parserOptions: { programs: [programFor(filename, code)] } } };
+  };
+  const invalid = (body: string, messageId: string): ReturnType<typeof valid> & { errors: Array<{ messageId: string }> } => ({
     ...valid(body),
     errors: [{ messageId }],
   });
