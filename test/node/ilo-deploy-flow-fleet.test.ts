@@ -20,6 +20,7 @@ import { makeImage, until } from '../helpers/deploy-lab';
 import { helper, nextMessage } from '../helpers/node-red';
 
 const nodes = [
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled node modules are CommonJS `export =` functions
   ...['ilo-fleet', 'ilo-media-store', 'ilo-deploy-flow'].map((n) => require(`../../nodes/${n}/${n}`) as unknown),
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node-RED's own http in / http response nodes
   require('@node-red/nodes/core/network/21-httpin.js') as unknown,
