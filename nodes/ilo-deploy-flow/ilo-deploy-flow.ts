@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { endpointTarget } from '../../lib/bmc/endpoint';
 import { badInput, type DeployError } from '../../lib/deploy/errors';
+import { inspectedDisks, refuseByInspection } from '../../lib/deploy/root-device-hints';
 import {
   ProgressGate,
   buildDeployRequest,
@@ -28,8 +29,9 @@ import {
   type StatusKind,
 } from '../../lib/deploy/flow';
 import type { DeployMethod, DeployProgress, DeployRequest, DeployStatus } from '../../lib/deploy/types';
-import { isLibError } from '../../lib/errors';
+import { LibError, isLibError } from '../../lib/errors';
 import { ServerNotFoundError } from '../../lib/inventory';
+import { lastInspection } from '../common/inspections';
 import { STATUS, evaluateProperty, pick, requireIloConfig } from '../common/node-red';
 import { boundedEach, resolveServers, selectionOf, type ServerSelection } from '../common/servers';
 import { DEFAULT_API_PATH, baseDir, engineReady, getEngine, mountRamdiskApi, requiredTools, serverKeyOf } from './engine-host';
@@ -212,6 +214,7 @@ export = function register(RED: NodeAPI): void {
             if (!def.store || !RED.nodes.getNode(def.store)) throw badInput('store', 'an ilo-media-store configuration (where the deploy media and images are published)');
             const request = await requestOf(m, call);
             if (clean && action === 'deploy') request.clean = clean;
+            refuseByLastInspection(t.name, request);
             const deploySettings = deploySettingsFor(request.method, def, { defaultApiUrl: settings.iloDeployFlowApiUrl, apiPath, workDir: join(baseDir(RED), 'work'), requiredTools: requiredTools(RED) });
             return { serverKey: await t.key(), serverName: t.name, refs: { ...t.refs, store: def.store, node: node.id, settings: JSON.stringify(deploySettings) }, request };
           },
@@ -313,6 +316,18 @@ export = function register(RED: NodeAPI): void {
           settle();
         }
       });
+    }
+
+    /**
+     * Root device hints no disk of the server's last inspection (ilo-inspect
+     * keeps them in the global context) can match: refused before anything
+     * is booted, rather than failing in the ramdisk.
+     */
+    function refuseByLastInspection(server: string, request: DeployRequest): void {
+      if (!request.rootDeviceHints) return;
+      const inspected = lastInspection(node, server);
+      const why = inspected && refuseByInspection(request.rootDeviceHints, inspectedDisks(inspected));
+      if (why) throw new LibError('conflict', `rootDeviceHints: ${why} of ${server}; inspect it again if its disks changed`, { field: 'rootDeviceHints' });
     }
 
     /** The answer to an HTTP request: 202 with where to follow a started deploy, else 200. */
