@@ -51,10 +51,25 @@ export function loadExampleFlows(examplesDir: string, skipDir: (name: string) =>
   return out.filter((n) => (seen.has(n.id) ? false : (seen.add(n.id), true)));
 }
 
-/** Point every ilo-config named after a simulated server at it; returns the credentials to store. */
-export function wireToFleet(flows: FlowNode[], servers: DemoServer[], caFile: string): Record<string, { username: string; password: string }> {
-  const creds: Record<string, { username: string; password: string }> = {};
+/**
+ * Point the examples at the simulated servers: every ilo-fleet's rows named
+ * after one (address, port, TLS trusted through the fleet's CA) and every
+ * ilo-config named after one. Returns the credentials to store: the fleet's
+ * default account (every simulated iLO has the same), each ilo-config's own.
+ */
+export function wireToFleet(flows: FlowNode[], servers: DemoServer[], caFile: string): Record<string, Record<string, string>> {
+  const creds: Record<string, Record<string, string>> = {};
   for (const n of flows) {
+    if (n.type === 'ilo-fleet' && Array.isArray(n.servers)) {
+      const rows = n.servers as Array<Record<string, unknown>>;
+      for (const row of rows) {
+        const s = servers.find((x) => x.name === row.name);
+        if (s) Object.assign(row, { host: s.host, port: s.port, tlsMode: 'ca', caFile, fingerprint: undefined });
+      }
+      const first = servers.find((s) => rows.some((r) => r.name === s.name));
+      if (first) creds[n.id] = { username: first.username, password: first.password };
+      continue;
+    }
     if (n.type !== 'ilo-config') continue;
     const s = servers.find((x) => x.name === n.name);
     if (!s) continue;
