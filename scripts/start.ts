@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     apiUrl: `http://127.0.0.1:${port}/ilo-deploy`,
     tftpRoot: files.tftpRoot,
     store: { host: '127.0.0.1', port: 0, stateDir: join(userDir, 'ilo-media-store'), fileRoots: [files.imagesDir] },
-    env: { IMAGE: files.image, DEPLOY_ISO: files.deployIso, DEPLOY_KERNEL: files.deployKernel, DEPLOY_RAMDISK: files.deployRamdisk },
+    env: { IMAGE: files.image, IMAGES: files.image, DEPLOY_ISO: files.deployIso, DEPLOY_KERNEL: files.deployKernel, DEPLOY_RAMDISK: files.deployRamdisk },
   });
   // Only this origin may drive the demo (a web page elsewhere cannot deploy or probe ports through it).
   const sameOrigin = { hosts: [`127.0.0.1:${port}`, `localhost:${port}`] };
