@@ -23,15 +23,13 @@
   }
 
   window.iloServerSelection = {
-    /** The `defaults` entries: target, server, fleet, serverName (messages under `<type>.validation`). */
-    defaults: function (type) {
-      return {
-        target: { value: 'config' },
-        server: { value: '', type: 'ilo-config', validate: required('server', type) },
-        fleet: { value: '', type: 'ilo-fleet', validate: required('fleet', type) },
-        serverName: { value: '' },
-      };
-    },
+    /**
+     * The `validate` of the `server` (side "server") or `fleet` (side "fleet")
+     * default: required only on the chosen side; the message is the node's
+     * own `<type>.validation.<side>`. The defaults themselves stay written out
+     * in each node's HTML, where tools that read it statically find them.
+     */
+    required: required,
     /** In oneditprepare: show the rows of the chosen side (.ilo-target-config or .ilo-target-fleet). */
     prepare: function () {
       var select = $('#node-input-target');
