@@ -18,7 +18,9 @@
  *     failing command). Each deploy ends active, failed with its clean-up
  *     done, or stuck (not terminal by the deadline, or leftovers).
  *
- * `BENCH_DEPLOYS=0` or `BENCH_SOAK=0` skips a part; BENCH_SEED repeats a soak.
+ * `BENCH_DEPLOYS=0` or `BENCH_SOAK=0` skips a part; BENCH_SEED repeats a soak;
+ * BENCH_ENGINE_NODE_ARGS passes node options to the engine process (e.g.
+ * `--cpu-prof --heapsnapshot-near-heap-limit=1`).
  */
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -188,7 +190,9 @@ async function stopLab(lab: Lab): Promise<void> {
  * process's; this process's (the simulated fleet's) are printed apart.
  */
 async function startEngineProcess(cfg: WorkerConfig): Promise<Worker & { done(deployId: string): Promise<DeployStatus> }> {
-  const child = fork(join(__dirname, '..', 'test', 'helpers', 'engine-worker.js'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // BENCH_ENGINE_NODE_ARGS: node options for the engine process (e.g. --cpu-prof to profile it).
+  const execArgv = (process.env.BENCH_ENGINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = fork(join(__dirname, '..', 'test', 'helpers', 'engine-worker.js'), [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
   const w = new Worker(cfg.name, cfg.localAddress, child, () => undefined);
   const waiting = new Map<string, (s: DeployStatus) => void>();
   const ended = new Map<string, DeployStatus>();

@@ -10,6 +10,55 @@
  * use. A request waits for its slots before its timeout starts.
  */
 
+/**
+ * At most this many iLO requests start per event-loop turn, the rest on the
+ * turns after: a request's start is mostly a TLS connect (socket set-up,
+ * session, ClientHello), about a millisecond of the loop each, and when a
+ * burst of replies frees many slots at once their successors would all
+ * start in that same turn. Between turns the loop serves timers and I/O.
+ */
+export const STARTS_PER_TURN = 8;
+
+/** The per-turn budget of request starts, process-wide. */
+class TurnBudget {
+  private started = 0;
+  private resetQueued = false;
+  private readonly deferred: Array<() => void> = [];
+
+  /** A start now, when this turn's budget allows and nothing waits before it. */
+  take(): boolean {
+    this.queueReset();
+    if (this.started >= STARTS_PER_TURN || this.deferred.length) return false;
+    this.started++;
+    return true;
+  }
+
+  /** Resolves in a later turn, in order, within that turn's budget. */
+  next(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.deferred.push(resolve);
+      this.queueReset();
+    });
+  }
+
+  private queueReset(): void {
+    if (this.resetQueued) return;
+    this.resetQueued = true;
+    // setImmediate: after this turn's I/O callbacks (one queued from the check phase runs a turn later).
+    setImmediate(() => {
+      this.resetQueued = false;
+      this.started = 0;
+      while (this.started < STARTS_PER_TURN && this.deferred.length) {
+        this.started++;
+        this.deferred.shift()!();
+      }
+      if (this.deferred.length || this.started > 0) this.queueReset();
+    });
+  }
+}
+
+const turnBudget = new TurnBudget();
+
 /** A counting semaphore: at most `limit` holders, the others wait in order. */
 export class Slots {
   private inFlight = 0;
@@ -57,7 +106,10 @@ export function setMaxIloRequestsInFlight(n: number): number {
 }
 
 export function withRequestSlot<T>(fn: () => Promise<T>): Promise<T> {
-  return processWide.run(fn);
+  return processWide.run(async () => {
+    if (!turnBudget.take()) await turnBudget.next();
+    return fn();
+  });
 }
 
 /** Requests in flight and waiting (for tests and diagnostics). */

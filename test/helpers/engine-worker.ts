@@ -192,9 +192,9 @@ function measure(engine: DeployEngine<DeployDeps>): { stop(): WorkerMeasurement 
   lag.enable();
   const cpu0 = process.cpuUsage();
   let atPeak = process.memoryUsage();
+  // rss() is cheap; the full breakdown (a walk of the heap's spaces) only at a new peak.
   const sampler = setInterval(() => {
-    const now = process.memoryUsage();
-    if (now.rss > atPeak.rss) atPeak = now;
+    if (process.memoryUsage.rss() > atPeak.rss + 1024 * 1024) atPeak = process.memoryUsage();
   }, 50);
   const entered = new Map<string, { step: string; at: number }>();
   const steps: Record<string, number[]> = {};
