@@ -59,7 +59,7 @@ export interface WorkerConfig {
 export interface WorkerMeasurement {
   /** VmHWM: the process's peak resident set since it started, MB. */
   peakRssMb: number;
-  /** process.memoryUsage() at the highest RSS sampled (every 50 ms). */
+  /** process.memoryUsage() at the highest RSS sampled (every 250 ms). */
   atPeak: NodeJS.MemoryUsage;
   lagMs: { p50: number; p99: number; max: number };
   cpu: NodeJS.CpuUsage;
@@ -195,7 +195,7 @@ function measure(engine: DeployEngine<DeployDeps>): { stop(): WorkerMeasurement 
   // rss() is cheap; the full breakdown (a walk of the heap's spaces) only at a new peak.
   const sampler = setInterval(() => {
     if (process.memoryUsage.rss() > atPeak.rss + 1024 * 1024) atPeak = process.memoryUsage();
-  }, 50);
+  }, 250);
   const entered = new Map<string, { step: string; at: number }>();
   const steps: Record<string, number[]> = {};
   const onProgress = (p: DeployProgress): void => {
