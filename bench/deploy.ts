@@ -24,7 +24,7 @@
  */
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { DeployProgress, DeployRequest, DeployStatus } from '../lib/deploy/types';
@@ -290,6 +290,8 @@ async function concurrentDeploys(count: number, bound: number): Promise<void> {
       `engine process memory at its peak: RSS ${mb(a.rss)} MB = JS heap ${mb(a.heapTotal)} MB (${mb(a.heapUsed)} used) + external ${mb(a.external)} MB (array buffers ${mb(a.arrayBuffers)}) + the rest (code, TLS and native); simulated fleet process: peak RSS ${fmt(fleetPeak)} MB`,
     );
     console.log(`engine process event-loop lag: p50 ${fmt(m.lagMs.p50)} ms, p99 ${fmt(m.lagMs.p99)} ms, max ${fmt(m.lagMs.max)} ms`);
+    // Lag is the engine's own work and the CPU it gets: on a shared machine, say how shared.
+    console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => fmt(l)).join(' / ')} (1 / 5 / 15 min) at the end`);
     absolute('peak RSS (engine process, VmHWM)', m.peakRssMb, 'MB', { below: 400 });
     absolute('event-loop lag p99 (engine process)', m.lagMs.p99, 'ms', { below: 35 });
     absolute(`deploys that did not end active (of ${count})`, count - (states.active ?? 0) + wrongImage, 'deploys', { atMost: 0 });
