@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { requestSlotUsage, setMaxIloRequestsInFlight } from '../../lib/bmc';
-import { withRequestSlot } from '../../lib/bmc/request-slots';
+import { STARTS_PER_TURN, withRequestSlot } from '../../lib/bmc/request-slots';
 
 function deferred(): { promise: Promise<void>; resolve(): void; reject(e: Error): void } {
   let resolve!: () => void;
@@ -65,5 +65,31 @@ describe('iLO requests in flight', () => {
 
   test('the bound must be a whole number of at least 1, and the error names the setting', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => setMaxIloRequestsInFlight(bad), /maxIloRequestsInFlight: expected a whole number >= 1/);
+  });
+
+  test('at most 8 requests start per event-loop turn (a burst of TLS connects stalls the loop); the rest start in order on the next turns', async () => {
+    setMaxIloRequestsInFlight(64);
+    await tick(); // the turn budget of the tests before is spent by now
+    await tick();
+    const gate = deferred();
+    const started: number[] = [];
+    const runs = Array.from({ length: 20 }, (_, i) =>
+      withRequestSlot(async () => {
+        started.push(i);
+        await gate.promise;
+      }),
+    );
+    const perTurn = [started.length];
+    while (started.length < 20 && perTurn.length < 10) {
+      await tick();
+      perTurn.push(started.length);
+    }
+    const startsPerTurn = perTurn.map((n, i) => n - (perTurn[i - 1] ?? 0));
+    assert.ok(startsPerTurn.every((n) => n <= STARTS_PER_TURN), `starts per turn: ${startsPerTurn.join(', ')}`);
+    assert.equal(started.length, 20, 'all started within a few turns');
+    assert.deepEqual(started, Array.from({ length: 20 }, (_, i) => i), 'in the order asked');
+    gate.resolve();
+    await Promise.all(runs);
+    assert.deepEqual(requestSlotUsage(), { inFlight: 0, waiting: 0, limit: 64 });
   });
 });
