@@ -11,26 +11,33 @@
  */
 
 /**
- * At most this many iLO requests start per event-loop turn, the rest on the
- * turns after: a request's start is mostly a TLS connect (socket set-up,
- * session, ClientHello), about a millisecond of the loop each, and when a
- * burst of replies frees many slots at once their successors would all
- * start in that same turn. Between turns the loop serves timers and I/O.
+ * iLO requests start in one event-loop turn only while the starts of that
+ * turn have taken less than this many milliseconds; the rest start on the
+ * turns after, in order. A start is mostly a TLS connect (socket set-up,
+ * session, ClientHello), about a millisecond of the loop: when a burst of
+ * replies frees many slots at once, their successors would otherwise all
+ * start in that same turn, and timers and I/O (the editor, the ramdisk API)
+ * would wait for all of them. A loop that is not busy never defers.
  */
-export const STARTS_PER_TURN = 8;
+export const TURN_BUDGET_MS = 4;
 
-/** The per-turn budget of request starts, process-wide. */
+/** The per-turn time budget of request starts, process-wide. */
 class TurnBudget {
-  private started = 0;
+  /** When the first start of this turn began (undefined: none yet). */
+  private firstAt?: number;
   private resetQueued = false;
   private readonly deferred: Array<() => void> = [];
 
   /** A start now, when this turn's budget allows and nothing waits before it. */
   take(): boolean {
-    this.queueReset();
-    if (this.started >= STARTS_PER_TURN || this.deferred.length) return false;
-    this.started++;
-    return true;
+    if (this.deferred.length) return false;
+    const now = performance.now();
+    if (this.firstAt === undefined) {
+      this.firstAt = now;
+      this.queueReset();
+      return true;
+    }
+    return now - this.firstAt < TURN_BUDGET_MS;
   }
 
   /** Resolves in a later turn, in order, within that turn's budget. */
@@ -47,12 +54,20 @@ class TurnBudget {
     // setImmediate: after this turn's I/O callbacks (one queued from the check phase runs a turn later).
     setImmediate(() => {
       this.resetQueued = false;
-      this.started = 0;
-      while (this.started < STARTS_PER_TURN && this.deferred.length) {
-        this.started++;
-        this.deferred.shift()!();
-      }
-      if (this.deferred.length || this.started > 0) this.queueReset();
+      this.firstAt = undefined;
+      if (!this.deferred.length) return;
+      // The deferred start in turn, each resolved one after the other's synchronous part has run.
+      const start = performance.now();
+      this.firstAt = start;
+      const go = (): void => {
+        const resolve = this.deferred.shift();
+        if (!resolve) return;
+        resolve();
+        // Resolution runs the start in a microtask: check the budget after it.
+        queueMicrotask(() => queueMicrotask(() => (performance.now() - start < TURN_BUDGET_MS ? go() : this.queueReset())));
+      };
+      go();
+      this.queueReset();
     });
   }
 }
