@@ -396,6 +396,8 @@ export class RedfishBmc implements Bmc {
     if (missing.length > 0) throw notConfigured(missing);
     // The whole order: the wanted entries first, the others after, as they were.
     const full = [...ids, ...entries.map((e) => e.id).filter((id) => !ids.includes(id))];
+    // Already in that order (a server deployed before): nothing to send.
+    if (full.length === entries.length && full.every((id, i) => id === entries[i]!.id)) return;
     await this.client.patch(await this.links.systemUri(), { Boot: { BootOrder: full } }, 'set the persistent boot order');
   }
 
