@@ -16,9 +16,11 @@ export async function readBmcState(bmc: Bmc, query: BmcStateQuery): Promise<BmcS
   if (query.oneTimeBoot) state.oneTimeBoot = await bmc.getOneTimeBoot();
   if (query.persistentBootOrder) state.persistentBootOrder = await bmc.getPersistentBootOrder();
   for (const d of query.virtualMedia ?? []) (state.virtualMedia ??= {})[d] = await bmc.getVirtualMediaStatus(d);
-  if (query.bootMode) {
+  if (query.bootMode || query.pendingBootMode) {
     try {
-      state.bootMode = await bmc.getBootMode();
+      const mode = await bmc.getBootMode();
+      if (query.bootMode) state.bootMode = mode;
+      if (query.pendingBootMode) state.pendingBootMode = mode.pending;
       state.bootModeSupported = true;
     } catch (err) {
       if (!isBmcError(err, 'not-supported')) throw err;

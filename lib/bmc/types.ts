@@ -229,6 +229,12 @@ export interface BmcManagement {
 export interface BmcStateQuery {
   power?: boolean;
   bootMode?: boolean;
+  /**
+   * Only the pending boot mode (what the next POST applies), in `pendingBootMode`:
+   * Redfish reads it without the current BIOS settings (one request fewer
+   * than `bootMode`); RIBCL reads both in its one request anyway.
+   */
+  pendingBootMode?: boolean;
   hostInfo?: boolean;
   /** The drives whose virtual-media status to read. */
   virtualMedia?: VirtualMediaDevice[];
@@ -242,6 +248,8 @@ export interface BmcState {
   /** Absent when the firmware has no boot-mode control (then `bootModeSupported` is false). */
   bootMode?: BootModeStatus;
   bootModeSupported?: boolean;
+  /** With `pendingBootMode` (or `bootMode`): the mode the next POST applies. */
+  pendingBootMode?: BootMode | 'unknown';
   hostInfo?: HostInfo;
   virtualMedia?: Partial<Record<VirtualMediaDevice, VirtualMediaStatus>>;
   oneTimeBoot?: BootDevice | 'normal' | string;

@@ -18,6 +18,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 
 /** The API version from which a heartbeat may carry `agent_verify_ca` (Ironic 1.68). */
@@ -159,7 +160,8 @@ const dispatchers = new Map<string, { agent: Agent; timer: NodeJS.Timeout }>();
 export function agentDispatcher(ca: string): Dispatcher {
   const known = dispatchers.get(ca);
   if (known) clearTimeout(known.timer);
-  const agent = known?.agent ?? new Agent({ connect: { ca } });
+  // One parsed secure context for the agent's connections (given `ca`, each connection would parse it again).
+  const agent = known?.agent ?? new Agent({ connect: { secureContext: createSecureContext({ ca }) } });
   const timer = setTimeout(() => {
     dispatchers.delete(ca);
     agent.close().catch(() => undefined);

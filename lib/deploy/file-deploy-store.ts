@@ -1,7 +1,10 @@
 /**
  * The embedded DeployStore: one JSON file per deploy in a directory
  * (owner-only: records hold the ramdisk tokens of deploys in flight), each
- * written atomically (temp file + rename), writes of one record in order.
+ * written atomically (temp file + rename), writes of one record in order;
+ * a save made while a write of the same record is on its way replaces any
+ * save still queued behind it (the newest state is what reaches the file,
+ * and each save resolves once its state or a newer one is there).
  * Everything is also held in memory, so reads never touch the disk.
  *
  * One Node-RED instance owns the directory, so what a shared store must
@@ -42,6 +45,10 @@ export class FileDeployStore implements DeployStore {
   private readonly macs = new MacIndex();
   private readonly listeners = new Set<(e: DeployStoreEvent) => void>();
   private readonly writes = new Map<string, Promise<void>>();
+  /** Per record: a write on its way, and the newest body queued behind it. */
+  private readonly queued = new Map<string, { body: string; done: Promise<void>; settle(err?: unknown): void }>();
+  /** State and creation time of each record, so that a filtered list parses only what it returns. */
+  private readonly meta = new Map<string, { state: ProvisionState; createdAt: string }>();
 
   constructor(private readonly opts: FileDeployStoreOptions) {
     this.dir = opts.dir;
@@ -67,7 +74,8 @@ export class FileDeployStore implements DeployStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.writes.values()].map((p) => p.catch(() => undefined)));
+    // A write that ends may start the one queued behind it: until none is left.
+    while (this.writes.size) await Promise.all(this.writes.values());
     this.leases.clear();
     this.listeners.clear();
   }
@@ -117,8 +125,11 @@ export class FileDeployStore implements DeployStore {
   }
 
   async list(filter: { states?: readonly ProvisionState[] } = {}): Promise<DeployRecord[]> {
-    const all = [...this.records.keys()].map((id) => this.parse(id) as DeployRecord);
-    return all.filter((r) => !filter.states || filter.states.includes(r.state)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const ids = [...this.meta.entries()]
+      .filter(([, m]) => !filter.states || filter.states.includes(m.state))
+      .sort((a, b) => a[1].createdAt.localeCompare(b[1].createdAt))
+      .map(([id]) => id);
+    return ids.map((id) => this.parse(id)).filter((r): r is DeployRecord => r !== undefined);
   }
 
   async prune(before: Date): Promise<number> {
@@ -126,8 +137,9 @@ export class FileDeployStore implements DeployStore {
     for (const r of await this.list()) {
       if (neverPruned(r) || Date.parse(r.updatedAt) >= before.getTime()) continue;
       this.records.delete(r.id);
+      this.meta.delete(r.id);
       this.macs.set(r.id, []);
-      await (this.writes.get(r.id) ?? Promise.resolve()).catch(() => undefined);
+      for (let w = this.writes.get(r.id); w; w = this.writes.get(r.id)) await w;
       await rm(this.file(r.id), { force: true });
       removed++;
     }
@@ -208,22 +220,47 @@ export class FileDeployStore implements DeployStore {
     const target = this.file(id);
     const body = JSON.stringify(record, null, 1);
     this.remember(record, body);
-    const prev = this.writes.get(id) ?? Promise.resolve();
-    const next = prev.then(async () => {
+    if (this.writes.has(id)) {
+      // A write is on its way: this body goes next, in place of any one still waiting.
+      const waiting = this.queued.get(id);
+      if (waiting) {
+        waiting.body = body;
+        return waiting.done;
+      }
+      let settle!: (err?: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+      done.catch(() => undefined); // the callers see a failure through `done`
+      this.queued.set(id, { body, done, settle });
+      return done;
+    }
+    return this.startWrite(id, target, body);
+  }
+
+  private startWrite(id: string, target: string, body: string): Promise<void> {
+    const next = (async () => {
       const tmp = `${target}.${process.pid}.tmp`;
       await writeFile(tmp, body, { mode: 0o600 });
       await rename(tmp, target);
-    });
-    const tracked = next.finally(() => {
-      if (this.writes.get(id) === tracked) this.writes.delete(id);
-    });
-    tracked.catch(() => undefined); // the caller sees the failure through `next`
+    })();
+    const tracked = next
+      .catch(() => undefined) // the caller sees the failure through `next`
+      .then(() => {
+        this.writes.delete(id);
+        const waiting = this.queued.get(id);
+        if (!waiting) return;
+        this.queued.delete(id);
+        this.startWrite(id, target, waiting.body).then(
+          () => waiting.settle(),
+          (err: unknown) => waiting.settle(err ?? new Error('write failed')),
+        );
+      });
     this.writes.set(id, tracked);
     return next;
   }
 
   private remember(r: DeployRecord, json = JSON.stringify(r, null, 1)): void {
     this.records.set(r.id, json);
+    this.meta.set(r.id, { state: r.state, createdAt: r.createdAt });
     const l = this.latest.get(r.serverKey);
     if (!l || l.id === r.id || l.createdAt.localeCompare(r.createdAt) < 0) this.latest.set(r.serverKey, { id: r.id, createdAt: r.createdAt });
     this.macs.set(r.id, awaitsRamdisk(r) ? (r.data.macs ?? []) : []);

@@ -11,8 +11,11 @@
  * Messages out: { ready, apiUrl, mediaUrl, instanceId }, WorkerReply,
  *               { event: 'finished' | 'progress', ... }.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setMaxIloRequestsInFlight } from '../../lib/bmc';
 import { createBmc } from '../../lib/bmc/connect';
 import type { Bmc } from '../../lib/bmc/types';
 import { DeployEngine } from '../../lib/deploy/engine';
@@ -46,12 +49,29 @@ export interface WorkerConfig {
   fileRoots: string[];
   /** Forward every progress message (small runs), or only the ones that say media was published again. */
   allProgress?: boolean;
+  /** Our iLO clients' request timeout (default 10 s). */
+  requestTimeoutMs?: number;
+  /** The process-wide bound on iLO requests in flight (default: the library's). */
+  maxIloRequestsInFlight?: number;
+}
+
+/** What `measure` `stop` answers: this process's figures between start and stop. */
+export interface WorkerMeasurement {
+  /** VmHWM: the process's peak resident set since it started, MB. */
+  peakRssMb: number;
+  /** process.memoryUsage() at the highest RSS sampled (every 250 ms). */
+  atPeak: NodeJS.MemoryUsage;
+  lagMs: { p50: number; p99: number; max: number };
+  cpu: NodeJS.CpuUsage;
+  /** Seconds each deploy spent in each step. */
+  steps: Record<string, number[]>;
 }
 
 export type WorkerRequest =
   | { id: number; op: 'deploy' | 'rebuild'; server: string; request: DeployRequest }
   | { id: number; op: 'undeploy' | 'status'; target: string }
   | { id: number; op: 'roundTrips' }
+  | { id: number; op: 'measure'; action: 'start' | 'stop' }
   | { id: number; op: 'stop' };
 
 export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { code?: string; message: string } };
@@ -73,19 +93,31 @@ async function main(cfg: WorkerConfig): Promise<void> {
     if (!b) {
       const s = cfg.servers.find((x) => x.name === name);
       if (!s) return Promise.reject(new Error(`no server ${name}`));
-      b = createBmc({ host: s.host, port: s.port, username: s.username, password: s.password, protocol: 'auto', tls: { mode: 'ca', ca: cfg.ca }, localAddress: cfg.localAddress, requestTimeoutMs: 10_000 });
+      b = createBmc({
+        host: s.host,
+        port: s.port,
+        username: s.username,
+        password: s.password,
+        protocol: 'auto',
+        tls: { mode: 'ca', ca: cfg.ca },
+        localAddress: cfg.localAddress,
+        requestTimeoutMs: cfg.requestTimeoutMs ?? 10_000,
+      });
       const probe = b;
       bmcs.set(name, probe);
       probe.catch(() => bmcs.get(name) === probe && bmcs.delete(name));
     }
     return b;
   };
+  if (cfg.maxIloRequestsInFlight !== undefined) setMaxIloRequestsInFlight(cfg.maxIloRequestsInFlight);
+  // No ramdisk API URL given: this instance's own (set once it listens, before any deploy).
+  const settings = { ...cfg.settings };
   const engine = new DeployEngine<DeployDeps>({
     store,
     processes: deployProcesses(),
     callbackTimeoutMs: cfg.settings.callbackTimeoutMs,
     log,
-    resolveDeps: async (record) => ({ settings: cfg.settings, media: async () => media, bmc: () => bmcFor(record.refs.server as string) }),
+    resolveDeps: async (record) => ({ settings, media: async () => media, bmc: () => bmcFor(record.refs.server as string) }),
   });
   engine.setMaxListeners(0);
   engine.on('finished', (s: DeployStatus) => send({ event: 'finished', status: s }));
@@ -102,10 +134,13 @@ async function main(cfg: WorkerConfig): Promise<void> {
   });
   const api = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
+  const ownApiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  if (!settings.apiUrl) settings.apiUrl = ownApiUrl;
   await engine.start();
   const mediaUrl = media.localBaseUrl ?? '';
   log.info(`media store at ${mediaUrl}`);
-  send({ ready: true, apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, instanceId: store.instanceId, mediaUrl });
+  let measuring: { stop(): WorkerMeasurement } | undefined;
+  send({ ready: true, apiUrl: ownApiUrl, instanceId: store.instanceId, mediaUrl });
 
   const keyOf = (name: string): string => {
     const s = cfg.servers.find((x) => x.name === name);
@@ -124,6 +159,13 @@ async function main(cfg: WorkerConfig): Promise<void> {
           return engine.undeploy(m.target.includes(':') ? m.target : { deployId: m.target });
         case 'status':
           return engine.status(m.target);
+        case 'measure':
+          if (m.action === 'start') {
+            measuring = measure(engine);
+            return 'measuring';
+          }
+          if (!measuring) throw new Error('measure stop without a start');
+          return measuring.stop();
         case 'roundTrips':
           return { roundTrips: (store as unknown as { roundTrips?: number }).roundTrips ?? 0, callbacks };
         case 'stop':
@@ -139,6 +181,47 @@ async function main(cfg: WorkerConfig): Promise<void> {
       (err: Error & { code?: string }) => send({ id: m.id, ok: false, error: { code: err.code, message: err.message } } satisfies WorkerReply),
     );
   });
+}
+
+/** Event-loop delay sampling resolution; the histogram includes it, so it is subtracted. */
+const LAG_RESOLUTION_MS = 10;
+
+/** Memory, event-loop lag, CPU and step times of this process from now until stop. */
+function measure(engine: DeployEngine<DeployDeps>): { stop(): WorkerMeasurement } {
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  lag.enable();
+  const cpu0 = process.cpuUsage();
+  let atPeak = process.memoryUsage();
+  // rss() is cheap; the full breakdown (a walk of the heap's spaces) only at a new peak.
+  const sampler = setInterval(() => {
+    if (process.memoryUsage.rss() > atPeak.rss + 1024 * 1024) atPeak = process.memoryUsage();
+  }, 250);
+  const entered = new Map<string, { step: string; at: number }>();
+  const steps: Record<string, number[]> = {};
+  const onProgress = (p: DeployProgress): void => {
+    const step = p.step ?? (p.state === 'active' ? 'end' : undefined);
+    const was = entered.get(p.deployId);
+    if (!step || was?.step === step) return;
+    if (was) (steps[was.step] ??= []).push((performance.now() - was.at) / 1000);
+    entered.set(p.deployId, { step, at: performance.now() });
+  };
+  engine.on('progress', onProgress);
+  const ms = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
+  return {
+    stop() {
+      clearInterval(sampler);
+      lag.disable();
+      engine.off('progress', onProgress);
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+      return {
+        peakRssMb: hwm ? Number(hwm[1]) / 1024 : atPeak.rss / 1024 / 1024,
+        atPeak,
+        lagMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) },
+        cpu: process.cpuUsage(cpu0),
+        steps,
+      };
+    },
+  };
 }
 
 /**

@@ -46,7 +46,7 @@ test('every Bmc method, with its first, second or last request refused or a wron
   const expected: Record<'ribcl' | 'redfish', string[]> = {
     ribcl: operations(RibclBmc, ['send', 'actAndRead']),
     // Private helpers (the *With ones read through a given client or read scope) are probed through the public methods.
-    redfish: operations(RedfishBmc, ['system', 'resetAction', 'insert', 'bootOnNextReset', 'powerOf', 'vmStatusWith', 'bootModeWith', 'bootOrderWith', 'licenceWith', 'hostInfoWith']),
+    redfish: operations(RedfishBmc, ['system', 'resetAction', 'insert', 'bootOnNextReset', 'powerOf', 'vmStatusWith', 'bootModeWith', 'pendingBootModeWith', 'bootOrderWith', 'licenceWith', 'hostInfoWith']),
   };
   for (const protocol of ['ribcl', 'redfish'] as const) {
     const probed = [...new Set(lines.filter((l) => l.protocol === protocol).map((l) => l.method))].sort();

@@ -22,8 +22,8 @@ const iscsiSkip = needTools('tgtd', 'tgtadm', 'qemu-img');
  * section for why it is not reached), so that it can only go down.
  */
 const MAX: Record<DeployMethod, { ribcl: number; redfish: number }> = {
-  agent_ilo: { ribcl: 10, redfish: 24 },
-  iscsi_ilo: { ribcl: 9, redfish: 21 },
+  agent_ilo: { ribcl: 10, redfish: 21 },
+  iscsi_ilo: { ribcl: 9, redfish: 18 },
   pxe_ilo: { ribcl: 8, redfish: 15 },
 };
 

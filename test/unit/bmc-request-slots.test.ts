@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { requestSlotUsage, setMaxIloRequestsInFlight } from '../../lib/bmc';
-import { withRequestSlot } from '../../lib/bmc/request-slots';
+import { TURN_BUDGET_MS, withRequestSlot } from '../../lib/bmc/request-slots';
 
 function deferred(): { promise: Promise<void>; resolve(): void; reject(e: Error): void } {
   let resolve!: () => void;
@@ -65,5 +65,37 @@ describe('iLO requests in flight', () => {
 
   test('the bound must be a whole number of at least 1, and the error names the setting', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => setMaxIloRequestsInFlight(bad), /maxIloRequestsInFlight: expected a whole number >= 1/);
+  });
+
+  test('requests start in one event-loop turn only while that turn has time left (a burst of TLS connects stalls the loop); the rest start in order on the next turns', async () => {
+    setMaxIloRequestsInFlight(64);
+    await tick(); // the turn budget of the tests before is spent by now
+    await tick();
+    const gate = deferred();
+    const started: number[] = [];
+    // Each start takes 1 ms of the loop (as a TLS connect does), so 20 of them do not fit in one turn.
+    const busy = (ms: number): void => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const runs = Array.from({ length: 20 }, (_, i) =>
+      withRequestSlot(async () => {
+        started.push(i);
+        busy(1);
+        await gate.promise;
+      }),
+    );
+    const perTurn = [started.length];
+    while (started.length < 20 && perTurn.length < 100) {
+      await tick();
+      perTurn.push(started.length);
+    }
+    assert.ok(perTurn[0]! < 20 && perTurn[0]! >= 1, `started in the first turn: ${perTurn[0]}`);
+    assert.ok(perTurn[0]! <= Math.ceil(TURN_BUDGET_MS) + 1, `started in the first turn: ${perTurn[0]} (${TURN_BUDGET_MS} ms of 1 ms starts)`);
+    assert.equal(started.length, 20, 'all started within a few turns');
+    assert.deepEqual(started, Array.from({ length: 20 }, (_, i) => i), 'in the order asked');
+    gate.resolve();
+    await Promise.all(runs);
+    assert.deepEqual(requestSlotUsage(), { inFlight: 0, waiting: 0, limit: 64 });
   });
 });

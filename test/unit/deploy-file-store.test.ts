@@ -44,4 +44,28 @@ describe('file deploy store on disk', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('saves in quick succession: each resolves, the file ends with the last one, and a save waits for its state (or a newer one) to be on disk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'deploy-store-'));
+    try {
+      const store = new FileDeployStore({ dir });
+      await store.open();
+      const r = makeRecord('ilo-1:443');
+      await store.create(r, undefined);
+      const file = join(dir, `${r.id}.json`);
+      const saves = Array.from({ length: 50 }, (_, i) => store.save({ ...r, updatedAt: new Date(Date.UTC(2030, 0, 1, 0, 0, i)).toISOString(), state: i === 49 ? 'active' : 'deploying' }));
+      await saves[0];
+      const afterFirst = JSON.parse(await readFile(file, 'utf8')) as { updatedAt: string };
+      assert.ok(afterFirst.updatedAt >= '2030-01-01T00:00:00.000Z', `the first save is on disk once it resolves (${afterFirst.updatedAt})`);
+      await Promise.all(saves);
+      const onDisk = JSON.parse(await readFile(file, 'utf8')) as { updatedAt: string; state: string };
+      assert.deepEqual({ updatedAt: onDisk.updatedAt, state: onDisk.state }, { updatedAt: '2030-01-01T00:00:49.000Z', state: 'active' });
+      assert.equal((await store.list({ states: ['active'] })).length, 1);
+      assert.equal((await store.list({ states: ['deploying'] })).length, 0);
+      await store.close();
+      assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), []);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -113,7 +113,10 @@ export class RedfishBmc implements Bmc {
     const state: BmcState = { requests: 0 };
     const bootMode = async (): Promise<void> => {
       try {
-        state.bootMode = await this.bootModeWith(scope);
+        if (query.bootMode) {
+          state.bootMode = await this.bootModeWith(scope);
+          if (query.pendingBootMode) state.pendingBootMode = state.bootMode.pending;
+        } else state.pendingBootMode = await this.pendingBootModeWith(scope);
         state.bootModeSupported = true;
       } catch (err) {
         if (!isBmcError(err, 'not-supported')) throw err;
@@ -127,7 +130,7 @@ export class RedfishBmc implements Bmc {
         query.hostInfo ? this.hostInfoWith(scope).then((h) => void (state.hostInfo = h)) : Promise.resolve(),
         query.licence ? this.licenceWith(scope).then((l) => void (state.licence = l)) : Promise.resolve(),
         query.persistentBootOrder ? this.bootOrderWith(scope).then((o) => void (state.persistentBootOrder = o)) : Promise.resolve(),
-        query.bootMode ? bootMode() : Promise.resolve(),
+        query.bootMode || query.pendingBootMode ? bootMode() : Promise.resolve(),
         devices.length
           ? Promise.all(devices.map(async (d) => [d, await this.vmStatusWith(scope, d)] as const)).then((l) => void (state.virtualMedia = Object.fromEntries(l)))
           : Promise.resolve(),
@@ -270,17 +273,17 @@ export class RedfishBmc implements Bmc {
 
   /**
    * Floppy and CD-ROM inserted side by side (each ejecting first only if the
-   * iLO says an image is in), then the CD-ROM's BootOnNextServerReset and
-   * the one-time boot override. Four calls, two round trips deep.
+   * iLO says an image is in) and the one-time boot override to the CD: three
+   * calls, one round trip deep. As Ironic attaches them ("CONNECT", which
+   * proliantutils sends nothing for over Redfish), the CD's
+   * BootOnNextServerReset is left alone: the override boots it once, and the
+   * deploy ejects it itself.
    */
   async attachDeployMedia(media: DeployMedia): Promise<DeployMediaResult> {
     const { cdrom, floppy, oneTimeBootCdrom } = checkDeployMedia(media);
     await together(
       floppy ? this.insert('floppy', floppy, true) : Promise.resolve(),
-      (async () => {
-        if (cdrom) await this.insert('cdrom', cdrom, true);
-        if (oneTimeBootCdrom) await this.bootOnNextReset('cdrom', true);
-      })(),
+      cdrom ? this.insert('cdrom', cdrom, true) : Promise.resolve(),
       oneTimeBootCdrom ? this.setOneTimeBoot('cdrom') : Promise.resolve(),
     );
     return { warnings: [] };
@@ -315,14 +318,17 @@ export class RedfishBmc implements Bmc {
       r.get(bios.pending, 'read the pending BIOS boot mode'),
       this.links.uefiClass(),
     );
-    const mode = (doc: JsonObject): BootMode | 'unknown' => {
-      const m = String(obj(doc.Attributes).BootMode ?? '').toLowerCase();
-      return m === 'uefi' ? 'uefi' : m === 'legacybios' || m === 'legacy' ? 'bios' : 'unknown';
-    };
-    const cur = mode(current);
+    const cur = biosBootMode(current);
     if (cur === 'unknown') throw new BmcError('protocol', 'the iLO reported no current BIOS boot mode', { target: this.target });
     const supported: BootModeStatus['supported'] = uefiClass === 0 ? 'bios-only' : uefiClass === 3 ? 'uefi-only' : 'bios-and-uefi';
-    return { current: cur, pending: mode(pending), supported };
+    return { current: cur, pending: biosBootMode(pending), supported };
+  }
+
+  /** The pending mode alone: the pending settings object, without the current one (its URI is known from discovery). */
+  private async pendingBootModeWith(r: RedfishCalls): Promise<BootMode | 'unknown'> {
+    if ((await this.links.uefiClass()) === 3) return 'uefi';
+    const { pending } = await this.links.bios();
+    return biosBootMode(await r.get(pending, 'read the pending BIOS boot mode'));
   }
 
   async setPendingBootMode(mode: BootMode): Promise<void> {
@@ -390,6 +396,8 @@ export class RedfishBmc implements Bmc {
     if (missing.length > 0) throw notConfigured(missing);
     // The whole order: the wanted entries first, the others after, as they were.
     const full = [...ids, ...entries.map((e) => e.id).filter((id) => !ids.includes(id))];
+    // Already in that order (a server deployed before): nothing to send.
+    if (full.length === entries.length && full.every((id, i) => id === entries[i]!.id)) return;
     await this.client.patch(await this.links.systemUri(), { Boot: { BootOrder: full } }, 'set the persistent boot order');
   }
 
@@ -455,6 +463,12 @@ export class RedfishBmc implements Bmc {
     await this.client.close();
     await this.http.close();
   }
+}
+
+/** Attributes.BootMode of a BIOS settings object. */
+function biosBootMode(doc: JsonObject): BootMode | 'unknown' {
+  const m = String(obj(doc.Attributes).BootMode ?? '').toLowerCase();
+  return m === 'uefi' ? 'uefi' : m === 'legacybios' || m === 'legacy' ? 'bios' : 'unknown';
 }
 
 function oneTimeBootOf(system: JsonObject): BootDevice | 'normal' | string {

@@ -38,7 +38,7 @@ function commandsFor(q: RibclStateQuery, devices: VirtualMediaDevice[], withBoot
 export async function readRibclState(client: RibclClient, query: RibclStateQuery, target?: string): Promise<RibclState> {
   if (typeof query !== 'object' || query === null) throw new TypeError('readState: expected an object naming what to read');
   const devices = [...new Set((query.virtualMedia ?? []).map((d) => parseVirtualMediaDevice(d)))];
-  let withBootMode = query.bootMode === true;
+  let withBootMode = query.bootMode === true || query.pendingBootMode === true;
   const first = commandsFor(query, devices, withBootMode);
   if (first.length === 0) return { requests: 0 };
   let reply: RibclReply;
@@ -59,9 +59,13 @@ export async function readRibclState(client: RibclClient, query: RibclStateQuery
   if (query.oneTimeBoot) state.oneTimeBoot = decodeOneTimeBoot(reply, target);
   if (query.persistentBootOrder) state.persistentBootOrder = decodePersistentBoot(reply, target);
   if (query.licence) state.licence = decodeLicences(reply, target);
-  if (query.bootMode) {
+  if (query.bootMode || query.pendingBootMode) {
     state.bootModeSupported = withBootMode;
-    if (withBootMode) state.bootMode = decodeBootMode(reply, target);
+    if (withBootMode) {
+      const mode = decodeBootMode(reply, target);
+      if (query.bootMode) state.bootMode = mode;
+      if (query.pendingBootMode) state.pendingBootMode = mode.pending;
+    }
   }
   return state;
 }

@@ -427,8 +427,8 @@ export function bootFromDiskStep(): Step<DeployDeps, ServerData> {
     timeoutMs: 300_000,
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
-      // One read: the boot mode to assert, the boot order to change, and the power state the reboot step starts from.
-      const state = await readBmcState(bmc, { bootMode: true, persistentBootOrder: true, power: true });
+      // One read: the pending boot mode to assert, the boot order to change, and the power state the reboot step starts from.
+      const state = await readBmcState(bmc, { pendingBootMode: true, persistentBootOrder: true, power: true });
       const changed = await reassertBootMode(ctx, bmc, state);
       // A boot-mode change may change the UEFI entries: then read them again.
       await whenNotInPost(ctx, 'Set the boot device', () => bmc.setPersistentBootOrder(['hdd'], changed ? undefined : state.persistentBootOrder));
@@ -443,8 +443,8 @@ export async function reassertBootMode(ctx: Ctx<ServerData>, bmc: Bmc, state?: B
   if (!mode) return false;
   try {
     if (state?.bootModeSupported === false) return false;
-    const s = state?.bootMode ?? (await bmc.getBootMode());
-    if (s.pending === mode) return false;
+    const pending = state?.pendingBootMode ?? state?.bootMode?.pending ?? (await bmc.getBootMode()).pending;
+    if (pending === mode) return false;
     await whenNotInPost(ctx, 'Set the boot mode', () => bmc.setPendingBootMode(mode));
     return true;
   } catch (err) {

@@ -32,10 +32,10 @@ const READ_CHUNK = 1024 * 1024;
 /**
  * With many transfers at once (a fleet fetching its media), the buffers
  * share this budget: each transfer's chunk shrinks towards MIN_CHUNK, so
- * 500 iLOs reading at once hold about 64 MiB, not 1 GiB.
+ * 500 iLOs reading at once hold about 16 MiB, not 1 GiB.
  */
 const BUFFER_BUDGET = 32 * 1024 * 1024;
-const MIN_CHUNK = 64 * 1024;
+const MIN_CHUNK = 16 * 1024;
 
 export function mediaRequestHandler(resolve: Resolve): (req: IncomingMessage, res: ServerResponse) => void {
   let transfers = 0;

@@ -246,7 +246,8 @@ export class BuiltinMediaStore implements MediaStore {
     source.once('error', onError);
     const counter = new CountingStream(declared, meter);
     try {
-      await pipeline(source, counter, createWriteStream(part, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
+      // 256 KiB queued at most: with hundreds of publishes at once (a fleet's deploys), a larger queue per write is memory held, not speed.
+      await pipeline(source, counter, createWriteStream(part, { flags: 'wx', mode: 0o600, highWaterMark: 256 * 1024 }));
     } catch (err) {
       if (err instanceof StoreError) throw err;
       if (sourceError !== undefined || !(err as NodeJS.ErrnoException).syscall) {
