@@ -178,11 +178,11 @@ export type Inspected = { capabilities?: Record<string, string>; properties?: ob
  * over what inspection found (`inspected(name)`, e.g. the global context's
  * iloInspections, and the fleet's own record of its last inspection).
  */
-export function poolCandidates(RED: NodeAPI, sel: ServerSelection, pool: string | undefined, inspected: (name: string) => Inspected): Array<{ target: ServerTarget; candidate: Omit<PoolCandidate, 'key'> }> {
+export function poolCandidates(RED: NodeAPI, sel: ServerSelection, pool: string | undefined, inspected: (name: string) => Inspected, field = 'msg.server'): Array<{ target: ServerTarget; candidate: Omit<PoolCandidate, 'key'> }> {
   const fleet = getFleet(RED, sel.fleet);
   if (!fleet) throw new BmcError('invalid-input', 'fleet: no fleet (ilo-fleet) is selected, or it is disabled', { field: 'fleet' });
   const members = fleet.servers().filter((s) => pool === undefined || s.pool === pool);
-  if (members.length === 0) throw new ServerNotFoundError([pool === undefined ? 'any server' : `pool ${pool}`], `fleet "${fleet.label}"`, 'msg.server.pool');
+  if (members.length === 0) throw new ServerNotFoundError([pool === undefined ? 'any server' : `pool ${pool}`], `fleet "${fleet.label}"`, `${field}.pool`);
   return members.map((s) => {
     const seen = inspected(s.name);
     const properties = { ...(seen?.properties ?? {}), ...(fleet.inspected?.(s.name)?.properties ?? {}) };
@@ -201,7 +201,7 @@ export interface ScheduledConfig extends IloConfigNode {
  * in that pool (any pool given: every one that has a pool), each with its
  * facts, configured ones over what inspection found.
  */
-export function configPoolCandidates(RED: NodeAPI, pool: string | undefined, inspected: (name: string) => Inspected): Array<{ config: ScheduledConfig; candidate: Omit<PoolCandidate, 'key'> }> {
+export function configPoolCandidates(RED: NodeAPI, pool: string | undefined, inspected: (name: string) => Inspected, field = 'msg.server'): Array<{ config: ScheduledConfig; candidate: Omit<PoolCandidate, 'key'> }> {
   const ids: string[] = [];
   RED.nodes.eachNode((n) => {
     if (n.type === 'ilo-config') ids.push(n.id);
@@ -214,7 +214,7 @@ export function configPoolCandidates(RED: NodeAPI, pool: string | undefined, ins
     const seen = inspected(config.label);
     out.push({ config, candidate: { name: config.label, facts: factsOf({ capabilities: own.capabilities, properties: own.properties }, seen) } });
   }
-  if (out.length === 0) throw new ServerNotFoundError([pool === undefined ? 'any pool' : `pool ${pool}`], 'the iLO configurations (ilo-config)', 'msg.server.pool');
+  if (out.length === 0) throw new ServerNotFoundError([pool === undefined ? 'any pool' : `pool ${pool}`], 'the iLO configurations (ilo-config)', `${field}.pool`);
   return out;
 }
 

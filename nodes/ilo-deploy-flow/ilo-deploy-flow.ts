@@ -92,6 +92,15 @@ type Refs = Readonly<Record<string, string>> | undefined;
 
 const status = (s: { kind: StatusKind; text: string }): ReturnType<(typeof STATUS)['ok']> => STATUS[s.kind](s.text);
 
+/** A pool pick (well formed or not): its 409 names no one deploy in the way. */
+function isPoolPick(server: unknown): boolean {
+  try {
+    return poolPickOf(server) !== undefined;
+  } catch {
+    return true;
+  }
+}
+
 /** The global context key where ilo-inspect keeps every inspection, by server name. */
 const INSPECTIONS_KEY = 'iloInspections';
 
@@ -148,7 +157,7 @@ export = function register(RED: NodeAPI): void {
           // An HTTP request is answered with the error too (a Catch node still sees it).
           const body: Record<string, unknown> = errorBody(err);
           msg.statusCode = httpStatusOf(err);
-          if (msg.statusCode === 409 && !poolPickOf(msg.server)) body.deploy = await blockingDeploy(msg).catch(() => undefined);
+          if (msg.statusCode === 409 && !isPoolPick(msg.server)) body.deploy = await blockingDeploy(msg).catch(() => undefined);
           msg.payload = body;
           send([msg, null]);
         }
@@ -207,7 +216,7 @@ export = function register(RED: NodeAPI): void {
       const byId = (action === 'status' || action === 'undeploy') && msg.deployId !== undefined && msg.deployId !== '';
       // A fixed server name in the node wins over msg.server, as for every other node.
       const poolPick = byId || (def.target === 'fleet' && def.serverName?.trim()) ? undefined : poolPickOf(msg.server, call ? 'server' : 'msg.server');
-      const pool = poolPick ? await poolOf(poolPick) : undefined;
+      const pool = poolPick ? await poolOf(poolPick, call ? 'server' : 'msg.server') : undefined;
       const chosen = byId || pool ? undefined : targetsOf(msg, !!call);
       const startOn = async (t: DeployTarget, m: DeployMessage, clean: ReturnType<typeof cleanPlanFor>): Promise<StartRequest> => {
         if (!def.store || !RED.nodes.getNode(def.store)) throw badInput('store', 'an ilo-media-store configuration (where the deploy media and images are published)');
@@ -339,20 +348,20 @@ export = function register(RED: NodeAPI): void {
      * fleet's (pool members), or the ilo-config nodes of that pool. What
      * ilo-inspect found (the global context) is beside what is configured.
      */
-    async function poolOf(request: PoolRequest): Promise<{ request: PoolRequest; candidates: PoolCandidate[]; targets: Map<string, DeployTarget> }> {
+    async function poolOf(request: PoolRequest, field: string): Promise<{ request: PoolRequest; candidates: PoolCandidate[]; targets: Map<string, DeployTarget> }> {
       const kept = (node.context().global.get(INSPECTIONS_KEY) as Record<string, Inspected> | undefined) ?? {};
       const inspected = (name: string): Inspected => (Object.prototype.hasOwnProperty.call(kept, name) ? kept[name] : undefined);
       const targets = new Map<string, DeployTarget>();
       const candidates: PoolCandidate[] = [];
       if (def.target === 'fleet') {
-        for (const { target, candidate } of poolCandidates(RED, selectionOf(def), request.pool, inspected)) {
+        for (const { target, candidate } of poolCandidates(RED, selectionOf(def), request.pool, inspected, field)) {
           const inv = target.inventory!;
           const key = endpointTarget(inv.host, inv.port);
           targets.set(candidate.name, { name: candidate.name, key: () => Promise.resolve(key), refs: { fleet: def.fleet ?? '', fleetServer: inv.id, serverName: inv.name } });
           candidates.push({ ...candidate, key });
         }
       } else {
-        for (const { config, candidate } of configPoolCandidates(RED, request.pool, inspected)) {
+        for (const { config, candidate } of configPoolCandidates(RED, request.pool, inspected, field)) {
           const key = await serverKeyOf(config);
           targets.set(candidate.name, { name: candidate.name, key: () => Promise.resolve(key), refs: { server: config.id } });
           candidates.push({ ...candidate, key });
