@@ -98,6 +98,8 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
         { id: 'fleet', type: 'ilo-fleet', name: 'lab', servers, timeout: '10', maxInFlight: '3' },
         { id: 'inspect', type: 'ilo-inspect', z: 'tab', target: 'fleet', fleet: 'fleet', serverName: '', wires: [['inspected']] },
         { id: 'inspected', type: 'helper', z: 'tab' },
+        { id: 'catcher', type: 'catch', z: 'tab', scope: ['inspect'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
         deployNode({ target: 'fleet', fleet: 'fleet', serverName: '' }),
       ],
       credentials: { fleet: { username: fleet.ilos[0]!.username, password: fleet.ilos[0]!.password } },
@@ -159,6 +161,11 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
     const { flow, credentials } = fleetFlow();
     await helper.load([...nodes, captureRed] as never, flow as never, credentials);
     const wanted = { pool: 'rack-a', any: true, capabilities: { disk_tier: 'ssd' }, properties: { memory_mb: '>= 65536' } };
+
+    // Only the deploy node picks one server: another node refuses the pick, naming it ({ pool } alone is its batch).
+    const refused = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as unknown as Node);
+    helper.getNode('inspect').receive({ server: wanted } as never);
+    assert.match((await refused).error.message, /msg\.server\.any: only the ilo-deploy-flow node picks one server of a pool/);
 
     const unknown = await call<Refusal>('POST', '/agent_ilo/deploy', { server: wanted });
     assert.equal(unknown.status, 409, JSON.stringify(unknown.body));
