@@ -7,7 +7,9 @@
  * naming why; a busy server and one whose cleaning failed are never
  * offered; concurrent pool deploys, more than there are servers, get
  * distinct servers and the rest are refused. Once with the file store, once
- * with PostgreSQL (started here), whose claim is what decides.
+ * with PostgreSQL (started here), whose claim is what decides; and two
+ * engines (two instances) on one PostgreSQL, with a fake process, racing
+ * for the same pool.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -15,12 +17,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inspectServer } from '../../lib/bmc';
 import type { DeployStore } from '../../lib/deploy/deploy-store';
+import { DeployEngine } from '../../lib/deploy/engine';
 import { PgDeployStore } from '../../lib/deploy/pg-deploy-store';
 import { cleanSteps } from '../../lib/deploy/processes/clean-plan';
 import { NoServerAvailableError, deployOnPool, factsOf, type PoolCandidate, type PoolRequest } from '../../lib/deploy/scheduling';
 import type { DeployRequest } from '../../lib/deploy/types';
 import { buildIso } from '../../lib/media/iso/writer';
 import { makeImage, startLab, type Lab } from '../helpers/deploy-lab';
+import { deps, fakeProcess, resetFakeDeps, type FakeDeps } from '../helpers/fake-process';
 import { TestPostgres, needPostgres } from '../helpers/postgres';
 
 const MODELS = ['gen9', 'gen10', 'gen9', 'gen10'] as const;
@@ -155,4 +159,32 @@ poolSuite('PostgreSQL store', {
     const db = pg;
     return () => new PgDeployStore({ connection: { ...db.connection }, schema, retry: { firstMs: 50, maxMs: 500 } });
   },
+});
+
+describe('pool deploys from two instances sharing one PostgreSQL', { skip: pgSkip }, () => {
+  test('sixteen concurrent requests split over two engines, six servers: six distinct servers, ten refused, the database holds one deploy per server', async () => {
+    pg ??= await TestPostgres.create();
+    const db = pg;
+    const schema = `t_${randomBytes(5).toString('hex')}`;
+    resetFakeDeps();
+    deps.hangAt = 'power-on'; // the deploys stay in progress: their servers stay taken
+    const engines = [0, 1].map(() => new DeployEngine<FakeDeps>({ store: new PgDeployStore({ connection: { ...db.connection }, schema, retry: { firstMs: 50, maxMs: 500 } }), processes: { agent_ilo: fakeProcess }, resolveDeps: async () => deps }));
+    for (const e of engines) await e.start();
+    try {
+      const candidates: PoolCandidate[] = Array.from({ length: 6 }, (_, i) => ({ name: `server-${i + 1}`, key: `10.0.0.${i + 1}:443`, facts: factsOf({ capabilities: 'boot_mode:uefi' }, { properties: { memory_mb: 131072 } }) }));
+      const start = async (c: PoolCandidate) => ({ serverKey: c.key, serverName: c.name, refs: {}, request: { method: 'agent_ilo' as const, image: '/x' } });
+      const want: PoolRequest = { pool: 'rack-a', capabilities: { boot_mode: 'uefi' }, properties: { memory_mb: '>= 65536' } };
+      const results = await Promise.allSettled(Array.from({ length: 16 }, (_, i) => deployOnPool(engines[i % 2]!, want, candidates, start)));
+      const picked = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.picked.name] : []));
+      assert.deepEqual([...picked].sort(), candidates.map((c) => c.name), `each server once: ${picked.join(', ')}`);
+      const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      assert.equal(refused.length, 10);
+      for (const e of refused) assert.ok(e instanceof NoServerAvailableError, String(e));
+      const inProgress = (await engines[0]!.list()).filter((s) => s.state === 'deploying');
+      assert.deepEqual(inProgress.map((s) => s.server).sort(), candidates.map((c) => c.name), 'one deploy per server in the shared database');
+    } finally {
+      for (const e of engines) await e.stop();
+      resetFakeDeps();
+    }
+  });
 });
