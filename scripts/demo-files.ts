@@ -51,10 +51,34 @@ export function loadExampleFlows(examplesDir: string, skipDir: (name: string) =>
   return out.filter((n) => (seen.has(n.id) ? false : (seen.add(n.id), true)));
 }
 
-/** Point every ilo-config named after a simulated server at it; returns the credentials to store. */
-export function wireToFleet(flows: FlowNode[], servers: DemoServer[], caFile: string): Record<string, { username: string; password: string }> {
-  const creds: Record<string, { username: string; password: string }> = {};
+/**
+ * Point the examples at the simulated servers: every ilo-fleet's rows named
+ * after one (address, port, TLS trusted through the fleet's CA) and every
+ * ilo-config named after one. Returns the credentials to store: the fleet's
+ * default account when every simulated iLO has the same, else each server's
+ * own; each ilo-config's own.
+ */
+export function wireToFleet(flows: FlowNode[], servers: DemoServer[], caFile: string): Record<string, Record<string, string>> {
+  const creds: Record<string, Record<string, string>> = {};
   for (const n of flows) {
+    if (n.type === 'ilo-fleet' && Array.isArray(n.servers)) {
+      const accounts = new Map<string, DemoServer>();
+      for (const row of n.servers as Array<Record<string, unknown>>) {
+        const s = servers.find((x) => x.name === row.name);
+        if (!s) continue;
+        Object.assign(row, { host: s.host, port: s.port, tlsMode: 'ca', caFile, fingerprint: undefined });
+        accounts.set(String(row.id), s);
+      }
+      const all = [...accounts.values()];
+      if (all.length === 0) continue;
+      // One account on every iLO: the fleet's default; else each server's own (see nodes/ilo-fleet/secrets.ts).
+      if (all.every((s) => s.username === all[0]!.username && s.password === all[0]!.password)) creds[n.id] = { username: all[0]!.username, password: all[0]!.password };
+      else {
+        const map = (pick: (s: DemoServer) => string): string => JSON.stringify(Object.fromEntries([...accounts].map(([id, s]) => [id, pick(s)])));
+        creds[n.id] = { usernames: map((s) => s.username), secrets: map((s) => s.password) };
+      }
+      continue;
+    }
     if (n.type !== 'ilo-config') continue;
     const s = servers.find((x) => x.name === n.name);
     if (!s) continue;

@@ -4,8 +4,10 @@
  * Gen8 with a failed power supply), each running a simulated deploy ramdisk,
  * a small image server they can mount from, the files the deploy examples
  * read, and Node-RED on 127.0.0.1:1880 with this package and the example
- * flows wired to them (the dashboard examples only when
- * @flowfuse/node-red-dashboard is installed).
+ * flows: their fleet inventory (the ilo-fleet node every example uses) filled
+ * with the simulated servers, their account in Node-RED's encrypted
+ * credentials (the dashboard examples only when @flowfuse/node-red-dashboard
+ * is installed).
  *   npm start -- --keep-flows   keep the flows you edited in .demo/
  *   npm start -- --secure       editor login and basic auth on the HTTP API (README: "Securing the HTTP API")
  *   PORT=1881 npm start         another editor port
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
     apiUrl: `http://127.0.0.1:${port}/ilo-deploy`,
     tftpRoot: files.tftpRoot,
     store: { host: '127.0.0.1', port: 0, stateDir: join(userDir, 'ilo-media-store'), fileRoots: [files.imagesDir] },
-    env: { IMAGE: files.image, DEPLOY_ISO: files.deployIso, DEPLOY_KERNEL: files.deployKernel, DEPLOY_RAMDISK: files.deployRamdisk },
+    env: { IMAGE: files.image, IMAGES: files.image, DEPLOY_ISO: files.deployIso, DEPLOY_KERNEL: files.deployKernel, DEPLOY_RAMDISK: files.deployRamdisk },
   });
   // Only this origin may drive the demo (a web page elsewhere cannot deploy or probe ports through it).
   const sameOrigin = { hosts: [`127.0.0.1:${port}`, `localhost:${port}`] };
@@ -122,7 +124,9 @@ async function main(): Promise<void> {
   Demo image:        ${demoIso}
   Try:               curl -X POST -H 'Content-Type: application/json' -d '{"action":"on","wait":true}' \\
                        http://127.0.0.1:${port}/servers/server-1/power
-  Deploy:            click "deploy server-N" on a Deploy tab, or
+  Fleet:             the "demo fleet" configuration node (every example uses it); on the "Power a fleet" tab
+                     "every server: status" reads the whole fleet at once
+  Deploy:            click "deploy server-N with ..." on the Deploy tab, or
 ${deployCurls(port)}
                      curl http://127.0.0.1:${port}/agent_ilo/deploy/<deployId>              (progress; until "state": "active")
                      curl -i -X DELETE http://127.0.0.1:${port}/agent_ilo/deploy/<deployId>  (undeploy)

@@ -5,7 +5,6 @@
  * into a result, a status line and log lines. The node is left with reading
  * its fields and the message, and with sending.
  */
-import { LibError } from '../errors';
 import { DeployError, badInput } from './errors';
 import type { DeployEngine } from './engine';
 import { DEFAULT_SETTINGS, type DeploySettings } from './processes/deps';
@@ -219,7 +218,6 @@ export async function runFlowAction(engine: FlowEngine, call: FlowCall): Promise
     // A deploy asked for by id must exist (an HTTP flow answers 404 otherwise).
     if (known?.deployId !== call.deployId || (call.method && known.method !== call.method)) throw new DeployError('not-found', `no ${call.method ? `${call.method} ` : ''}deploy ${call.deployId}`);
     if (call.action === 'status') return { payload: known };
-    if (known.state === 'available') throw new LibError('conflict', `deploy ${known.deployId} on ${known.server} is already undeployed (state available)`, { field: 'msg.deployId' });
     if (call.clean) checkCleanRamdisk(call.clean, known.method, 'msg.deploy.clean.deployIso');
     const started = await engine.undeploy({ deployId: call.deployId }, { clean: call.clean });
     return { payload: started, started };

@@ -4,6 +4,7 @@
  * or the step data), and which one an undeploy or a refusal names.
  */
 import type { DeployStore } from './deploy-store';
+import { LibError } from '../errors';
 import { DeployError } from './errors';
 import type { DeployProcess, Step } from './step';
 import { newDeployId, newToken } from './tokens';
@@ -121,7 +122,8 @@ export async function undeployable(store: DeployStore, target: string | { deploy
   if (current?.id !== rec.id) {
     throw new DeployError('busy', `${rec.serverName}: deploy ${rec.id} is not its current deploy (${current?.id ?? 'none'} is); undeploy that one`);
   }
-  if (rec.state === 'available') throw new DeployError('not-found', `nothing is deployed on ${rec.serverName}: deploy ${rec.id} is already undeployed`);
+  // The deploy exists and is its server's newest: undeploying it again conflicts with its state (HTTP 409).
+  if (rec.state === 'available') throw new LibError('conflict', `deploy ${rec.id} on ${rec.serverName} is already undeployed (state available)`, { field: 'deployId' });
   return rec;
 }
 

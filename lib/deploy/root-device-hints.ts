@@ -6,6 +6,7 @@
  * node.properties.root_device) and to the DIB ramdisk on its command line
  * (`root_device=key=value,…`, values URL-encoded, as Kilo's iscsi deploy did).
  */
+import type { InspectedDisk, InspectedVolume } from '../bmc/inspection';
 import { badInput } from './errors';
 
 export const ROOT_DEVICE_HINT_KEYS = ['size', 'serial', 'wwn', 'wwn_with_extension', 'wwn_vendor_extension', 'model', 'vendor', 'name', 'rotational', 'hctl', 'by_path'] as const;
@@ -173,6 +174,18 @@ export function refuseByInspection(hints: unknown, disks: DiskFacts[]): string |
   if (!parsed.length || !disks.length) return undefined;
   if (disks.some((d) => matchDisk(parsed, d) !== false)) return undefined;
   return `${noDeviceMessage(hints)} (none of the ${disks.length} disk(s) found by the last inspection matches)`;
+}
+
+/**
+ * The disks the host's OS will see, from an out-of-band inspection: the
+ * logical drives where a RAID controller has any (its member disks are hidden
+ * behind them, and all an iLO knows of one is its size and media), else the
+ * physical disks (model, serial, size, rotational).
+ */
+export function inspectedDisks(r: { disks: readonly InspectedDisk[]; volumes: readonly InspectedVolume[] }): DiskFacts[] {
+  const rotational = (mediaType: 'HDD' | 'SSD' | undefined): boolean | undefined => (mediaType === undefined ? undefined : mediaType === 'HDD');
+  if (r.volumes.length) return r.volumes.map((v) => ({ sizeBytes: v.sizeBytes, rotational: rotational(v.mediaType) }));
+  return r.disks.map((d) => ({ sizeBytes: d.sizeBytes, model: d.model, serial: d.serial, rotational: rotational(d.mediaType) }));
 }
 
 /** The DIB ramdisk's `root_device` parameter: key=value pairs, values URL-encoded, comma-separated. */

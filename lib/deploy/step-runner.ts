@@ -35,6 +35,7 @@ export class StepRunner<TDeps> {
   /** The deploy steps from `from` on (completed ones skipped), then `active`; a failure ends in `deploy failed`, cleaned up. */
   async deploy(proc: DeployProcess<TDeps>, record: DeployRecord, deps: TDeps, from: number, signal: AbortSignal): Promise<RunOutcome> {
     const steps = proc.deploySteps;
+    const guarded = proc.guardDeps ? proc.guardDeps(deps, signal) : deps;
     for (let i = from; i < steps.length; i++) {
       const step = steps[i] as Step<TDeps>;
       if (record.completed.includes(step.name) || skipped(step, record)) continue;
@@ -45,7 +46,7 @@ export class StepRunner<TDeps> {
       await this.host.persist(record);
       this.host.report(record, step.title);
       try {
-        await this.bounded(step, this.context(record, deps, signal), signal);
+        await this.bounded(step, this.context(record, guarded, signal), signal);
       } catch (err) {
         if (this.host.halted(signal)) return 'halted';
         await this.fail(proc, record, step, err, deps);
@@ -71,6 +72,7 @@ export class StepRunner<TDeps> {
   async teardown(proc: DeployProcess<TDeps>, record: DeployRecord, deps: TDeps, from: number, signal: AbortSignal): Promise<RunOutcome> {
     const errors: string[] = [];
     const steps = proc.teardownSteps;
+    const guarded = proc.guardDeps ? proc.guardDeps(deps, signal) : deps;
     for (let i = from; i < steps.length; i++) {
       const step = steps[i] as Step<TDeps>;
       if (this.host.halted(signal)) return 'halted';
@@ -82,7 +84,7 @@ export class StepRunner<TDeps> {
       await this.host.persist(record);
       this.host.report(record, step.title);
       try {
-        await this.bounded(step, this.context(record, deps, signal), signal);
+        await this.bounded(step, this.context(record, guarded, signal), signal);
         record.completed.push(step.name);
         if (record.state === 'clean wait') record.state = 'cleaning';
       } catch (err) {

@@ -84,6 +84,13 @@ export interface DeployProcess<TDeps, TData extends StepData = StepData> {
    * clears it; it throws when the server cannot be kept booting.
    */
   upkeep?(ctx: StepContext<TDeps, TData>, why: 'due' | 'power-on'): Promise<void>;
+  /**
+   * The dependencies as the steps of one run see them: once `signal` is
+   * aborted they refuse to act (the run lost its lease: another instance may
+   * drive the server now), even inside a step that does not watch the signal.
+   * Undo and clean-up after a failure get the dependencies unguarded.
+   */
+  guardDeps?(deps: TDeps, signal: AbortSignal): TDeps;
   deploySteps: Step<TDeps, TData>[];
   /** Tear-down of an active (or failed) deploy: every step idempotent. */
   teardownSteps: Step<TDeps, TData>[];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { endpointTarget } from '../../lib/bmc/endpoint';
 import { badInput, type DeployError } from '../../lib/deploy/errors';
+import { inspectedDisks, refuseByInspection } from '../../lib/deploy/root-device-hints';
 import {
   ProgressGate,
   buildDeployRequest,
@@ -28,8 +29,9 @@ import {
   type StatusKind,
 } from '../../lib/deploy/flow';
 import type { DeployMethod, DeployProgress, DeployRequest, DeployStatus } from '../../lib/deploy/types';
-import { isLibError } from '../../lib/errors';
+import { LibError, isLibError } from '../../lib/errors';
 import { ServerNotFoundError } from '../../lib/inventory';
+import { lastInspection } from '../common/inspections';
 import { STATUS, evaluateProperty, pick, requireIloConfig } from '../common/node-red';
 import type { PoolCandidate, PoolRequest } from '../../lib/deploy/scheduling';
 import type { StartRequest } from '../../lib/deploy/records';
@@ -100,9 +102,6 @@ function isPoolPick(server: unknown): boolean {
     return true;
   }
 }
-
-/** The global context key where ilo-inspect keeps every inspection, by server name. */
-const INSPECTIONS_KEY = 'iloInspections';
 
 export = function register(RED: NodeAPI): void {
   const settings = RED.settings as unknown as { iloDeployFlowApiPath?: string; iloDeployFlowApiUrl?: string };
@@ -222,6 +221,7 @@ export = function register(RED: NodeAPI): void {
         if (!def.store || !RED.nodes.getNode(def.store)) throw badInput('store', 'an ilo-media-store configuration (where the deploy media and images are published)');
         const request = await requestOf(m, call);
         if (clean && action === 'deploy') request.clean = clean;
+        refuseByLastInspection(t.name, request);
         const deploySettings = deploySettingsFor(request.method, def, { defaultApiUrl: settings.iloDeployFlowApiUrl, apiPath, workDir: join(baseDir(RED), 'work'), requiredTools: requiredTools(RED) });
         return { serverKey: await t.key(), serverName: t.name, refs: { ...t.refs, store: def.store, node: node.id, settings: JSON.stringify(deploySettings) }, request };
       };
@@ -349,8 +349,7 @@ export = function register(RED: NodeAPI): void {
      * ilo-inspect found (the global context) is beside what is configured.
      */
     async function poolOf(request: PoolRequest, field: string): Promise<{ request: PoolRequest; candidates: PoolCandidate[]; targets: Map<string, DeployTarget> }> {
-      const kept = (node.context().global.get(INSPECTIONS_KEY) as Record<string, Inspected> | undefined) ?? {};
-      const inspected = (name: string): Inspected => (Object.prototype.hasOwnProperty.call(kept, name) ? kept[name] : undefined);
+      const inspected = (name: string): Inspected => lastInspection(node, name);
       const targets = new Map<string, DeployTarget>();
       const candidates: PoolCandidate[] = [];
       if (def.target === 'fleet') {
@@ -368,6 +367,18 @@ export = function register(RED: NodeAPI): void {
         }
       }
       return { request, candidates, targets };
+    }
+
+    /**
+     * Root device hints no disk of the server's last inspection (ilo-inspect
+     * keeps them in the global context) can match: refused before anything
+     * is booted, rather than failing in the ramdisk.
+     */
+    function refuseByLastInspection(server: string, request: DeployRequest): void {
+      if (!request.rootDeviceHints) return;
+      const inspected = lastInspection(node, server);
+      const why = inspected && refuseByInspection(request.rootDeviceHints, inspectedDisks(inspected));
+      if (why) throw new LibError('conflict', `rootDeviceHints: ${why} of ${server}; inspect it again if its disks changed`, { field: 'rootDeviceHints' });
     }
 
     /** The answer to an HTTP request: 202 with where to follow a started deploy, else 200. */

@@ -8,13 +8,11 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { inspectServer, type ServerInspection } from '../../lib/bmc';
+import { keepInspection } from '../common/inspections';
 import { STATUS } from '../common/node-red';
 import { handleServerInput, selectionOf, type FleetNode, type ServerSelection } from '../common/servers';
 
 type IloInspectDef = NodeDef & ServerSelection;
-
-/** The global context key under which every inspection is kept, by server name. */
-const INSPECTIONS_KEY = 'iloInspections';
 
 function summary(r: ServerInspection): string {
   const gib = Math.round(r.memoryMb / 1024);
@@ -26,7 +24,6 @@ export = function register(RED: NodeAPI): void {
   function IloInspect(this: Node, def: IloInspectDef): void {
     RED.nodes.createNode(this, def);
     const sel = selectionOf(def);
-    const global = this.context().global;
     handleServerInput<NodeMessageInFlow & { server?: unknown }>(RED, this, sel, () => undefined, async ({ target, msg, status }) => {
       const bmc = await target.getBmc();
       status(STATUS.busy('inspecting…'));
@@ -35,8 +32,7 @@ export = function register(RED: NodeAPI): void {
         const fleet = RED.nodes.getNode(sel.fleet ?? '') as FleetNode | null;
         fleet?.recordInspection?.(target.inventory.name, result);
       }
-      const kept = (global.get(INSPECTIONS_KEY) as Record<string, ServerInspection> | undefined) ?? {};
-      global.set(INSPECTIONS_KEY, { ...kept, [target.name]: result });
+      keepInspection(this, target.name, result);
       status(result.warnings.length ? { fill: 'yellow', shape: 'dot', text: summary(result) } : STATUS.ok(summary(result)));
       msg.payload = { server: target.name, ...result };
       if (msg.topic === undefined || msg.topic === '') msg.topic = target.name;

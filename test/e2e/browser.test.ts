@@ -17,11 +17,6 @@ if (skip) process.stderr.write(`\n!!! ${skip}\n`);
 
 const shots = join(repoRoot, '.work', 'screenshots');
 
-/** The SVG group of the workspace node whose label reads `label`. */
-function nodeByLabel(page: Page, label: string) {
-  return page.locator('g.red-ui-flow-node-group', { has: page.locator('text.red-ui-flow-node-label-text', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
-}
-
 describe('the editor in Chromium', { skip }, () => {
   let demo: RunningDemo;
   let browser: Browser;
@@ -50,35 +45,37 @@ describe('the editor in Chromium', { skip }, () => {
     await page.screenshot({ path: join(shots, '01-palette.png') });
   });
 
-  test('the ilo-config dialog opens from a node, and refuses a bad host before saving', async () => {
-    await nodeByLabel(page, 'power msg.action').first().dblclick();
-    await page.waitForSelector('#node-input-server', { state: 'visible' });
-    await page.click('#node-input-btn-server-edit');
-    const host = page.locator('#node-config-input-host');
-    await host.waitFor({ state: 'visible' });
-    assert.match(await host.inputValue(), /^127\.0\.0\.1$/);
-    await host.fill('not a host!');
-    await host.press('Tab');
-    await page.waitForFunction(() => document.querySelector('#node-config-input-host')?.classList.contains('input-error'));
-    await page.screenshot({ path: join(shots, '02-ilo-config-invalid.png') });
-    await host.fill('127.0.0.1');
-    await host.press('Tab');
-    await page.waitForFunction(() => !document.querySelector('#node-config-input-host')?.classList.contains('input-error'));
+  test('the fleet dialog opens from a node, shows the demo fleet, and refuses a bad port before saving', async () => {
+    await page.locator('g.red-ui-flow-node-group[id="power-fleet"]').dblclick();
+    await page.waitForSelector('#node-input-fleet', { state: 'visible' });
+    await page.click('#node-input-btn-fleet-edit');
+    await page.waitForSelector('#ilo-fleet-viewport', { state: 'visible' });
+    await page.waitForFunction(() => document.querySelector('#ilo-fleet-count')?.textContent === '3 servers');
+    const hosts = await page.$$eval('#ilo-fleet-rows .ilo-fleet-row .c-host', (els) => els.map((e) => e.textContent));
+    assert.equal(hosts.length, 3);
+    for (const h of hosts) assert.match(h ?? '', /^127\.0\.0\.1:\d+$/, 'npm start filled in the simulated iLOs');
+    await page.locator('#ilo-fleet-rows .ilo-fleet-row', { has: page.locator('.c-name', { hasText: /^server-1$/ }) }).click();
+    const port = page.locator('#ilo-fleet-row-port');
+    await port.waitFor({ state: 'visible' });
+    const was = await port.inputValue();
+    await port.fill('70000');
+    assert.ok(await port.evaluate((e) => e.classList.contains('input-error')), 'a bad port is marked');
+    await page.screenshot({ path: join(shots, '02-ilo-fleet-invalid.png') });
+    await port.fill(was);
+    assert.ok(!(await port.evaluate((e) => e.classList.contains('input-error'))));
     // Leave both dialogs without changing anything.
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
   });
 
-  test('an inject button powers a simulated server on; the node status follows', async () => {
-    const button = nodeByLabel(page, 'server-1: on').locator('.red-ui-flow-node-button-button');
-    await button.click();
-    const power = page.locator('g.red-ui-flow-node-group').filter({ has: page.locator('text.red-ui-flow-node-label-text', { hasText: 'power msg.action' }) }).first();
-    await page.waitForFunction(
-      (el) => /powering on|on…|^on$/.test(el?.querySelector('.red-ui-flow-node-status-label')?.textContent ?? ''),
-      await power.elementHandle(),
-      { timeout: 30_000 },
-    );
-    await page.waitForFunction((el) => el?.querySelector('.red-ui-flow-node-status-label')?.textContent === 'on', await power.elementHandle(), { timeout: 30_000 });
+  test('an inject button powers the whole simulated fleet on; the node status counts the servers', async () => {
+    await page.locator('g.red-ui-flow-node-group[id="power-inj-on"] .red-ui-flow-node-button-button').click();
+    const power = page.locator('g.red-ui-flow-node-group[id="power-fleet"]');
+    await page.waitForFunction((el) => el?.querySelector('.red-ui-flow-node-status-label')?.textContent === '3 servers ok', await power.elementHandle(), { timeout: 60_000 });
     await page.screenshot({ path: join(shots, '03-power-on-status.png') });
+    for (const server of ['server-1', 'server-2', 'server-3']) {
+      const res = await fetch(`${demo.url}/servers/${server}/power`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'status' }) });
+      assert.equal(((await res.json()) as { powerState: string }).powerState, 'on', server);
+    }
   });
 });

@@ -192,33 +192,57 @@ describe('npm start (the demo)', () => {
     assert.equal(res.status, 200, `inject ${nodeId}: ${await res.text()}`);
   };
 
-  /** One click on "deploy server-N": the deploy node's status goes step by step to "active", the sidebar shows the progress. */
-  async function deployWithOneClick(prefix: string, nodeId: string, stepCount: number): Promise<void> {
-    const c = comms!;
-    const from = c.statuses(nodeId).length;
-    const debugFrom = c.debugOf(`${prefix}-progress`).length;
-    await click(`${prefix}-inj-deploy`);
-    const seen = await c.until(
-      () => {
-        const s = c.statuses(nodeId).slice(from);
-        return s.some((x) => x.text === 'active' || x.fill === 'red') ? s : undefined;
-      },
-      180_000,
-      `${nodeId} to show active`,
-    );
-    assert.deepEqual(seen.at(-1), { fill: 'green', shape: 'dot', text: 'active' }, JSON.stringify(seen));
-    assert.ok(seen.some((x) => new RegExp(`^step \\d+/${stepCount}: `).test(x.text ?? '')), `status showed the steps: ${seen.map((x) => x.text).join(' | ')}`);
-    const progress = c.debugOf(`${prefix}-progress`).slice(debugFrom) as Array<{ state: string; stepIndex?: number; message: string }>;
-    assert.ok(progress.some((p) => p.stepIndex === 1), 'the sidebar showed step 1');
-    await c.until(() => (c.debugOf(`${prefix}-progress`).slice(debugFrom) as Array<{ state: string }>).find((p) => p.state === 'active'), 10_000, 'the sidebar to show active');
-
-    const before = c.statuses(nodeId).length;
-    await click(`${prefix}-inj-undeploy`);
-    await c.until(() => c.statuses(nodeId).slice(before).find((x) => x.text === 'available'), 60_000, `${nodeId} to show available`);
+  interface Progress {
+    deployId: string;
+    server: string;
+    method: string;
+    state: string;
+    stepIndex?: number;
+    stepCount: number;
   }
 
+  /**
+   * One click on "deploy server-N with <method>" (the one fleet deploy node of the Deploy tab): the
+   * debug sidebar's progress shows that server's steps up to "active"; then undeploy over HTTP.
+   */
+  async function deployWithOneClick(injectId: string, server: string, method: string, stepCount: number): Promise<void> {
+    const c = comms!;
+    const mine = (from: number): Progress[] => (c.debugOf('deploy-progress').slice(from) as Progress[]).filter((p) => p.server === server && p.method === method);
+    const from = c.debugOf('deploy-progress').length;
+    await click(injectId);
+    const seen = await c.until(() => (mine(from).some((p) => p.state === 'active' || /fail|error/.test(p.state)) ? mine(from) : undefined), 180_000, `${server} to show active in the sidebar`);
+    assert.equal(seen.at(-1)!.state, 'active', JSON.stringify(seen.at(-1)));
+    assert.ok(seen.some((p) => p.stepIndex === 1), 'the sidebar showed step 1');
+    assert.ok(seen.every((p) => p.stepCount === stepCount), `${stepCount} steps`);
+    const location = `/${method}/deploy/${seen.at(-1)!.deployId}`;
+    assert.equal((await getJson<DeployStatusBody>(location)).body.state, 'active');
+    assert.equal((await getJson(location, { method: 'DELETE' })).status, 202);
+    const end = Date.now() + 60_000;
+    while ((await getJson<DeployStatusBody>(location)).body.state !== 'available') {
+      if (Date.now() > end) throw new Error(`${location} not available after the undeploy`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  test('"every server: status" on the Power tab reads the whole simulated fleet in one batch, one result per server', async () => {
+    const c = comms!;
+    const from = c.debugOf('power-debug').length;
+    await click('power-inj-status');
+    const results = await c.until(() => {
+      const got = c.debugOf('power-debug').slice(from) as Array<{ topic: string; payload: { server: string; powerState?: string; error?: unknown } }>;
+      return got.length >= 3 ? got : undefined;
+    }, 30_000, 'three power results');
+    assert.deepEqual(results.map((r) => r.topic).sort(), ['server-1', 'server-2', 'server-3']);
+    for (const r of results) {
+      assert.equal(r.payload.server, r.topic);
+      assert.equal(r.payload.error, undefined, JSON.stringify(r.payload));
+      assert.equal(r.payload.powerState, await powerState(r.topic), `${r.topic}: the batch agrees with the server's own status`);
+    }
+    await c.until(() => c.statuses('power-fleet').find((x) => x.text === '3 servers ok'), 10_000, 'the node status to count 3 servers');
+  });
+
   describe('deploys: one click or one curl per process', { concurrency: true }, () => {
-    test('agent_ilo on server-1 (Gen9, RIBCL): curl POST/GET/DELETE, then the inject buttons', async () => {
+    test('agent_ilo on server-1 (Gen9, RIBCL): curl POST/GET/DELETE, then the inject button', async () => {
       // With a config drive, as the example's comment shows it: a hostname, an SSH key and a static address.
       const configDrive = {
         meta_data: { hostname: 'web-1.example.org', public_keys: { ops: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOvUq7bQ ops@example.org' } },
@@ -229,15 +253,15 @@ describe('npm start (the demo)', () => {
         },
       };
       await deployOverHttp('agent_ilo', 'server-1', ['iscsi_ilo', 'pxe_ilo'], { configDrive });
-      await deployWithOneClick('agent', 'agent-d1', 12);
+      await deployWithOneClick('deploy-inj-agent', 'server-1', 'agent_ilo', 12);
     });
 
     test('iscsi_ilo on server-2 (Gen10, Redfish): curl POST/GET/DELETE, the image written over a real tgtd iSCSI target', { skip: iscsiSkip }, async () => {
       await deployOverHttp('iscsi_ilo', 'server-2', ['agent_ilo', 'pxe_ilo']);
     });
 
-    test('pxe_ilo on server-3 (Gen8): the inject buttons, then curl POST/GET/DELETE', { skip: iscsiSkip }, async () => {
-      await deployWithOneClick('pxe', 'pxe-d3', 11);
+    test('pxe_ilo on server-3 (Gen8): the inject button, then curl POST/GET/DELETE', { skip: iscsiSkip }, async () => {
+      await deployWithOneClick('deploy-inj-pxe', 'server-3', 'pxe_ilo', 11);
       await deployOverHttp('pxe_ilo', 'server-3', ['agent_ilo', 'iscsi_ilo']);
     });
 
@@ -249,7 +273,7 @@ describe('npm start (the demo)', () => {
         [{ server: 'server-1', colour: 'red' }, 400, /^colour: unknown field/],
         [{ server: 'server-1', configDrive: { meta_data: { hostname: 'web 1' } } }, 400, /^configDrive\.meta_data\.hostname: expected a host name/],
         [['server-1'], 400, /^body: expected a JSON object/],
-        [{ server: 'server-9' }, 404, /no server named server-9/],
+        [{ server: 'server-9' }, 404, /no server named "server-9"/],
       ];
       for (const method of ['agent_ilo', 'iscsi_ilo', 'pxe_ilo']) {
         for (const [body, status, error] of cases) {
@@ -263,19 +287,55 @@ describe('npm start (the demo)', () => {
     });
   });
 
-  test('the dashboard in a browser: "deploy server-1 (agent_ilo)" turns server-1 active in the fleet table, "undeploy server-1" available again', { skip: needTools('chromium') || dashboardSkip }, async () => {
+  test('"status of every server" on the Deploy tab: one deploy status per server of the fleet, all available again', async () => {
+    const c = comms!;
+    const from = c.debugOf('deploy-result').length;
+    await click('deploy-inj-status');
+    const results = await c.until(() => {
+      const got = c.debugOf('deploy-result').slice(from) as Array<{ topic: string; payload: { server: string; state: string } }>;
+      return got.length >= 3 ? got : undefined;
+    }, 30_000, 'three deploy statuses');
+    assert.deepEqual(results.map((r) => [r.topic, r.payload.state]).sort(), [['server-1', 'available'], ['server-2', 'available'], ['server-3', 'available']]);
+  });
+
+  test('the fleet dashboard in a browser: every server with power, health and deploy state; deploy server-1 from its row to active (step bar on the way), undeploy after the confirmation', { skip: needTools('chromium') || dashboardSkip }, async () => {
     assert.match(output, /Dashboard 2\.0 .* started at \/dashboard/, 'npm start loads the dashboard example when the dashboard is installed');
     const page = await HeadlessPage.open(`${base()}/dashboard/fleet`);
     try {
-      const stateOf = (server: string): string =>
-        `(() => { const r = [...document.querySelectorAll('table tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent.trim())).find((c) => c[0] === ${JSON.stringify(server)}); return r ? r[1] : null; })()`;
-      assert.equal(await page.waitFor<string>(stateOf('server-1'), 20_000, 'the fleet table'), 'available');
-      await page.clickButton('deploy server-1 (agent_ilo)');
-      await page.waitFor(`${stateOf('server-1')} === 'active'`, 120_000, 'server-1 to be active in the table');
+      const rows = `[...document.querySelectorAll('.ilo-fleet-table tbody tr')].map((tr) => ({ server: tr.dataset.server, power: tr.querySelector('.c-power').textContent.trim(), health: tr.querySelector('.c-health').textContent.trim(), state: tr.querySelector('.c-state').textContent.trim(), bars: tr.querySelectorAll('.p-step').length, error: tr.querySelector('.c-error').textContent.trim() }))`;
+      type Row = { server: string; power: string; health: string; state: string; bars: number; error: string };
+      const row = (server: string): string => `(${rows}).find((r) => r.server === ${JSON.stringify(server)})`;
+      const filled = await page.waitFor<Row[]>(`(() => { const r = ${rows}; return r.length === 3 && r.every((x) => x.power !== '…' && x.health !== '…' && x.state !== '…') ? r : null; })()`, 30_000, 'the fleet table filled from the inventory');
+      assert.deepEqual(filled.map((r) => r.server), ['server-1', 'server-2', 'server-3']);
+      for (const r of filled) assert.equal(r.power, await powerState(r.server), `${r.server}: power as the iLO says`);
+      assert.deepEqual(filled.map((r) => [r.health, r.state]), [['ok', 'available'], ['ok', 'available'], ['critical', 'available']], 'server-3 has a failed power supply');
+      assert.ok(await page.evaluate<boolean>(`[...document.querySelectorAll('.ilo-fleet-image option')].some((o) => o.value.endsWith('/disk.img'))`), 'the image to deploy is offered');
+
+      const click = (server: string, button: string): Promise<unknown> => page.evaluate(`document.querySelector('tr[data-server="${server}"] .${button}').click()`);
+      await click('server-1', 'b-deploy');
+      const working = await page.waitFor<Row>(`(() => { const r = ${row('server-1')}; return r.bars > 0 ? r : null; })()`, 60_000, 'a step progress bar on server-1');
+      assert.match(working.state, /\(agent_ilo\)$/);
+      await page.waitFor(`${row('server-1')}.state === 'active (agent_ilo)'`, 120_000, 'server-1 to be active in the table');
       assert.equal(await powerState('server-1'), 'on');
-      await page.clickButton('undeploy server-1');
-      await page.waitFor(`${stateOf('server-1')} === 'available'`, 60_000, 'server-1 to be available in the table');
+      // A second deploy of the same server is refused: its row shows why.
+      await click('server-1', 'b-deploy');
+      await page.waitFor(`/already|undeploy or rebuild/.test(${row('server-1')}.error)`, 15_000, 'the refusal in the last error column');
+
+      // Undeploy asks first: nothing happens until "confirm undeploy".
+      await click('server-1', 'b-undeploy');
+      assert.ok(await page.waitFor<boolean>(`!!document.querySelector('tr[data-server="server-1"] .b-confirm')`, 5_000, 'the confirmation'));
+      await click('server-1', 'b-cancel');
+      await new Promise((r) => setTimeout(r, 3500));
+      assert.equal((await page.evaluate<Row>(row('server-1'))).state, 'active (agent_ilo)', 'cancel undeploys nothing');
+      await click('server-1', 'b-undeploy');
+      await click('server-1', 'b-confirm');
+      await page.waitFor(`${row('server-1')}.state === 'available'`, 60_000, 'server-1 to be available in the table');
       assert.equal(await powerState('server-1'), 'off');
+
+      await click('server-2', 'b-on');
+      await page.waitFor(`${row('server-2')}.power === 'on'`, 30_000, 'server-2 powered on from its row');
+      await click('server-2', 'b-off');
+      await page.waitFor(`${row('server-2')}.power === 'off'`, 30_000, 'server-2 powered off from its row');
     } finally {
       await page.close();
     }

@@ -1,23 +1,25 @@
 /**
- * The deploy examples as a user meets them, in a real editor (Debian's
- * Chromium driven by playwright-core) on a fresh Node-RED that has only this
- * package: main menu → Import → Examples → node-red-contrib-ilo-deploy →
- * "Deploy with <method>" → Import, then what the README says to set for your
- * own servers, typed into the editor's dialogs (the iLO user and password:
- * an export carries no credentials; the image directory of the media store;
- * the tab's environment variables; the TFTP root for pxe_ilo), then the red
- * Deploy button. A deploy started over the example's HTTP API
- * (`POST /<method>/deploy {"server": ...}`) then runs on a simulated fleet
- * whose servers boot simulated ramdisks, and the deploy node's status in the
- * workspace counts the steps up to a green "active". Screenshots go to
- * .work/screenshots/examples-<method>-*.png.
+ * The deploy example as a user meets it, in a real editor (Debian's Chromium
+ * driven by playwright-core) on a fresh Node-RED that has only this package:
+ * main menu → Import → Examples → node-red-contrib-ilo-deploy → "Deploy with
+ * agent_ilo, iscsi_ilo or pxe_ilo" → Import, then what the README says to set
+ * for your own servers, typed into the editor's dialogs: the fleet's
+ * inventory pasted as CSV into the fleet's Import panel (addresses, ports,
+ * pinned certificate fingerprints and each iLO's user and password: an
+ * export carries no credentials), the media store's image directory, the
+ * tab's environment variables, the TFTP root; then the red Deploy button.
+ * Deploys started over the example's HTTP API (`POST /<method>/deploy
+ * {"server": ...}`, the one deploy node for every process and server) then
+ * run on a simulated fleet whose servers boot simulated ramdisks, and the
+ * deploy node's status in the workspace counts the steps up to a green
+ * "active". Screenshots go to .work/screenshots/examples-deploy-*.png.
  *
- * Node-RED listens on 1880 (the deploy nodes' callback URL as shipped) when
+ * Node-RED listens on 1880 (the deploy node's callback URL as shipped) when
  * it is free. The simulated iLOs and the media store always get free ports,
- * typed into the ilo-config and store dialogs as a user whose servers are
- * elsewhere would: other end-to-end files running at the same time (the
- * demo, the shipped-examples test) try 8443-8445 and 8089 themselves, and a
- * check-then-bind on those ports would race with them.
+ * typed into the dialogs as a user whose servers are elsewhere would: other
+ * end-to-end files running at the same time (the demo, the shipped-examples
+ * test) try 8443-8445 and 8089 themselves, and a check-then-bind on those
+ * ports would race with them.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -52,26 +54,18 @@ const iscsiSkip: string | false =
 
 interface Example {
   method: 'agent_ilo' | 'iscsi_ilo' | 'pxe_ilo';
-  /** The example's name in Import > Examples (its file name without .json). */
-  title: string;
-  /** The server the example's inject buttons deploy, and the deploy node routed to for it. */
   server: string;
   stepCount: number;
-  env: (files: DemoArtefacts) => Record<string, string>;
   skip: string | false;
 }
 
+const EXAMPLE = '04 - Deploy with agent_ilo, iscsi_ilo or pxe_ilo';
+const TAB = 'Deploy';
+const DEPLOY_NODE = 'deploy (fleet, msg.server)';
 const examples: Example[] = [
-  { method: 'agent_ilo', title: '03 - Deploy with agent_ilo', server: 'server-1', stepCount: 12, env: (f) => ({ IMAGE: f.image, DEPLOY_ISO: f.deployIso }), skip: browserSkip },
-  { method: 'iscsi_ilo', title: '04 - Deploy with iscsi_ilo', server: 'server-2', stepCount: 12, env: (f) => ({ IMAGE: f.image, DEPLOY_ISO: f.deployIso }), skip: iscsiSkip },
-  {
-    method: 'pxe_ilo',
-    title: '05 - Deploy with pxe_ilo',
-    server: 'server-3',
-    stepCount: 11,
-    env: (f) => ({ IMAGE: f.image, DEPLOY_KERNEL: f.deployKernel, DEPLOY_RAMDISK: f.deployRamdisk }),
-    skip: iscsiSkip,
-  },
+  { method: 'agent_ilo', server: 'server-1', stepCount: 12, skip: browserSkip },
+  { method: 'iscsi_ilo', server: 'server-2', stepCount: 12, skip: iscsiSkip },
+  { method: 'pxe_ilo', server: 'server-3', stepCount: 11, skip: iscsiSkip },
 ];
 
 /** What the MutationObserver installed by `watchStatus` collects in the page. */
@@ -97,7 +91,7 @@ function assertNoProblemNotifications(list: Array<{ text: string; error: boolean
   assert.deepEqual(bad, [], `${when}: the editor showed a problem`);
 }
 
-describe('the deploy examples imported through Import > Examples in Chromium, deployed, and run to "active"', { skip: browserSkip }, () => {
+describe('the deploy example imported through Import > Examples in Chromium, its fleet filled from a CSV, deployed, and each process run to "active"', { skip: browserSkip }, () => {
   let dir = '';
   let fleet: Fleet | undefined;
   let ramdisks: SimRamdisk[] = [];
@@ -107,11 +101,9 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
   let files: DemoArtefacts;
   const ramdiskLog: string[] = [];
   const pageErrors: string[] = [];
-  /** Ports that differ from the examples' (typed into the dialogs); undefined where the shipped value works. */
+  /** Ports that differ from the example's (typed into the dialogs); undefined where the shipped value works. */
   let storePort = 0;
   let callbackUrl: string | undefined;
-  /** Configuration nodes (shared by the examples) already given their settings in the editor. */
-  const configured = new Set<string>();
 
   before(async () => {
     mkdirSync(shots, { recursive: true });
@@ -208,7 +200,7 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
   }
 
   /** From an open node dialog: the pencil beside a configuration field, `edit`, Update. */
-  async function editConfig(field: 'server' | 'store', edit: () => Promise<void>): Promise<void> {
+  async function editConfig(field: 'fleet' | 'store', edit: () => Promise<void>): Promise<void> {
     await page.click(`#node-input-btn-${field}-edit`);
     await page.waitForSelector('#node-config-dialog-ok', { state: 'visible' });
     await edit();
@@ -277,54 +269,56 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
     });
   }
 
+  test(`"${EXAMPLE}": Import > Examples, the fleet's inventory imported from a CSV, the user's settings typed in, Deploy`, async (t) => {
+    try {
+      await importExample(EXAMPLE, TAB);
+      assertNoProblemNotifications(await notifications(page), 'after the import');
+      await nodeByLabel(page, DEPLOY_NODE).waitFor();
+      assert.equal(await page.locator('#red-ui-workspace-chart g.red-ui-flow-node-group').count(), 15, 'the tab holds the three-node API, its buttons and debug nodes: 15 nodes');
+      await page.screenshot({ path: join(shots, 'examples-deploy-imported.png') });
+
+      // The README's inventory file: name, address, port, pinned fingerprint and each iLO's account.
+      const csv = ['name,ilo_address,client_port,ilo_tls_fingerprint,ilo_username,ilo_password', ...fleet!.ilos.map((i) => [i.name, i.host, i.port, i.fingerprint, i.username, i.password].join(','))].join('\n');
+      await editNode(DEPLOY_NODE, async () => {
+        await editConfig('fleet', async () => {
+          assert.equal(await page.inputValue('#node-config-input-name'), 'demo fleet');
+          await page.click('#ilo-fleet-import-open');
+          await page.fill('#ilo-fleet-import-text', csv);
+          await page.selectOption('#ilo-fleet-import-mode', 'merge');
+          await page.click('#ilo-fleet-import-run');
+          await page.waitForSelector('#ilo-fleet-import-result.ilo-fleet-ok-box', { timeout: 15_000 });
+          assert.match((await page.textContent('#ilo-fleet-import-result')) ?? '', /0 added, 3 updated, 0 removed/);
+        });
+        // The media store serves the images from where this machine has them.
+        await editConfig('store', async () => {
+          assert.equal(await page.inputValue('#node-config-input-fileRoots'), '/srv/ilo-deploy/images');
+          await page.fill('#node-config-input-fileRoots', files.imagesDir);
+          await page.fill('#node-config-input-port', String(storePort));
+        });
+        if (callbackUrl) await page.fill('#node-input-apiUrl', callbackUrl);
+        await page.fill('#node-input-tftpRoot', files.tftpRoot);
+      });
+      await setTabEnv(TAB, { IMAGE: files.image, DEPLOY_ISO: files.deployIso, DEPLOY_KERNEL: files.deployKernel, DEPLOY_RAMDISK: files.deployRamdisk });
+      await deploy();
+      await red!.waitForLog(/media store ready/, 0, 15_000);
+      assertNoProblemNotifications(await notifications(page), 'after Deploy');
+      t.diagnostic('imported, configured and deployed');
+    } catch (err) {
+      await page.screenshot({ path: join(shots, 'examples-deploy-failed.png') }).catch(() => undefined);
+      await page.reload().catch(() => undefined);
+      const e = err as Error;
+      e.message += `\n--- Node-RED (last 4000 characters):\n${red?.output().slice(-4000)}`;
+      throw e;
+    }
+  });
+
   for (const ex of examples) {
-    const tabLabel = `Deploy with ${ex.method}`;
-    const nodeLabel = `${ex.method} ${ex.server}`;
-    test(`"${ex.title}": Import > Examples, the user's settings typed in, Deploy; POST /${ex.method}/deploy runs ${ex.server} to "active" while the node status counts the steps`, { skip: ex.skip }, async (t) => {
+    test(`POST /${ex.method}/deploy {"server": "${ex.server}"} runs it to "active" while the deploy node's status counts the steps`, { skip: ex.skip }, async (t) => {
       const started = Date.now();
       const secs = (): string => ((Date.now() - started) / 1000).toFixed(1);
+      const from = red!.output().length;
+      const node = nodeByLabel(page, DEPLOY_NODE);
       try {
-        await importExample(ex.title, tabLabel);
-        assertNoProblemNotifications(await notifications(page), 'after the import');
-        const node = nodeByLabel(page, nodeLabel);
-        await node.waitFor();
-        assert.equal(await nodeByLabel(page, 'look up the deploy').count(), 1, 'the tab has its own "look up the deploy" node');
-        await page.screenshot({ path: join(shots, `examples-${ex.method}-imported.png`) });
-
-        await editNode(nodeLabel, async () => {
-          if (!configured.has(ex.server)) {
-            // Exported flows carry no credentials: the user types the iLO's user and password (and checks them).
-            const ilo = fleet!.get(ex.server);
-            await editConfig('server', async () => {
-              assert.equal(await page.inputValue('#node-config-input-name'), ex.server);
-              await page.fill('#node-config-input-port', String(ilo.port));
-              await page.fill('#node-config-input-username', ilo.username);
-              await page.fill('#node-config-input-password', ilo.password);
-              await page.click('#ilo-config-test');
-              await page.waitForSelector('#ilo-config-test-result.ilo-config-ok', { timeout: 30_000 });
-              assert.match((await page.textContent('#ilo-config-test-result')) ?? '', /Logged in\./);
-            });
-            configured.add(ex.server);
-          }
-          if (!configured.has('media-store')) {
-            // The media store serves the images from where this machine has them.
-            await editConfig('store', async () => {
-              assert.equal(await page.inputValue('#node-config-input-fileRoots'), '/srv/ilo-deploy/images');
-              await page.fill('#node-config-input-fileRoots', files.imagesDir);
-              await page.fill('#node-config-input-port', String(storePort));
-            });
-            configured.add('media-store');
-          }
-          if (callbackUrl) await page.fill('#node-input-apiUrl', callbackUrl);
-          if (ex.method === 'pxe_ilo') await page.fill('#node-input-tftpRoot', files.tftpRoot);
-        });
-        await setTabEnv(tabLabel, ex.env(files));
-
-        const from = await deploy();
-        await red!.waitForLog(/media store ready/, 0, 15_000);
-        assertNoProblemNotifications(await notifications(page), 'after Deploy');
-
-        t.diagnostic(`${ex.method}: imported, configured and deployed in ${secs()} s`);
         await watchStatus(node);
         const res = await fetch(`${red!.url}/${ex.method}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ server: ex.server }) });
         const accepted = (await res.json()) as { deployId: string; state: string; method: string; server: string };
@@ -334,24 +328,27 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
         assert.equal(location, `/${ex.method}/deploy/${accepted.deployId}`);
 
         // What the user sees: the node's status label, step by step, to a green "active".
+        // (The node serves every deploy: its status may still say "active" from the previous one until this one's first step.)
         await page.waitForFunction(
-          () => {
-            const last = (globalThis as unknown as StatusWindow).__iloStatuses?.at(-1);
-            return last !== undefined && (last.text === 'active' || last.fill === 'red');
+          (count) => {
+            const all = (globalThis as unknown as StatusWindow).__iloStatuses ?? [];
+            const first = all.findIndex((x) => new RegExp(`^(step )?\\d+/${count}\\b`).test(x.text));
+            const last = all.at(-1);
+            return first >= 0 && last !== undefined && (last.text === 'active' || last.fill === 'red');
           },
-          undefined,
+          ex.stepCount,
           { timeout: 120_000, polling: 250 },
         );
-        const seen = await page.evaluate(() => (globalThis as unknown as StatusWindow).__iloStatuses ?? []);
+        const all = await page.evaluate(() => (globalThis as unknown as StatusWindow).__iloStatuses ?? []);
+        const seen = all.slice(all.findIndex((x) => new RegExp(`^(step )?\\d+/${ex.stepCount}\\b`).test(x.text)));
         const texts = seen.map((s) => s.text);
         assert.deepEqual(seen.at(-1), { text: 'active', fill: 'green' }, `the status went: ${texts.join(' | ')}`);
         const steps = texts.filter((text) => new RegExp(`^(step )?\\d+/${ex.stepCount}\\b`).test(text));
         assert.ok(steps.length >= 2, `the status counted the steps of ${ex.stepCount}: ${texts.join(' | ')}`);
         t.diagnostic(`${ex.method}: active at ${secs()} s; the status went ${texts.join(' | ')}`);
-        await page.screenshot({ path: join(shots, `examples-${ex.method}-active.png`) });
-        // The node and its status, close up.
+        await page.screenshot({ path: join(shots, `examples-deploy-${ex.method}-active.png`) });
         const box = await node.boundingBox();
-        if (box) await page.screenshot({ path: join(shots, `examples-${ex.method}-status.png`), clip: { x: box.x - 20, y: box.y - 20, width: box.width + 200, height: box.height + 40 } });
+        if (box) await page.screenshot({ path: join(shots, `examples-deploy-${ex.method}-status.png`), clip: { x: box.x - 20, y: box.y - 20, width: box.width + 200, height: box.height + 40 } });
 
         const status = await fetch(`${red!.url}${location}`);
         const body = (await status.json()) as { state: string; deployId: string; lastError?: string };
@@ -365,9 +362,7 @@ describe('the deploy examples imported through Import > Examples in Chromium, de
         );
         assert.deepEqual(pageErrors, [], 'no script errors in the editor');
       } catch (err) {
-        await page.screenshot({ path: join(shots, `examples-${ex.method}-failed.png`) }).catch(() => undefined);
-        // Leave no dialog open for the next example.
-        await page.reload().catch(() => undefined);
+        await page.screenshot({ path: join(shots, `examples-deploy-${ex.method}-failed.png`) }).catch(() => undefined);
         const e = err as Error;
         e.message += `\n--- Node-RED (last 4000 characters):\n${red?.output().slice(-4000)}\n--- simulated ramdisks:\n${ramdiskLog.slice(-30).join('\n')}`;
         throw e;

@@ -22,7 +22,7 @@ const DASHBOARD = '@flowfuse/node-red-dashboard';
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string };
 const flowsDir = join(repoRoot, 'examples', 'flows');
 const readFlow = (dir: string, file: string): FlowNode[] => JSON.parse(readFileSync(join(dir, file), 'utf8')) as FlowNode[];
-const deployExamples = readdirSync(flowsDir).filter((f) => /Deploy with/.test(f)).sort();
+const deployExample = readdirSync(flowsDir).find((f) => /Deploy with agent_ilo, iscsi_ilo or pxe_ilo/.test(f)) ?? 'no deploy example';
 
 /** The examples' media store listens on 127.0.0.1:8089; on a machine where that is taken, any free port (0). */
 async function withStorePortFree(flows: FlowNode[]): Promise<FlowNode[]> {
@@ -67,12 +67,11 @@ describe('the examples in a fresh Node-RED with only this package installed', ()
     assert.deepEqual(await red.modules(), ['node-red', pkg.name].sort());
   });
 
-  for (const file of deployExamples) {
-    const method = /Deploy with (\w+)/.exec(file)?.[1] as string;
-    test(`"${file}" as shipped: starts without errors, its media store opens, POST/GET/DELETE /${method}/deploy answer`, async () => {
-      const flows = await withStorePortFree(readFlow(flowsDir, file));
-      const from = await red.deploy(flows);
-      await red.waitForLog(/media store ready/, from, 15_000);
+  test(`"${deployExample}" as shipped: starts without errors, its media store opens, POST/GET/DELETE /<method>/deploy answer for the three processes`, async () => {
+    const flows = await withStorePortFree(readFlow(flowsDir, deployExample));
+    const from = await red.deploy(flows);
+    await red.waitForLog(/media store ready/, from, 15_000);
+    for (const method of ['agent_ilo', 'iscsi_ilo', 'pxe_ilo']) {
       const post = (body: unknown): Promise<Response> =>
         fetch(`${red.url}/${method}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const bad = await post({ server: 'server-1', bootMode: 'legacy' });
@@ -80,31 +79,37 @@ describe('the examples in a fresh Node-RED with only this package installed', ()
       assert.match(((await bad.json()) as { error: string }).error, /^bootMode: expected/);
       const unknown = await post({ server: 'db-7' });
       assert.equal(unknown.status, 404);
-      assert.deepEqual(await unknown.json(), { error: 'no server named db-7' });
+      const body = (await unknown.json()) as { error: string; code: string };
+      assert.equal(body.code, 'not-found');
+      assert.match(body.error, /^server: no server named "db-7"/);
       const none = await fetch(`${red.url}/${method}/deploy/0000`);
       assert.equal(none.status, 404);
       assert.equal(((await none.json()) as { code: string }).code, 'not-found');
       assert.equal((await fetch(`${red.url}/${method}/deploy/0000`, { method: 'DELETE' })).status, 404);
-      assertNoErrors(red.output(from));
-    });
-  }
+    }
+    assert.equal((await fetch(`${red.url}/bogus_ilo/deploy/0000`)).status, 404, 'a path that names no process');
+    assertNoErrors(red.output(from));
+  });
 
   test('all core-only examples imported together (config nodes shared, URLs distinct) start and answer', async () => {
     const flows = await wiredToFleet(await withStorePortFree(loadExampleFlows(join(repoRoot, 'examples'), (dir) => dir === 'dashboard')), fleet, caFile);
     const from = await red.deploy(flows);
     await red.waitForLog(/media store ready/, from, 15_000);
-    // "Manual operations" reads every server's health 2 s after the start: its status dots turn green (red for server-3).
+    // "Fleet health and console" reads every server's health 2 s after the start, in one batch ("*"): server-3's supply has failed.
     const comms = await EditorComms.open(red.url);
     try {
-      const dots = await comms.until(
+      // The sidebar shows each server's summary (topic = its name); a long one arrives cut short, its "overall" comes first.
+      const overallOf = (e: { data: Record<string, unknown> }): [string, string | undefined] => [String(e.data.topic), /"overall":"(\w+)"/.exec(String(e.data.msg))?.[1]];
+      const read = await comms.until(
         () => {
-          const last = ['mo-h1', 'mo-h2', 'mo-h3'].map((id) => comms.statuses(id).at(-1));
-          return last.every((s) => s?.shape === 'dot') ? last.map((s) => s?.fill) : undefined;
+          const got = comms.events.filter((e) => e.topic === 'debug' && e.data.id === 'health-debug');
+          return got.length >= 3 ? got.map(overallOf) : undefined;
         },
         20_000,
         'the health reads',
       );
-      assert.deepEqual(dots, ['green', 'green', 'red']);
+      assert.deepEqual(read.sort(), [['server-1', 'ok'], ['server-2', 'ok'], ['server-3', 'critical']]);
+      await comms.until(() => comms.statuses('health-all').find((x) => x.text === '3 servers ok'), 10_000, 'the health node to count the batch');
     } finally {
       comms.close();
     }
@@ -142,8 +147,8 @@ describe('the dashboard examples in a fresh Node-RED with this package and Dashb
       const flows = await wiredToFleet(await withStorePortFree(readFlow(dir, file)), fleet, caFile);
       const from = await red.deploy(flows);
       assert.match(red.output(from), /Dashboard 2\.0 .* started at \/dashboard/);
-      // Two status polls (every 2 s): each asks every server's deploy state through its deploy node.
-      await new Promise((r) => setTimeout(r, 5000));
+      // Two polls (every 3 s): every server's power and deploy state, through the fleet's nodes.
+      await new Promise((r) => setTimeout(r, 7000));
       assertNoErrors(red.output(from));
       const page = (flows.find((n) => n.type === 'ui-page')?.path as string) ?? '';
       const res: Response = await fetch(`${red.url}/dashboard${page}`);

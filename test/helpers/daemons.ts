@@ -18,6 +18,20 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A port on 127.0.0.1 held until `release()`: for a daemon whose port must
+ * be known long before it starts (written into its configuration), so that
+ * nothing else running meanwhile takes it.
+ */
+export async function reservePort(): Promise<{ port: number; release(): Promise<void> }> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  srv.unref();
+  return { port, release: () => new Promise<void>((r) => srv.close(() => r())) };
+}
+
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');

@@ -55,6 +55,9 @@ function calls(iso: string, floppy: string): Record<string, Call> {
     getHostInfo: (b) => b.getHostInfo(),
     attachDeployMedia: (b) => b.attachDeployMedia({ cdrom: iso, floppy, oneTimeBootCdrom: true }),
     detachDeployMedia: (b) => b.detachDeployMedia(),
+    // Cleaning's out-of-band steps (iLO 4: its REST API beside RIBCL).
+    resetBiosToDefault: (b) => b.resetBiosToDefault(),
+    resetSecureBootKeys: (b) => b.resetSecureBootKeys('default'),
   };
 }
 

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { answers200, freePort, startDaemon, stopDaemon, waitUntil, type Daemon } from './daemons';
+import { answers200, reservePort, startDaemon, stopDaemon, waitUntil, type Daemon } from './daemons';
 
 const run = promisify(execFile);
 
@@ -42,7 +42,9 @@ export async function startKeystone(): Promise<Keystone> {
   };
   try {
     for (const d of ['log', 'fernet', 'cred']) await mkdir(join(dir, d), { recursive: true });
-    const port = await freePort();
+    // Held until uwsgi starts: the catalog written by bootstrap names it, and setting up takes seconds.
+    const reserved = await reservePort();
+    const port = reserved.port;
     const url = `http://127.0.0.1:${port}/v3`;
     const conf = join(dir, 'keystone.conf');
     await writeFile(
@@ -82,6 +84,7 @@ key_repository = ${dir}/cred
     );
     // Without WAL, concurrent requests fail with "database is locked" (real-peers.md).
     await run('/usr/bin/python3', ['-c', `import sqlite3; sqlite3.connect(${JSON.stringify(join(dir, 'keystone.db'))}).execute('PRAGMA journal_mode=WAL')`]);
+    await reserved.release();
     daemons.push(
       startDaemon(
         'keystone (uwsgi)',

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './env';
-import { answers200, freePort, startDaemon, stopDaemon, waitUntil, type Daemon } from './daemons';
+import { answers200, reservePort, startDaemon, stopDaemon, waitUntil, type Daemon } from './daemons';
 
 const PY = '/usr/bin/python3';
 
@@ -124,8 +124,9 @@ export async function startSaio(opts: SaioOptions = {}): Promise<Saio> {
   };
   try {
     for (const d of ['etc', 'srv/d1', 'cache', 'log']) await mkdir(join(dir, d), { recursive: true });
-    const [objectPort, containerPort, accountPort, proxyPort, memcachedPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-    const ksProxyPort = opts.keystone ? await freePort() : undefined;
+    // Held until the daemons start: the configurations and rings name them, and building the rings takes seconds.
+    const reserved = await Promise.all(Array.from({ length: opts.keystone ? 6 : 5 }, () => reservePort()));
+    const [objectPort, containerPort, accountPort, proxyPort, memcachedPort, ksProxyPort] = reserved.map((r) => r.port) as [number, number, number, number, number, number | undefined];
     const port = { object: objectPort, container: containerPort, account: accountPort } as const;
     for (const kind of ['object', 'container', 'account'] as const) {
       await writeFile(join(dir, 'etc', `${kind}-server.conf`), SERVER_CONF(port[kind], dir, kind));
@@ -164,6 +165,7 @@ operator_roles = admin, member
     const code = await new Promise<number | null>((r) => rings.child.once('exit', (c) => r(c)));
     if (code !== 0) throw new Error(`building the Swift rings failed:\n${rings.tail()}`);
 
+    await Promise.all(reserved.map((r) => r.release()));
     const log = (n: string): string => join(dir, 'log', `${n}.log`);
     // Monotonic time stays real: eventlet's timers run on it.
     const clock = opts.clockFile ? { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: opts.clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' } : undefined;

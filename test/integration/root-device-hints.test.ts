@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { buildIso } from '../../lib/media/iso/writer';
-import { matchDisk, parseRootDeviceHints, refuseByInspection, rootDeviceParam } from '../../lib/deploy/root-device-hints';
+import { inspectedDisks, matchDisk, parseRootDeviceHints, refuseByInspection, rootDeviceParam } from '../../lib/deploy/root-device-hints';
 import { needTools } from '../helpers/env';
 import { makeImage, startLab, until, type Lab } from '../helpers/deploy-lab';
 import { join } from 'node:path';
@@ -58,6 +58,22 @@ describe('root device hints: checking and matching (Ironic semantics)', () => {
     assert.equal(refuseByInspection({ serial: 'x' }, [{ sizeBytes: 279 * GiB }]), undefined, 'an inspection that does not know serials cannot refuse on them');
     assert.equal(rootDeviceParam({ model: 'LOGICAL VOLUME', size: 447 }), 'model=LOGICAL%20VOLUME,size=447');
     assert.equal(rootDeviceParam({}), undefined);
+  });
+
+  test('the disks an inspection shows the OS: logical drives hide their members; else the physical disks', () => {
+    const disks = [
+      { location: '1I:1:1', model: 'MM1000GBKAL', serial: 'S1', sizeBytes: 1000 * GiB, mediaType: 'HDD' as const, volume: 'LD1' },
+      { location: '1I:1:2', model: 'MM1000GBKAL', serial: 'S2', sizeBytes: 1000 * GiB, mediaType: 'HDD' as const, volume: 'LD1' },
+    ];
+    const raid = inspectedDisks({ disks, volumes: [{ name: 'LD1', sizeBytes: 1000 * GiB, raid: '1', mediaType: 'HDD' }] });
+    assert.deepEqual(raid, [{ sizeBytes: 1000 * GiB, rotational: true }]);
+    assert.match(String(refuseByInspection({ model: 'MM1000GBKAL', rotational: false }, raid)), /none of the 1 disk\(s\) found by the last inspection matches/);
+    assert.equal(refuseByInspection({ model: 'MM1000GBKAL' }, raid), undefined, 'a logical drive shows no member model: it cannot refuse on it');
+    const plain = inspectedDisks({ disks: disks.map((d) => ({ ...d, volume: undefined, mediaType: 'SSD' as const })), volumes: [] });
+    assert.equal(plain.length, 2);
+    assert.deepEqual(plain[1], { sizeBytes: 1000 * GiB, model: 'MM1000GBKAL', serial: 'S2', rotational: false });
+    assert.equal(refuseByInspection({ serial: 'S2' }, plain), undefined);
+    assert.match(String(refuseByInspection({ serial: 'S3' }, plain)), /No suitable device/);
   });
 });
 

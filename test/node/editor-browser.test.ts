@@ -184,4 +184,42 @@ describe('ilo-config dialog in the editor (Chromium)', { skip }, () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  test('every node that picks a server shares one editor script: a fleet or an ilo-config is required on the chosen side, and the dialog shows that side', async () => {
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => Boolean((globalThis as unknown as { RED?: { nodes?: { node(id: string): unknown } } }).RED?.nodes?.node('h')), undefined, { timeout: 30_000 });
+    type Red = { nodes: { node(id: string): Record<string, unknown>; getType(t: string): { defaults: Record<string, unknown> } }; editor: { validateNode(n: unknown): void; edit(n: unknown): void } };
+    const validity = await page.evaluate(() => {
+      const RED = (globalThis as unknown as { RED: Red }).RED;
+      const h = RED.nodes.node('h');
+      const check = (): boolean => {
+        h.dirty = true;
+        RED.editor.validateNode(h);
+        return h.valid as boolean;
+      };
+      const asConfigured = check();
+      h.target = 'fleet';
+      const fleetWithoutOne = check();
+      h.target = 'config';
+      h.server = '';
+      const configWithoutOne = check();
+      h.server = 'cfg';
+      const back = check();
+      const types = ['ilo-power', 'ilo-health', 'ilo-boot-mode', 'ilo-virtual-media', 'ilo-inspect'].map((t) => Object.keys(RED.nodes.getType(t).defaults).filter((k) => ['target', 'server', 'fleet', 'serverName'].includes(k)).length);
+      return { asConfigured, fleetWithoutOne, configWithoutOne, back, types };
+    });
+    assert.deepEqual(validity, { asConfigured: true, fleetWithoutOne: false, configWithoutOne: false, back: true, types: [4, 4, 4, 4, 4] });
+    await page.evaluate(() => (globalThis as unknown as { RED: Red }).RED.editor.edit((globalThis as unknown as { RED: Red }).RED.nodes.node('h')));
+    await page.waitForSelector('#node-input-target', { state: 'visible' });
+    assert.equal(await page.isVisible('#node-input-fleet'), false, 'an ilo-config node: no fleet row');
+    await page.selectOption('#node-input-target', 'fleet');
+    await page.waitForSelector('#node-input-serverName', { state: 'visible' });
+    assert.equal(await page.isVisible('#node-input-server'), false, 'a fleet: no ilo-config row');
+    await page.click('#node-dialog-cancel');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

@@ -131,7 +131,7 @@ describe('ilo-fleet dialog with 1,002 servers (Chromium)', { skip }, () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
-    await page.waitForFunction(() => (globalThis as unknown as Win).RED?.nodes?.node('fleet') !== undefined, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => Boolean((globalThis as unknown as Win).RED?.nodes?.node('fleet')) && Boolean((globalThis as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED.nodes.getType('ilo-fleet')), undefined, { timeout: 30_000 });
     await page.evaluate(() => (globalThis as unknown as Win).RED.editor.editConfig('', 'ilo-fleet', 'fleet'));
     await page.waitForSelector('#ilo-fleet-viewport', { state: 'visible' });
     await page.waitForFunction(() => document.querySelector('#ilo-fleet-count')?.textContent === '1002 servers');
@@ -224,15 +224,12 @@ describe('ilo-fleet dialog with 1,002 servers (Chromium)', { skip }, () => {
     await page.waitForSelector('#ilo-fleet-viewport', { state: 'detached' });
     await page.click('#red-ui-header-button-deploy');
     await page.waitForFunction(() => !(globalThis as unknown as { RED: { nodes: { dirty(): boolean } } }).RED.nodes.dirty(), undefined, { timeout: 30_000 });
-    const state = await page.waitForFunction(
-      async () => {
-        const r = (await (await fetch('ilo-fleet/fleet/state')).json()) as { passwords: string[] };
-        return r.passwords.includes('sb') ? r : null;
-      },
-      undefined,
-      { timeout: 30_000, polling: 500 },
-    );
-    assert.deepEqual(((await state.jsonValue()) as { passwords: string[] }).passwords, ['sb']);
+    const passwordsHeld = (): Promise<string[]> => page.evaluate(async () => ((await (await fetch('ilo-fleet/fleet/state')).json()) as { passwords: string[] }).passwords);
+    for (const end = Date.now() + 30_000; !(await passwordsHeld()).includes('sb'); ) {
+      if (Date.now() > end) assert.fail(`the runtime never held sim-b's password: ${JSON.stringify(await passwordsHeld())}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.deepEqual(await passwordsHeld(), ['sb']);
     const flowFile = readFileSync(join(dir, 'flows.json'), 'utf8');
     assert.ok(!flowFile.includes('own-pw-of-sim-b') && !flowFile.includes('fleet-pw'), 'no password in the flow file');
     const credFile = JSON.parse(readFileSync(join(dir, 'flows_cred.json'), 'utf8')) as { fleet: { secrets?: string; staged?: string } };

@@ -23,7 +23,7 @@ import { needTools } from '../helpers/env';
 import { helper, nextMessage } from '../helpers/node-red';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled node modules are CommonJS `export =` functions
-const nodes = ['ilo-config', 'ilo-media-store', 'ilo-deploy-flow', 'ilo-power'].map((n) => require(`../../nodes/${n}/${n}`));
+const nodes = ['ilo-config', 'ilo-media-store', 'ilo-deploy-flow', 'ilo-power', 'ilo-inspect'].map((n) => require(`../../nodes/${n}/${n}`));
 
 let RED: NodeAPI | undefined;
 /** Captures the runtime's RED, to serve RED.httpNode (the helper does not mount it). */
@@ -311,6 +311,37 @@ describe('ilo-deploy-flow node', () => {
     const caught2 = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
     helper.getNode('d').receive({ payload: { image: '/x.img' } } as never);
     assert.match((await caught2).error.message, /apiUrl: expected the URL the servers use to reach this Node-RED/);
+  });
+
+  test('root device hints no disk of the last inspection matches: refused naming the field before anything starts; hints one disk matches deploy', async () => {
+    const { flow: f, credentials } = flow({ respond: 'started', action: 'msg' }, 1);
+    f.push({ id: 'inspect', type: 'ilo-inspect', z: 'tab', target: 'config', server: 'cfg', wires: [['inspected']] } as never, { id: 'inspected', type: 'helper', z: 'tab' } as never);
+    await helper.load([...nodes, captureRed] as never, f, credentials);
+    const inspected = nextMessage<{ payload: { disks: Array<{ sizeBytes: number }>; volumes: Array<{ sizeBytes: number }> } }>(helper.getNode('inspected') as Node);
+    helper.getNode('inspect').receive({} as never);
+    const { payload } = await inspected;
+    const sizes = (payload.volumes.length ? payload.volumes : payload.disks).map((d) => Math.floor(d.sizeBytes / 1024 ** 3));
+    assert.ok(sizes.length > 0, 'the inspection found disks');
+    const image = makeImage(dir, 'hinted.img').path;
+    const out = helper.getNode('result') as Node;
+
+    const caught = nextMessage<{ error: { message: string } }>(helper.getNode('caught') as Node);
+    helper.getNode('d').receive({ action: 'deploy', payload: { image }, deploy: { rootDeviceHints: { size: `>= ${Math.max(...sizes) + 1}` } } } as never);
+    assert.match((await caught).error.message, /rootDeviceHints: No suitable device was found for deployment using these hints .* of server-2/);
+
+    // Nothing was started: the next deploy finds no deploy in its way.
+    let next = nextMessage<{ payload: { state: string }; deployId: string }>(out);
+    helper.getNode('d').receive({ action: 'deploy', payload: { image }, deploy: { rootDeviceHints: { size: `<= ${Math.max(...sizes)}` } } } as never);
+    const accepted = await next;
+    assert.equal(accepted.payload.state, 'deploying', 'a hint a disk matches is let through');
+    next = nextMessage(out);
+    helper.getNode('d').receive({ action: 'undeploy' } as never);
+    const td = await next;
+    await until(async () => {
+      next = nextMessage(out);
+      helper.getNode('d').receive({ action: 'status', deployId: td.deployId } as never);
+      return (await next).payload.state === 'available';
+    }, 30_000, 'the server to become available');
   });
 
   test('settings.js iloDeployAgentCa and iloDeployAgentRequireTls: an agent with its own certificate signed by that CA deploys; one on plain HTTP is refused and logged', async () => {

@@ -160,20 +160,39 @@ describe('example flows', () => {
         }
       }
     }
-    for (const method of ['agent_ilo', 'iscsi_ilo', 'pxe_ilo']) {
-      for (const ep of [`POST /${method}/deploy`, `GET /${method}/deploy/:id`, `DELETE /${method}/deploy/:id`]) assert.ok(endpoints.has(ep), `no example serves ${ep}`);
-    }
+    // One deploy API for the three processes: the process is the path's :method.
+    for (const ep of ['POST /:method/deploy', 'GET /:method/deploy/:id', 'DELETE /:method/deploy/:id']) assert.ok(endpoints.has(ep), `no example serves ${ep}`);
+    for (const ep of ['POST /servers/:name/power', 'GET /servers/:name/health']) assert.ok(endpoints.has(ep), `no example serves ${ep}`);
   });
 
-  test('each deploy example drives one process through ilo-deploy-flow nodes answering "when started"', () => {
-    for (const method of ['agent_ilo', 'iscsi_ilo', 'pxe_ilo']) {
-      const f = files.find((x) => x.name.includes(`Deploy with ${method}`));
-      assert.ok(f, `no "Deploy with ${method}" example`);
-      const deployNodes = parsed(f.text).filter((n) => n.type === 'ilo-deploy-flow');
-      assert.ok(deployNodes.length >= 3, `${f.name}: one deploy node per server`);
-      for (const d of deployNodes) {
-        assert.equal(d.method, method, `${f.name}: ${d.id}`);
-        assert.equal(d.respond, 'started', `${f.name}: ${d.id} must answer at once (HTTP 202)`);
+  test('the deploy example serves every process and server through one fleet deploy node answering "when started", wired http in -> ilo-deploy-flow -> http response', () => {
+    const f = files.find((x) => /^flows\/\d\d - Deploy with agent_ilo, iscsi_ilo or pxe_ilo\.json$/.test(x.name));
+    assert.ok(f, 'no "Deploy with agent_ilo, iscsi_ilo or pxe_ilo" example');
+    const nodes = parsed(f.text);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const deployNodes = nodes.filter((n) => n.type === 'ilo-deploy-flow');
+    assert.equal(deployNodes.length, 1, `${f.name}: one deploy node for the whole fleet`);
+    const d = deployNodes[0]!;
+    assert.deepEqual([d.target, byId.get(String(d.fleet))?.type, d.serverName, d.method, d.action, d.respond], ['fleet', 'ilo-fleet', '', 'msg', 'msg', 'started'], `${f.name}: ${d.id}`);
+    for (const h of nodes.filter((n) => n.type === 'http in')) assert.deepEqual(h.wires, [[d.id]], `${h.id} goes straight to the deploy node`);
+    // Its first output reaches the http response through at most one switch (inject results go to the debug sidebar).
+    const next = (id: string): FlowNode[] => (byId.get(id)?.wires?.[0] ?? []).map((w) => byId.get(w)!);
+    const reach = next(d.id).flatMap((n) => (n.type === 'switch' ? next(n.id) : [n]));
+    assert.ok(reach.some((n) => n.type === 'http response'), `${f.name}: the deploy node answers through an http response node`);
+    const injected = nodes.filter((n) => n.type === 'inject' && n.wires?.[0]?.includes(d.id)).map((n) => (n.props as Array<{ p: string; v: string }>).find((p) => p.p === 'method')?.v);
+    for (const method of ['agent_ilo', 'iscsi_ilo', 'pxe_ilo']) assert.ok(injected.includes(method), `${f.name}: a button deploys with ${method}`);
+  });
+
+  test('every example that reaches servers does it through the one fleet of the examples, each tab at most about a dozen nodes', () => {
+    for (const f of files) {
+      const nodes = parsed(f.text);
+      const fleets = nodes.filter((n) => n.type === 'ilo-fleet');
+      assert.deepEqual(fleets.map((n) => n.id), ['fleet-demo'], `${f.name}: the demo fleet`);
+      assert.deepEqual((fleets[0]!.servers as Array<{ name: string }>).map((s) => s.name), ['server-1', 'server-2', 'server-3']);
+      for (const n of nodes.filter((x) => x.z && 'target' in x)) assert.equal(n.target, 'fleet', `${f.name}: ${n.id} uses the fleet`);
+      for (const tab of nodes.filter((n) => n.type === 'tab')) {
+        const count = nodes.filter((n) => n.z === tab.id).length;
+        assert.ok(count <= 15, `${f.name}: tab ${tab.id} has ${count} nodes`);
       }
     }
   });

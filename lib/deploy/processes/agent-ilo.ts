@@ -8,7 +8,7 @@ import { agentConfigDrive } from '../config-drive/drive';
 import type { DeployProcess, Step } from '../step';
 import { badInput } from '../errors';
 import type { AgentIloData } from './data';
-import type { DeployDeps } from './deps';
+import { guardDeployDeps, type DeployDeps } from './deps';
 import {
   alreadyIn,
   attachMediaStep,
@@ -163,6 +163,7 @@ export function agentIloProcess(): DeployProcess<DeployDeps, AgentIloData> {
         throw badInput('rootMb', 'the root partition size in MiB (a whole number) for a partition image', req.rootMb);
       }
     },
+    guardDeps: guardDeployDeps,
     deploySteps: [
       inspectServer(true),
       bootModeStep(),

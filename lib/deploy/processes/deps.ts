@@ -99,3 +99,27 @@ export const DEFAULT_SETTINGS: Omit<DeploySettings, 'apiUrl' | 'workDir'> = {
   writeTimeoutMs: 3_600_000,
   bootIsoTtlSeconds: 30 * 24 * 3600,
 };
+
+/**
+ * The deps of one run whose iLO refuses every command once the run is
+ * stopped (`signal` aborted: its lease lost, or the engine stopping): a step
+ * that does not watch the signal cannot send one more command to a server
+ * another instance may be driving by now.
+ */
+export function guardDeployDeps(deps: DeployDeps, signal: AbortSignal): DeployDeps {
+  const stopped = (): Promise<never> => Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('the run was stopped'));
+  return {
+    ...deps,
+    bmc: async () => {
+      const bmc = await deps.bmc();
+      return new Proxy(bmc, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (typeof value !== 'function' || prop === 'close') return value;
+          // Every Bmc method is async: a stopped run gets a rejection, as from the iLO.
+          return (...args: unknown[]): unknown => (signal.aborted ? stopped() : (value as (...a: unknown[]) => unknown).apply(target, args));
+        },
+      });
+    },
+  };
+}

@@ -8,7 +8,7 @@
 import { rootDeviceParam } from '../root-device-hints';
 import type { DeployProcess } from '../step';
 import type { IscsiIloData } from './data';
-import type { DeployDeps } from './deps';
+import { guardDeployDeps, type DeployDeps } from './deps';
 import { bootIsoStep, keepBootIsoServed } from './boot-iso';
 import { dibBootOption, dibBootloaderStep } from './dib-bootloader';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
@@ -42,6 +42,7 @@ export function iscsiIloProcess(): DeployProcess<DeployDeps, IscsiIloData> {
       validateDeployRamdisk(req, false);
       validatePartition(req);
     },
+    guardDeps: guardDeployDeps,
     deploySteps: [
       inspectServer(true),
       bootModeStep(),

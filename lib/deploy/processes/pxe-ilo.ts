@@ -10,7 +10,7 @@ import type { DeployProcess, Step } from '../step';
 import { DeployError } from '../errors';
 import { removePxeFiles, switchPxeConfig, writePxeFiles, type PxeNodeLocation } from '../pxe';
 import type { PxeIloData } from './data';
-import type { DeployDeps } from './deps';
+import { guardDeployDeps, type DeployDeps } from './deps';
 import { dibBootOption, dibBootloaderStep } from './dib-bootloader';
 import { iscsiTargetIqn, notifyRamdiskDone, waitForDeployRamdisk, writeOverIscsi } from './iscsi-steps';
 import { bootModeStep, cleanUp, dropInheritedMedia, inspectServer, powerOffStep, powerOnStep, required, stageKernelAndRamdisk, teardownPowerOff, whenNotInPost, type Ctx } from './steps';
@@ -114,6 +114,7 @@ export function pxeIloProcess(): DeployProcess<DeployDeps, PxeIloData> {
       validateDeployRamdisk(req, true);
       validatePartition(req);
     },
+    guardDeps: guardDeployDeps,
     deploySteps: [
       inspectServer(false),
       bootModeStep(),
