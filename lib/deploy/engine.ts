@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { awaitCallback, CallbackRendezvous, lookupRamdisk, receiveCallback } from './callbacks';
 import { isInProgress, type DeployStore, type DeployStoreEvent } from './deploy-store';
 import { DeployError, badInput, isDeployError } from './errors';
-import { busy, cleanFailedRefusal, newRecord, progressOf, statusOf, stepNames, undeployable, type StartRequest } from './records';
+import { busy, cleanFailedRefusal, newRecord, stateRefusal, progressOf, statusOf, stepNames, undeployable, type StartRequest } from './records';
 import { CALLBACK_KINDS, type CallbackKind, type DeployProcess } from './step';
 import { StepRunner, describe, type RunOutcome } from './step-runner';
 import { newToken } from './tokens';
@@ -216,8 +216,8 @@ export class DeployEngine<TDeps> extends EventEmitter {
       throw new DeployError('invalid-input', `rebuild: ${req.serverName} has no active or failed deploy to rebuild (state ${previous?.state ?? 'available'})`, { field: 'action' });
     }
     if (previous && isInProgress(previous)) throw await busy(this.store, req.serverName, previous.id);
-    const cleanFailed = cleanFailedRefusal(previous, req.serverName);
-    if (cleanFailed) throw cleanFailed;
+    const refusal = cleanFailedRefusal(previous, req.serverName) ?? stateRefusal(req, previous);
+    if (refusal) throw refusal;
     if (action === 'deploy' && previous && (previous.state === 'active' || previous.state === 'error')) {
       throw new DeployError('busy', `${req.serverName} is ${previous.state} (deploy ${previous.id}); undeploy or rebuild it first`);
     }

@@ -11,6 +11,7 @@ import { DEFAULT_SETTINGS, type DeploySettings } from './processes/deps';
 import type { ToolRequirement } from './preflight';
 import type { StartRequest } from './records';
 import { checkCleanRamdisk, cleanPlan, cleanSteps } from './processes/clean-plan';
+import { deployOnPool, type PoolCandidate, type PoolRequest } from './scheduling';
 import { DEPLOY_METHODS, type CleanPlan, type DeployMethod, type DeployProgress, type DeployRequest, type DeployStatus } from './types';
 
 export type FlowAction = 'deploy' | 'undeploy' | 'rebuild' | 'status';
@@ -168,6 +169,24 @@ export interface FlowCall {
   start(): Promise<StartRequest>;
   /** The cleaning an undeploy does (cleanPlanFor), if any. */
   clean?: CleanPlan;
+  /** A pool deploy: any free server of these that meets the request (scheduling/pick.ts) instead of `server`. */
+  pool?: FlowPool;
+}
+
+/** A pool deploy's part of a call: what it asks for, the pool's servers, and the deploy to start on the one picked. */
+export interface FlowPool {
+  request: PoolRequest;
+  candidates: PoolCandidate[];
+  start(picked: PoolCandidate): Promise<StartRequest>;
+}
+
+/** What a pool deploy picked: named in the answer beside the deploy's status. */
+export interface PoolPicked {
+  server: string;
+  pool?: string;
+  /** Servers in the pool, and how many met the requirements. */
+  servers: number;
+  matched: number;
 }
 
 export interface FlowOutcome {
@@ -175,6 +194,8 @@ export interface FlowOutcome {
   payload: DeployStatus | { server: string; state: 'available' };
   /** The deploy or tear-down started: its end comes as the engine's 'finished' event. */
   started?: DeployStatus;
+  /** A pool deploy: the server it picked. */
+  picked?: PoolPicked;
 }
 
 const DEPLOY_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -184,6 +205,12 @@ export type FlowEngine = Pick<DeployEngine<unknown>, 'status' | 'undeploy' | 'de
 
 /** One message's work. Status and undeploy of a given deploy need nothing but its record: a dead iLO does not stop them. */
 export async function runFlowAction(engine: FlowEngine, call: FlowCall): Promise<FlowOutcome> {
+  if (call.pool) {
+    // Picking is for a new deploy: a rebuild, an undeploy or a status is of a server named, or of a deploy id.
+    if (call.action !== 'deploy') throw badInput('msg.action', 'deploy (a pool picks a server for a new deploy; name the server, or give msg.deployId, for the others)', call.action);
+    const { status, picked, matched } = await deployOnPool(engine, call.pool.request, call.pool.candidates, call.pool.start);
+    return { payload: status, started: status, picked: { server: picked.name, pool: call.pool.request.pool, servers: call.pool.candidates.length, matched } };
+  }
   const byId = (call.action === 'status' || call.action === 'undeploy') && call.deployId !== undefined && call.deployId !== '';
   if (byId) {
     if (typeof call.deployId !== 'string' || !DEPLOY_ID.test(call.deployId)) throw badInput('msg.deployId', 'a deploy id (letters, digits and dashes)', call.deployId);

@@ -15,6 +15,7 @@ export type { DeployStore, DeployStoreEvent, ClaimResult, RamdiskLookup } from '
 export { checkCallback, CallbackRendezvous } from './callbacks';
 export { StepRunner } from './step-runner';
 export { statusOf, progressOf } from './records';
+export * from './scheduling';
 export type { EngineOptions, StartRequest } from './engine';
 export type { DeployProcess, Step, StepContext, CallbackKind } from './step';
 export { createRamdiskApi } from './ramdisk-api';

@@ -8,7 +8,7 @@ import { LibError } from '../errors';
 import { DeployError } from './errors';
 import type { DeployProcess, Step } from './step';
 import { newDeployId, newToken } from './tokens';
-import type { DeployProgress, DeployRecord, DeployRequest, DeployStatus } from './types';
+import type { DeployProgress, DeployRecord, DeployRequest, DeployStatus, ProvisionState } from './types';
 
 /** What a host asks the engine to deploy. */
 export interface StartRequest {
@@ -18,6 +18,13 @@ export interface StartRequest {
   /** Opaque references the host resolves to clients and settings (`resolveDeps`); not secrets. */
   refs: Record<string, string>;
   request: DeployRequest;
+  /**
+   * Start only if the server's newest deploy is in one of these states (a
+   * server never deployed counts as `available`); the store's claim makes the
+   * check hold until the deploy is recorded. A pool deploy uses it so that
+   * a server that changed after it was picked is refused, not deployed.
+   */
+  onlyFrom?: readonly ProvisionState[];
 }
 
 export function newRecord<TDeps>(req: StartRequest, proc: DeployProcess<TDeps>, action: 'deploy' | 'rebuild'): DeployRecord {
@@ -128,6 +135,13 @@ export function cleanFailedRefusal(previous: DeployRecord | undefined, serverNam
     `${serverName} failed cleaning at step ${previous.failedStep ?? '?'} (deploy ${previous.id}): ${previous.lastError ?? 'clean failed'}; it takes no deploy until cleared: undeploy it (with cleaning, to clean it again; without, to accept it as it is)`,
     { step: previous.failedStep },
   );
+}
+
+/** The refusal of a start whose server is not in one of the states it accepts (StartRequest.onlyFrom). */
+export function stateRefusal(req: StartRequest, previous: DeployRecord | undefined): DeployError | undefined {
+  const state = previous?.state ?? 'available';
+  if (!req.onlyFrom || req.onlyFrom.includes(state)) return undefined;
+  return new DeployError('busy', `${req.serverName} is ${state}${previous ? ` (deploy ${previous.id})` : ''}`);
 }
 
 /** The refusal when another deploy holds the server. */

@@ -4,8 +4,12 @@
  * A node is bound either to one ilo-config (a fixed server), or to an
  * ilo-fleet, and then takes the server from its own "server name" setting
  * or from `msg.server`: a name, a list of names (a batch), "*" (the whole
- * fleet) or `{ pool: "name" }` (a pool of it). `resolveServers` turns that
- * into targets, each with the server's shared iLO client; an unknown name is
+ * fleet) or `{ pool: "name" }` (every server of a pool: a batch). The
+ * deploy node alone also takes `{ pool: "name", any: true, capabilities,
+ * properties }`: ONE server of the pool, picked among those that meet the
+ * requirements and are free (lib/deploy/scheduling; `poolPickOf` reads it,
+ * `poolCandidates` lists the servers with their facts); the other nodes
+ * refuse it. `resolveServers` turns the rest into targets, each with the server's shared iLO client; an unknown name is
  * a ServerNotFoundError (code "not-found", statusCode 404) naming it, before
  * anything is sent to any iLO.
  *
@@ -17,8 +21,9 @@
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { BmcError, type Bmc } from '../../lib/bmc';
+import { factsOf, parseRequirementMap, type PoolCandidate, type PoolRequest } from '../../lib/deploy/scheduling';
 import { ServerNotFoundError, type InventoryServer } from '../../lib/inventory';
-import { STATUS, errorCode, getIloConfig } from './node-red';
+import { STATUS, errorCode, getIloConfig, type IloConfigNode } from './node-red';
 
 /** One server a message is for. */
 export interface ServerTarget {
@@ -43,6 +48,8 @@ export interface FleetNode extends Node {
   bmcFor(server: InventoryServer): Promise<Bmc>;
   /** Keep an inspection's result as the server's properties and capabilities (ilo-inspect). */
   recordInspection?(name: string, result: { properties: object; capabilities: Record<string, string>; inspectedAt: string }): void;
+  /** Ironic properties from a server's last inspection (memory_mb, cpus, cpu_arch, local_gb), if any. */
+  inspected?(name: string): { properties: object } | undefined;
 }
 
 /** A node's server settings (the same field names in every node). */
@@ -121,6 +128,9 @@ export function resolveServers(RED: NodeAPI, sel: ServerSelection, msgServer: un
     if (missing.length > 0) throw new ServerNotFoundError(missing, inFleet, field);
     return { targets: names.map((n) => fleetTarget(fleet, fleet.lookup(n)!)), batch: true, maxInFlight };
   }
+  if (poolPickOf(wanted, field)) {
+    throw new BmcError('invalid-input', `${field}.any: only the ilo-deploy-flow node picks one server of a pool; here { pool: "name" } without "any" means every server of the pool`, { field: `${field}.any` });
+  }
   if (typeof wanted === 'object' && wanted !== null && typeof (wanted as { pool?: unknown }).pool === 'string') {
     const pool = (wanted as { pool: string }).pool.trim();
     const members = fleet.servers().filter((s) => s.pool === pool);
@@ -128,6 +138,84 @@ export function resolveServers(RED: NodeAPI, sel: ServerSelection, msgServer: un
     return { targets: members.map((s) => fleetTarget(fleet, s)), batch: true, maxInFlight };
   }
   throw new BmcError('invalid-input', `${field}: expected the name of a server in ${inFleet}, a list of names, "*" or { pool: "name" } (got ${describe(wanted)})`, { field });
+}
+
+/** Fields of a pool pick (`{ pool, any: true, capabilities, properties, allowFailed }`). */
+const PICK_FIELDS = ['pool', 'any', 'capabilities', 'properties', 'allowFailed'];
+
+/**
+ * The pool deploy a message asks for: `{ pool?: "name", any: true,
+ * capabilities?: {k: requirement} | "k:v,k:v", properties?: {k: requirement},
+ * allowFailed?: boolean }` (no pool: any server of the fleet). Undefined for
+ * anything else; a server object with requirements but without `any: true`
+ * is refused (it would otherwise be a batch over every server of the pool).
+ */
+export function poolPickOf(v: unknown, field = 'msg.server'): PoolRequest | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const asksToPick = o.any !== undefined || o.capabilities !== undefined || o.properties !== undefined || o.allowFailed !== undefined;
+  if (!asksToPick) return undefined;
+  if (o.any !== true) throw new BmcError('invalid-input', `${field}.any: expected true to pick one free server that meets the requirements ({ pool, any: true, capabilities, properties }); { pool } alone is every server of the pool`, { field: `${field}.any` });
+  for (const k of Object.keys(o)) {
+    if (!PICK_FIELDS.includes(k)) throw new BmcError('invalid-input', `${field}.${k.slice(0, 40)}: unknown field; a pool pick may hold ${PICK_FIELDS.join(', ')}`, { field: `${field}.${k.slice(0, 40)}` });
+  }
+  if (o.pool !== undefined && (typeof o.pool !== 'string' || o.pool.trim() === '')) throw new BmcError('invalid-input', `${field}.pool: expected the name of a pool (got ${describe(o.pool)})`, { field: `${field}.pool` });
+  if (o.allowFailed !== undefined && typeof o.allowFailed !== 'boolean') throw new BmcError('invalid-input', `${field}.allowFailed: expected true or false (got ${describe(o.allowFailed)})`, { field: `${field}.allowFailed` });
+  return {
+    pool: typeof o.pool === 'string' ? o.pool.trim() : undefined,
+    capabilities: parseRequirementMap(o.capabilities, `${field}.capabilities`),
+    properties: parseRequirementMap(o.properties, `${field}.properties`),
+    allowFailed: o.allowFailed === true,
+  };
+}
+
+/** What an inspection (ilo-inspect) left for a server: capabilities and properties. */
+export type Inspected = { capabilities?: Record<string, string>; properties?: object } | undefined;
+
+/**
+ * The servers of a fleet a pool pick chooses among (the pool's, or the
+ * whole fleet's), each with its facts: the inventory entry's capabilities
+ * over what inspection found (`inspected(name)`, e.g. the global context's
+ * iloInspections, and the fleet's own record of its last inspection).
+ */
+export function poolCandidates(RED: NodeAPI, sel: ServerSelection, pool: string | undefined, inspected: (name: string) => Inspected, field = 'msg.server'): Array<{ target: ServerTarget; candidate: Omit<PoolCandidate, 'key'> }> {
+  const fleet = getFleet(RED, sel.fleet);
+  if (!fleet) throw new BmcError('invalid-input', 'fleet: no fleet (ilo-fleet) is selected, or it is disabled', { field: 'fleet' });
+  const members = fleet.servers().filter((s) => pool === undefined || s.pool === pool);
+  if (members.length === 0) throw new ServerNotFoundError([pool === undefined ? 'any server' : `pool ${pool}`], `fleet "${fleet.label}"`, `${field}.pool`);
+  return members.map((s) => {
+    const seen = inspected(s.name);
+    const properties = { ...(seen?.properties ?? {}), ...(fleet.inspected?.(s.name)?.properties ?? {}) };
+    return { target: fleetTarget(fleet, s), candidate: { name: s.name, facts: factsOf({ capabilities: s.capabilities }, { capabilities: seen?.capabilities, properties }) } };
+  });
+}
+
+/** What an ilo-config node says of its server for scheduling (its pool, capabilities "k:v,k:v" and properties "k:v,k:v"). */
+export interface ScheduledConfig extends IloConfigNode {
+  readonly scheduling?: { pool?: string; capabilities?: string; properties?: string };
+}
+
+/**
+ * The ilo-config nodes a pool pick chooses among when the deploy node is
+ * bound to ilo-config nodes (not a fleet): every ilo-config of the runtime
+ * in that pool (any pool given: every one that has a pool), each with its
+ * facts, configured ones over what inspection found.
+ */
+export function configPoolCandidates(RED: NodeAPI, pool: string | undefined, inspected: (name: string) => Inspected, field = 'msg.server'): Array<{ config: ScheduledConfig; candidate: Omit<PoolCandidate, 'key'> }> {
+  const ids: string[] = [];
+  RED.nodes.eachNode((n) => {
+    if (n.type === 'ilo-config') ids.push(n.id);
+  });
+  const out: Array<{ config: ScheduledConfig; candidate: Omit<PoolCandidate, 'key'> }> = [];
+  for (const id of ids) {
+    const config = RED.nodes.getNode(id) as ScheduledConfig | null;
+    const own = config?.scheduling;
+    if (!config || !own?.pool || (pool !== undefined && own.pool !== pool)) continue;
+    const seen = inspected(config.label);
+    out.push({ config, candidate: { name: config.label, facts: factsOf({ capabilities: own.capabilities, properties: own.properties }, seen) } });
+  }
+  if (out.length === 0) throw new ServerNotFoundError([pool === undefined ? 'any pool' : `pool ${pool}`], 'the iLO configurations (ilo-config)', `${field}.pool`);
+  return out;
 }
 
 export interface ServerWork<M, P = undefined> {

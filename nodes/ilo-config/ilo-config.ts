@@ -9,16 +9,18 @@ import { setMaxIloRequestsInFlight, type Bmc } from '../../lib/bmc';
 import { openConsole } from '../../lib/console';
 import { sharedBmcClients, type BmcLease } from '../../lib/inventory';
 import { consoleHub, type ConsoleCapableNode } from '../common/console';
+import type { ScheduledConfig } from '../common/servers';
 import type { IloConfigNode } from '../common/node-red';
 import { registerConsoleKeyAdmin, registerIloConfigAdmin } from './admin';
 import { installJsonErrors } from './http-errors';
-import { bmcConfigFromFields, consoleConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
+import { bmcConfigFromFields, consoleConfigFromFields, portOf, schedulingOf, type IloConfigCredentials, type IloConfigFields } from './settings';
 
 type IloConfigDef = NodeDef & IloConfigFields;
 
 type Self = Node<IloConfigCredentials> &
   Pick<IloConfigNode, 'getBmc' | 'label'> &
-  Pick<ConsoleCapableNode, 'consoleTarget'> & {
+  Pick<ConsoleCapableNode, 'consoleTarget'> &
+  Pick<ScheduledConfig, 'scheduling'> & {
     /** Where the stored password may be sent by the dialog's test button (see admin.ts). */
     deployedTarget: { host: string; port: number };
   };
@@ -38,6 +40,8 @@ export = function register(RED: NodeAPI): void {
     const label = def.name || def.host || 'iLO';
     Object.defineProperty(this, 'label', { value: label });
     this.deployedTarget = { host: String(def.host ?? '').trim(), port: portOf(def.port) };
+    // What a pool deploy chooses this server by (see nodes/common/servers.ts configPoolCandidates).
+    Object.defineProperty(this, 'scheduling', { value: schedulingOf(def, (m) => this.warn(m)) });
     const logger = { warn: (m: string) => this.warn(m), debug: (m: string) => this.debug(m) };
     let closed = false;
     // One client per iLO, shared with every other node (and fleet) that reaches it the same way.

@@ -25,6 +25,12 @@ export interface IloConfigFields {
   sshPort?: string | number;
   /** Pinned SHA-256 of the iLO's SSH host key. */
   sshHostKey?: string;
+  /** The pool a pool deploy picks this server from (empty: none). */
+  pool?: string;
+  /** Ironic's capabilities, "boot_mode:uefi,secure_boot:true". */
+  capabilities?: string;
+  /** Ironic's properties, "memory_mb:65536,cpus:16" (inspection finds them too). */
+  properties?: string;
 }
 
 export interface IloConfigCredentials {
@@ -74,4 +80,22 @@ export function consoleConfigFromFields(f: IloConfigFields, c: IloConfigCredenti
     sshPort: num(f.sshPort),
     sshHostKey: f.sshHostKey || undefined,
   };
+}
+
+const POOL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const PAIRS = /^[A-Za-z0-9_.-]+:[^,:]*$/;
+
+/** The scheduling fields as the node keeps them; a malformed one is left out with a warning naming it (the server is then not picked by it). */
+export function schedulingOf(f: IloConfigFields, warn: (m: string) => void): { pool?: string; capabilities?: string; properties?: string } {
+  const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+  const out: { pool?: string; capabilities?: string; properties?: string } = {};
+  const pool = text(f.pool);
+  if (pool && POOL.test(pool)) out.pool = pool;
+  else if (pool) warn(`pool: expected a pool name of letters, digits, . _ - (got ${JSON.stringify(pool.slice(0, 40))}); this server is in no pool`);
+  for (const k of ['capabilities', 'properties'] as const) {
+    const t = text(f[k]);
+    if (t && t.split(',').every((p) => PAIRS.test(p.trim()))) out[k] = t;
+    else if (t) warn(`${k}: expected key:value,key:value (got ${JSON.stringify(t.slice(0, 40))}); left out`);
+  }
+  return out;
 }

@@ -6,6 +6,8 @@
  *
  *   POST   /:method/deploy      {"server": "server-1", "image": ..., "bootMode": ..., "configDrive": ...}
  *                                -> 202, Location: /:method/deploy/<deployId>
+ *   POST   /:method/deploy      {"server": {"pool": "rack-a", "any": true, "capabilities": {...}, "properties": {...}}}
+ *                                -> 202 naming the server picked (`server`, `picked`), or 409 with `pool` (why none)
  *   GET    /:method/deploy/:id  -> 200 with the deploy's status
  *   DELETE /:method/deploy/:id  -> 202, the tear-down started
  *
@@ -33,7 +35,7 @@ export interface HttpRequestLike {
 export interface HttpCall {
   action: FlowAction;
   deployId?: string;
-  /** A name, a list of names, "*" or { pool } (fleet only); undefined: the node's own server. */
+  /** A name, a list of names, "*", { pool } (every server of it) or { pool, any: true, capabilities, properties } (one picked); undefined: the node's own server. */
   server?: unknown;
   /** From the path (`:method`) or the body; undefined: the node's method. */
   method?: string;
@@ -138,11 +140,15 @@ export function httpStatusOf(err: unknown): number {
 }
 
 /** The JSON body of an error: its message (never a secret: errors carry none), code and field. */
-export function errorBody(err: unknown): { error: string; code: string; field?: string } {
-  const e = err as { message?: unknown; code?: unknown; field?: unknown } | null;
+export function errorBody(err: unknown): { error: string; code: string; field?: string; pool?: object } {
+  const e = err as { message?: unknown; code?: unknown; field?: unknown; pool?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(err);
   const code = typeof e?.code === 'string' ? e.code : 'error';
-  return typeof e?.field === 'string' ? { error: message, code, field: e.field } : { error: message, code };
+  const body: { error: string; code: string; field?: string; pool?: object } = { error: message, code };
+  if (typeof e?.field === 'string') body.field = e.field;
+  // A pool deploy refused: how many servers, how many matched, which were busy (NoServerAvailableError).
+  if (typeof e?.pool === 'object' && e.pool !== null) body.pool = e.pool;
+  return body;
 }
 
 /** Where a deploy's status is read: the request's path, ending in the deploy id. */

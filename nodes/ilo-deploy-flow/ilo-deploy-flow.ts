@@ -33,7 +33,9 @@ import { LibError, isLibError } from '../../lib/errors';
 import { ServerNotFoundError } from '../../lib/inventory';
 import { lastInspection } from '../common/inspections';
 import { STATUS, evaluateProperty, pick, requireIloConfig } from '../common/node-red';
-import { boundedEach, resolveServers, selectionOf, type ServerSelection } from '../common/servers';
+import type { PoolCandidate, PoolRequest } from '../../lib/deploy/scheduling';
+import type { StartRequest } from '../../lib/deploy/records';
+import { boundedEach, configPoolCandidates, poolCandidates, poolPickOf, resolveServers, selectionOf, type Inspected, type ServerSelection } from '../common/servers';
 import { DEFAULT_API_PATH, baseDir, engineReady, getEngine, mountRamdiskApi, requiredTools, serverKeyOf } from './engine-host';
 import { errorBody, httpRequestOf, httpStatusOf, locationOf, readHttpCall, type HttpCall, type HttpRequestLike } from './http';
 
@@ -58,8 +60,10 @@ interface IloDeployFlowDef extends NodeDef, FlowSettingsFields, FlowCleanFields,
 }
 
 interface DeployMessage extends NodeMessageInFlow {
-  /** A server name, a list of names, "*" or { pool } (fleet); over HTTP the body's or the path's. */
+  /** A server name, a list of names, "*", { pool } (every server of it) or { pool, any: true, capabilities, properties } (one free server picked); over HTTP the body's or the path's. */
   server?: unknown;
+  /** A pool deploy: the server it picked (also msg.payload.picked). */
+  picked?: unknown;
   action?: unknown;
   method?: unknown;
   bootMode?: unknown;
@@ -89,6 +93,15 @@ type Done = (err?: Error) => void;
 type Refs = Readonly<Record<string, string>> | undefined;
 
 const status = (s: { kind: StatusKind; text: string }): ReturnType<(typeof STATUS)['ok']> => STATUS[s.kind](s.text);
+
+/** A pool pick (well formed or not): its 409 names no one deploy in the way. */
+function isPoolPick(server: unknown): boolean {
+  try {
+    return poolPickOf(server) !== undefined;
+  } catch {
+    return true;
+  }
+}
 
 export = function register(RED: NodeAPI): void {
   const settings = RED.settings as unknown as { iloDeployFlowApiPath?: string; iloDeployFlowApiUrl?: string };
@@ -143,7 +156,7 @@ export = function register(RED: NodeAPI): void {
           // An HTTP request is answered with the error too (a Catch node still sees it).
           const body: Record<string, unknown> = errorBody(err);
           msg.statusCode = httpStatusOf(err);
-          if (msg.statusCode === 409) body.deploy = await blockingDeploy(msg).catch(() => undefined);
+          if (msg.statusCode === 409 && !isPoolPick(msg.server)) body.deploy = await blockingDeploy(msg).catch(() => undefined);
           msg.payload = body;
           send([msg, null]);
         }
@@ -200,7 +213,18 @@ export = function register(RED: NodeAPI): void {
       if (method && def.method !== 'msg' && def.method !== method) throw badInput('method', `${def.method} (this node deploys with ${def.method})`, method);
       const eng = await engineReady(RED);
       const byId = (action === 'status' || action === 'undeploy') && msg.deployId !== undefined && msg.deployId !== '';
-      const chosen = byId ? undefined : targetsOf(msg, !!call);
+      // A fixed server name in the node wins over msg.server, as for every other node.
+      const poolPick = byId || (def.target === 'fleet' && def.serverName?.trim()) ? undefined : poolPickOf(msg.server, call ? 'server' : 'msg.server');
+      const pool = poolPick ? await poolOf(poolPick, call ? 'server' : 'msg.server') : undefined;
+      const chosen = byId || pool ? undefined : targetsOf(msg, !!call);
+      const startOn = async (t: DeployTarget, m: DeployMessage, clean: ReturnType<typeof cleanPlanFor>): Promise<StartRequest> => {
+        if (!def.store || !RED.nodes.getNode(def.store)) throw badInput('store', 'an ilo-media-store configuration (where the deploy media and images are published)');
+        const request = await requestOf(m, call);
+        if (clean && action === 'deploy') request.clean = clean;
+        refuseByLastInspection(t.name, request);
+        const deploySettings = deploySettingsFor(request.method, def, { defaultApiUrl: settings.iloDeployFlowApiUrl, apiPath, workDir: join(baseDir(RED), 'work'), requiredTools: requiredTools(RED) });
+        return { serverKey: await t.key(), serverName: t.name, refs: { ...t.refs, store: def.store, node: node.id, settings: JSON.stringify(deploySettings) }, request };
+      };
       const one = async (t: DeployTarget | undefined, m: DeployMessage): Promise<FlowOutcome> => {
         const clean = cleanPlanFor(action, def, m.deploy?.clean);
         const out = await runFlowAction(eng, {
@@ -211,13 +235,9 @@ export = function register(RED: NodeAPI): void {
           server: t ?? { name: '', key: () => Promise.reject(new Error('no server')) },
           start: async () => {
             if (!t) throw badInput('msg.server', 'a server to deploy');
-            if (!def.store || !RED.nodes.getNode(def.store)) throw badInput('store', 'an ilo-media-store configuration (where the deploy media and images are published)');
-            const request = await requestOf(m, call);
-            if (clean && action === 'deploy') request.clean = clean;
-            refuseByLastInspection(t.name, request);
-            const deploySettings = deploySettingsFor(request.method, def, { defaultApiUrl: settings.iloDeployFlowApiUrl, apiPath, workDir: join(baseDir(RED), 'work'), requiredTools: requiredTools(RED) });
-            return { serverKey: await t.key(), serverName: t.name, refs: { ...t.refs, store: def.store, node: node.id, settings: JSON.stringify(deploySettings) }, request };
+            return startOn(t, m, clean);
           },
+          pool: pool && { request: pool.request, candidates: pool.candidates, start: (c) => startOn(pool.targets.get(c.name)!, m, clean) },
         });
         if (out.started) log(logLine('started', out.started));
         return out;
@@ -227,11 +247,16 @@ export = function register(RED: NodeAPI): void {
         const t = chosen?.targets[0];
         if (t && (msg.topic === undefined || msg.topic === '')) msg.topic = t.name;
         const out = await one(t, msg);
-        msg.payload = out.payload;
+        msg.payload = out.picked ? { ...out.payload, picked: out.picked } : out.payload;
+        if (out.picked) {
+          msg.picked = out.picked;
+          msg.server = out.picked.server;
+          if (msg.topic === undefined || msg.topic === '') msg.topic = out.picked.server;
+        }
         if (req) {
           Object.assign(msg, answerOf(req, out));
           if (out.started) answered.add(out.started.deployId);
-          node.status(out.started ? STATUS.busy(`${action}: started`) : STATUS.ok(`${action}: ${out.payload.state}`));
+          node.status(out.started ? STATUS.busy(`${action}: started${out.picked ? ` on ${out.picked.server}` : ''}`) : STATUS.ok(`${action}: ${out.payload.state}`));
           send([msg, null]);
           return done();
         }
@@ -239,7 +264,7 @@ export = function register(RED: NodeAPI): void {
           send([msg, null]);
           return done();
         }
-        node.status(STATUS.busy(`${action}: started`));
+        node.status(STATUS.busy(`${action}: started${out.picked ? ` on ${out.picked.server}` : ''}`));
         msg.deployId = out.started.deployId;
         if (def.respond === 'started') {
           answered.add(out.started.deployId);
@@ -316,6 +341,32 @@ export = function register(RED: NodeAPI): void {
           settle();
         }
       });
+    }
+
+    /**
+     * The servers a pool pick chooses among, with their facts and keys: the
+     * fleet's (pool members), or the ilo-config nodes of that pool. What
+     * ilo-inspect found (the global context) is beside what is configured.
+     */
+    async function poolOf(request: PoolRequest, field: string): Promise<{ request: PoolRequest; candidates: PoolCandidate[]; targets: Map<string, DeployTarget> }> {
+      const inspected = (name: string): Inspected => lastInspection(node, name);
+      const targets = new Map<string, DeployTarget>();
+      const candidates: PoolCandidate[] = [];
+      if (def.target === 'fleet') {
+        for (const { target, candidate } of poolCandidates(RED, selectionOf(def), request.pool, inspected, field)) {
+          const inv = target.inventory!;
+          const key = endpointTarget(inv.host, inv.port);
+          targets.set(candidate.name, { name: candidate.name, key: () => Promise.resolve(key), refs: { fleet: def.fleet ?? '', fleetServer: inv.id, serverName: inv.name } });
+          candidates.push({ ...candidate, key });
+        }
+      } else {
+        for (const { config, candidate } of configPoolCandidates(RED, request.pool, inspected, field)) {
+          const key = await serverKeyOf(config);
+          targets.set(candidate.name, { name: candidate.name, key: () => Promise.resolve(key), refs: { server: config.id } });
+          candidates.push({ ...candidate, key });
+        }
+      }
+      return { request, candidates, targets };
     }
 
     /**

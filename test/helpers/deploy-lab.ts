@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createBmc } from '../../lib/bmc/connect';
 import type { Bmc } from '../../lib/bmc/types';
 import { DeployEngine } from '../../lib/deploy/engine';
+import type { DeployStore } from '../../lib/deploy/deploy-store';
 import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
 import type { DeployProcess } from '../../lib/deploy/step';
 import { deployProcesses, type DeployDeps, type DeploySettings } from '../../lib/deploy/processes';
@@ -41,6 +42,8 @@ export interface LabOptions {
   media?: (dir: string) => MediaServiceConfig;
   /** The engine's clock and maintenance period (to move time on in tests). */
   engine?: { now?: () => number; maintenanceMs?: number };
+  /** The deploy store (default: a FileDeployStore in the state directory), made anew for each engine. */
+  store?: (stateDir: string) => DeployStore;
 }
 
 export interface Lab {
@@ -142,7 +145,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const makeEngine = (): DeployEngine<DeployDeps> => {
     const processes = deployProcesses();
     return new DeployEngine<DeployDeps>({
-      store: new FileDeployStore({ dir: stateDir }),
+      store: o.store ? o.store(stateDir) : new FileDeployStore({ dir: stateDir }),
       processes: o.processes ? o.processes(processes) : processes,
       callbackTimeoutMs: settings.callbackTimeoutMs,
       requireAgentTls: o.requireAgentTls,

@@ -104,6 +104,23 @@ describe('ilo-config dialog in the editor (Chromium)', { skip }, () => {
     await page.locator('#node-config-input-port').blur();
     await page.waitForFunction(() => !document.querySelector('#node-config-input-port')?.classList.contains('input-error'));
 
+    // The scheduling fields: labelled from the catalog, a malformed pool or capabilities marked before saving.
+    assert.equal((await page.textContent('label[for="node-config-input-pool"] span'))?.trim(), 'Pool');
+    assert.equal((await page.textContent('label[for="node-config-input-capabilities"] span'))?.trim(), 'Capabilities');
+    for (const [field, bad, good] of [
+      ['pool', 'rack a', 'rack-a'],
+      ['capabilities', 'boot_mode=uefi', 'boot_mode:uefi,secure_boot:true'],
+      ['properties', 'memory_mb', 'memory_mb:65536'],
+    ] as const) {
+      const sel = `#node-config-input-${field}`;
+      await page.fill(sel, bad);
+      await page.locator(sel).blur();
+      await page.waitForFunction((q) => document.querySelector(q)?.classList.contains('input-error'), sel);
+      await page.fill(sel, good);
+      await page.locator(sel).blur();
+      await page.waitForFunction((q) => !document.querySelector(q)?.classList.contains('input-error'), sel);
+    }
+
     // TLS "verify" refuses the self-signed certificate: the result shows it, nothing is pinned yet.
     await page.click('#ilo-config-test');
     await page.waitForSelector('#ilo-config-test-result .ilo-config-pin', { timeout: 30_000 });
