@@ -97,6 +97,25 @@ describe('Bmc cleaning operations per generation', () => {
     assert.equal(s.bios.pending.WorkloadProfile, 'Virtualization-MaxPerformance');
   });
 
+  test('iLO 4 over RIBCL without a RESTful API (404 on the system: iLO 3, or iLO 4 firmware before 2.00): not-supported; a refused PATCH: a typed error naming the operation', async () => {
+    const ilo = fleet.ilos[0]!;
+    const bmc = bmcs[0]!;
+    try {
+      ilo.server.faults.add({ kind: 'error', status: 404, message: 'Base.0.10.ResourceMissingAtURI', command: 'GET /rest/v1/systems/1/', times: 1 });
+      await assert.rejects(bmc.resetBiosToDefault(), notSupported(/^reset the BIOS settings to default: this iLO has no RESTful API/));
+      ilo.server.faults.add({ kind: 'error', status: 500, message: 'iLO.0.10.InternalError', command: 'PATCH /rest/v1/systems/1/bios/settings/', times: 1 });
+      await assert.rejects(bmc.resetBiosToDefault(), (err: unknown) => {
+        assert.ok(isBmcError(err, 'other'), String(err));
+        assert.match((err as Error).message, /^reset the BIOS settings to default: .*HTTP 500.*InternalError/);
+        return true;
+      });
+      ilo.server.faults.add({ kind: 'error', status: 403, message: 'Base.0.10.InsufficientPrivilege', command: 'PATCH /rest/v1/systems/1/secureboot/', times: 1 });
+      await assert.rejects(bmc.resetSecureBootKeys('delete'), (err: unknown) => isBmcError(err, 'permission') && /^clear the secure boot keys: /.test((err as Error).message));
+    } finally {
+      ilo.server.faults.clear();
+    }
+  });
+
   test('iLO 5 (UEFI): BIOS settings back to their defaults at the next POST; keys deleted (setup mode), then back to the defaults', async () => {
     const s = fleet.ilos[1]!.server;
     s.bios.pending.WorkloadProfile = 'Virtualization-MaxPerformance';
