@@ -51,6 +51,11 @@ export class SimBios {
     this.secureBoot.current = uefi && this.secureBoot.pending;
   }
 
+  /** The ROM's default settings (what iLO 4 publishes as BaseConfigs `default`). */
+  defaults(): Record<string, SimBiosValue> {
+    return defaults(this.model);
+  }
+
   /** Redfish #Bios.ResetBios: every setting back to its default at the next POST. */
   resetToDefaults(): void {
     this.pending = defaults(this.model);

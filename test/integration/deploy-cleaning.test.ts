@@ -3,8 +3,8 @@
  * server deployed with a partitioned disk is undeployed with cleaning, and
  * the real tools (wipefs, blkid, sfdisk, sgdisk) find nothing left on its
  * disk file; the iLO's BIOS settings and secure boot keys are reset where
- * the generation allows (Redfish) and skipped with a note where it does not
- * (RIBCL); a failing step ends in `clean failed` naming it, and such a
+ * the generation allows (Redfish on iLO 5/6; on a Gen9's iLO 4, its RESTful
+ * API beside RIBCL) and skipped with a note where it does not (a Gen8); a failing step ends in `clean failed` naming it, and such a
  * server refuses deploys until undeployed; the operator's order is
  * followed; a restart in the middle resumes the cleaning.
  */
@@ -68,7 +68,7 @@ describe('cleaning against the simulated fleet', { skip: toolsSkip }, () => {
   const key = (ilo: SimIlo): string => `${ilo.host}:${ilo.port}`;
 
   before(async () => {
-    lab = await startLab({ servers: 6, fleet: { models: ['gen9', 'gen10', 'gen10', 'gen9', 'gen10', 'gen10'] } });
+    lab = await startLab({ servers: 7, fleet: { models: ['gen9', 'gen10', 'gen10', 'gen9', 'gen10', 'gen10', 'gen8'] } });
     lab.engine.on('progress', (p: DeployProgress) => progress.push(p));
     const iso = await buildIso({ volumeId: 'AGENT', files: [{ path: 'isolinux/isolinux.cfg', data: Buffer.from('append boot_method=vmedia') }] });
     deployIso = join(lab.dir, 'agent.iso');
@@ -85,8 +85,12 @@ describe('cleaning against the simulated fleet', { skip: toolsSkip }, () => {
     return { deployId: s.deployId, partitions: image.partitions };
   }
 
-  test('Gen9 over RIBCL: undeploy with the default clean steps wipes the disk metadata and ends available; BIOS and secure boot steps are skipped with a note', async () => {
+  test('Gen9 over RIBCL (UEFI): undeploy with the default clean steps wipes the disk metadata, resets the secure boot keys and the BIOS settings (iLO 4 RESTful API), ends available', async () => {
     const { deployId, partitions } = await deployed(0);
+    const server = lab.fleet.ilos[0]!.server;
+    assert.equal(server.bootMode.current, 'uefi');
+    server.bios.pending.WorkloadProfile = 'Virtualization-MaxPerformance';
+    server.bios.secureBoot.keys = 'custom';
     const started = await lab.engine.undeploy(key(lab.fleet.ilos[0]!), { clean: defaults() });
     assert.equal(started.deployId, deployId);
     const done = await lab.engine.wait(deployId);
@@ -94,12 +98,10 @@ describe('cleaning against the simulated fleet', { skip: toolsSkip }, () => {
     const states = progress.filter((p) => p.deployId === deployId).map((p) => p.state);
     assert.ok(states.includes('cleaning') && states.includes('clean wait'), `went through cleaning and clean wait: ${[...new Set(states)].join(', ')}`);
     assert.deepEqual(diskFindings(lab.ramdisks[0]!.diskFile, partitions), [], 'the real tools find nothing on the disk');
-    assert.deepEqual(done.cleaning?.done, ['erase_devices_metadata', 'eject_media', 'clear_one_time_boot']);
-    assert.deepEqual(
-      done.cleaning?.skipped.map((s) => s.step),
-      ['reset_secure_boot_keys_to_default', 'reset_bios_to_default'],
-    );
-    assert.match(done.cleaning?.skipped[0]?.reason ?? '', /RIBCL has no command/);
+    assert.deepEqual(done.cleaning?.done, ['erase_devices_metadata', 'reset_secure_boot_keys_to_default', 'reset_bios_to_default', 'eject_media', 'clear_one_time_boot']);
+    assert.deepEqual(done.cleaning?.skipped, []);
+    assert.equal(server.bios.pending.WorkloadProfile, 'GeneralPowerEfficientCompute', 'BIOS settings back to their defaults (pending the next POST)');
+    assert.equal(server.bios.secureBoot.keys, 'default');
     const s = lab.fleet.ilos[0]!.server;
     assert.equal(s.powerState, 'off', 'powered off after cleaning');
     const bmc = await lab.bmc(0);
@@ -200,6 +202,23 @@ describe('cleaning against the simulated fleet', { skip: toolsSkip }, () => {
     const done = await lab.engine.wait(deployId);
     assert.equal(done.state, 'available', done.lastError);
     assert.deepEqual(diskFindings(lab.ramdisks[4]!.diskFile, partitions), []);
+  });
+
+  test('Gen8 over RIBCL: the BIOS and secure boot steps are skipped with a note (its ROM publishes neither over the iLO 4 RESTful API); the rest runs', async () => {
+    const { deployId } = await deployed(6);
+    const server = lab.fleet.ilos[6]!.server;
+    server.bios.pending.WorkloadProfile = 'Virtualization-MaxPerformance';
+    await lab.engine.undeploy({ deployId }, { clean: defaults() });
+    const done = await lab.engine.wait(deployId);
+    assert.equal(done.state, 'available', done.lastError);
+    assert.deepEqual(done.cleaning?.done, ['erase_devices_metadata', 'eject_media', 'clear_one_time_boot']);
+    assert.deepEqual(
+      done.cleaning?.skipped.map((s) => s.step),
+      ['reset_secure_boot_keys_to_default', 'reset_bios_to_default'],
+    );
+    assert.match(done.cleaning?.skipped[0]?.reason ?? '', /no SecureBoot resource/);
+    assert.match(done.cleaning?.skipped[1]?.reason ?? '', /no BIOS resource.*Gen8/);
+    assert.equal(server.bios.pending.WorkloadProfile, 'Virtualization-MaxPerformance', 'nothing changed');
   });
 
   test('a server deployed with iscsi_ilo is cleaned by the agent ramdisk the plan names', { skip: iscsiSkip }, async () => {

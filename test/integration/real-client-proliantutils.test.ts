@@ -278,6 +278,28 @@ describe('proliantutils against every simulated model', { skip }, () => {
           assert.equal(await pu.ok(t, 'get_secure_boot_mode'), true);
         });
       }
+
+      if (model === 'gen9') {
+        test('BIOS defaults (RIS): the BaseConfigs "default" set PATCHed to the pending settings, in force after the next POST', async () => {
+          ilo.server.bios.current.WorkloadProfile = ilo.server.bios.pending.WorkloadProfile = 'Virtualization-MaxPerformance';
+          await pu.ok(t, 'reset_bios_to_default');
+          assert.equal(ilo.server.bios.pending.WorkloadProfile, 'GeneralPowerEfficientCompute');
+          assert.equal(ilo.server.bios.current.WorkloadProfile, 'Virtualization-MaxPerformance');
+          await pu.ok(t, 'set_host_power', 'ON');
+          await finishedPost();
+          assert.equal(ilo.server.bios.current.WorkloadProfile, 'GeneralPowerEfficientCompute');
+        });
+
+        test('secure boot keys (RIS): cleared (ResetAllKeys), reset to the defaults (ResetToDefaultKeys); in legacy BIOS mode refused by proliantutils itself (IloCommandNotSupportedInBiosError)', async () => {
+          ilo.server.bios.secureBoot.keys = 'custom';
+          await pu.ok(t, 'clear_secure_boot_keys');
+          assert.equal(ilo.server.bios.secureBoot.keys, 'deleted');
+          await pu.ok(t, 'reset_secure_boot_keys');
+          assert.equal(ilo.server.bios.secureBoot.keys, 'default');
+          ilo.server.bootMode.current = ilo.server.bootMode.pending = 'bios';
+          assert.equal((await pu.refused(t, 'reset_secure_boot_keys')).type, 'IloCommandNotSupportedInBiosError');
+        });
+      }
     });
   }
 

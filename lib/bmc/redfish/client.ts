@@ -14,6 +14,15 @@ export type RedfishAuth = 'session' | 'basic';
 
 export type JsonObject = Record<string, unknown>;
 
+export interface RedfishClientOptions {
+  /**
+   * Send `OData-Version: 4.0` (default). iLO 4's RESTful API hides its
+   * pre-Redfish properties (`links.*.href`) from a request that says it,
+   * so a client of that API leaves it out, as proliantutils does.
+   */
+  odataVersion?: boolean;
+}
+
 export interface RedfishCallOptions {
   /** Safe to send again when the outcome is unknown (GET, PATCH of a value). */
   idempotent?: boolean;
@@ -36,12 +45,15 @@ export class RedfishClient {
   private loggingIn?: Promise<void>;
   private readonly etags = new Map<string, string>();
   private closed = false;
+  private readonly odataHeader: Record<string, string>;
 
   constructor(
     private readonly http: IloHttpClient,
     auth: RedfishAuth = 'session',
+    options: RedfishClientOptions = {},
   ) {
     this.auth = auth;
+    this.odataHeader = options.odataVersion === false ? {} : { 'odata-version': '4.0' };
   }
 
   get target(): string {
@@ -88,7 +100,7 @@ export class RedfishClient {
     let relogged = false;
     let p = path;
     for (let hop = 0; ; hop++) {
-      const headers: Record<string, string> = { accept: 'application/json', 'odata-version': '4.0', ...(await this.authHeaders()) };
+      const headers: Record<string, string> = { accept: 'application/json', ...this.odataHeader, ...(await this.authHeaders()) };
       if (body !== undefined) headers['content-type'] = 'application/json';
       const etag = opts.ifMatch ? this.etags.get(key(p)) : undefined;
       if (etag) headers['if-match'] = etag;

@@ -43,6 +43,7 @@ import { pollPowerState } from '../wait';
 import { RibclClient } from './client';
 import { decodePowerState, ribcl } from './commands';
 import { decodeEmbeddedHealth } from './health';
+import * as ilo4Rest from './ilo4-rest';
 import {
   VM_OPTION,
   decodeBootMode,
@@ -176,15 +177,14 @@ export class RibclBmc implements Bmc {
   /** One request (two on firmware that refuses to eject an empty drive). */
   // ------------------------------------------------------------ cleaning
 
-  /** RIBCL has no command for BIOS defaults (proliantutils takes iLO 4's RESTful API on Gen9, and has none on Gen8). */
+  /** RIBCL has no command for BIOS defaults: through iLO 4's RESTful API, as proliantutils on a Gen9 (not-supported where the ROM publishes none, as on a Gen8). */
   resetBiosToDefault(): Promise<void> {
-    return Promise.reject(new BmcError('not-supported', 'reset the BIOS settings to default: RIBCL has no command for it', { target: this.target }));
+    return ilo4Rest.resetBiosToDefault(this.http);
   }
 
-  /** Nor for secure boot keys. */
+  /** Nor for secure boot keys: the same API, UEFI boot mode only. */
   resetSecureBootKeys(how: SecureBootKeysReset): Promise<void> {
-    const what = how === 'default' ? 'reset the secure boot keys to default' : 'clear the secure boot keys';
-    return Promise.reject(new BmcError('not-supported', `${what}: RIBCL has no command for it`, { target: this.target }));
+    return ilo4Rest.resetSecureBootKeys(this.http, how);
   }
 
   async detachDeployMedia(): Promise<void> {

@@ -206,6 +206,22 @@ export function bios(server: SimServer, pending: boolean): Doc {
   });
 }
 
+/**
+ * The ROM's default settings, read-only: `BaseConfigs` is a list of named
+ * sets, `default` the manufacturing one (a client PATCHes it to the BIOS
+ * Settings resource to reset the ROM). The boot mode is SimServer's, not
+ * the ROM's: as the iLO 5 simulator's #Bios.ResetBios, a reset keeps it.
+ */
+export function baseConfigs(server: SimServer): Doc {
+  return doc('/systems/1/bios/BaseConfigs', 'HpBaseConfigs.0.10.0', {
+    BaseConfigs: [{ default: server.bios.defaults() }],
+    Capabilities: { BaseConfig: true, BaseConfigs: false },
+    Id: 'BaseConfigs',
+    Modified: '2016-04-21T01:52:17+00:00',
+    Name: 'BIOS Default Settings',
+  });
+}
+
 export function bootSettings(server: SimServer, pending: boolean): Doc {
   const uefi = server.bootMode.current === 'uefi';
   const order = uefi ? server.uefiOrder : [];

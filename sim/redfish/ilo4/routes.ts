@@ -165,7 +165,12 @@ function patchSecureBoot(c: Call): JsonReply {
   }
   if (s.bootMode.current !== 'uefi') return fail(400, `${ILO4}.UnsupportedOperationInLegacyBootMode`);
   if (typeof b.SecureBootEnable === 'boolean') s.bios.secureBoot.pending = b.SecureBootEnable;
-  if (b.ResetAllKeys === true) s.bios.secureBoot.pending = false;
+  if (b.ResetToDefaultKeys === true) s.bios.secureBoot.keys = 'default';
+  if (b.ResetAllKeys === true) {
+    // Every key database emptied, the platform key too: secure boot cannot be in force.
+    s.bios.secureBoot.keys = 'deleted';
+    s.bios.secureBoot.pending = false;
+  }
   return resetRequired();
 }
 
@@ -244,6 +249,7 @@ const routes: Array<[string, RegExp, Handler]> = [
     },
   ],
   ['GET', /^\/systems\/1\/bios$/, (c) => rom(c, () => get(R.bios(c.server, false)))],
+  ['GET', /^\/systems\/1\/bios\/baseconfigs$/, (c) => rom(c, () => get(R.baseConfigs(c.server)))],
   ['GET', /^\/systems\/1\/bios\/settings$/, (c) => rom(c, () => get(R.bios(c.server, true), 'GET, HEAD, PATCH'))],
   ['PATCH', /^\/systems\/1\/bios\/settings$/, (c) => rom(c, () => patchBios(c))],
   ['GET', /^\/systems\/1\/bios\/boot$/, (c) => rom(c, () => get(R.bootSettings(c.server, false)))],
