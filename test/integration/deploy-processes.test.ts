@@ -177,7 +177,8 @@ describe('deploy failures: every path cleans up', () => {
     lab = await startLab({
       servers: 3,
       fleet: { models: ['gen9', 'gen10', 'gen9'] },
-      settings: { callbackTimeoutMs: 1500, cleanupRetry: { delayMs: 100 } },
+      // The call-back wait: short, for the tests that wait it out; long enough for a ramdisk on a loaded machine.
+      settings: { callbackTimeoutMs: 5000, cleanupRetry: { delayMs: 100 } },
       processes: (ps) => {
         const wrap = (p: DeployProcess<DeployDeps>): DeployProcess<DeployDeps> => ({
           ...p,
