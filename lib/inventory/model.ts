@@ -13,6 +13,8 @@ import { formatFingerprint } from '../bmc/certificate';
 import { normaliseFingerprint, normaliseHost, TLS_MODES, type TlsMode } from '../bmc/endpoint';
 import { BmcError } from '../bmc/errors';
 import type { BmcProtocolChoice } from '../bmc/connect';
+import { CONSOLE_METHODS, type ConsoleMethod } from '../console/config';
+import { parseHostKeyFingerprint } from '../console/host-key';
 import { InventoryError } from './errors';
 
 export const PROTOCOLS: readonly BmcProtocolChoice[] = ['auto', 'ribcl', 'redfish'];
@@ -38,6 +40,18 @@ export interface InventoryServer {
   notes?: string;
   /** The Ironic/Bifrost node UUID, kept when an import carries one. */
   uuid?: string;
+  /**
+   * Serial console, as an ilo-config sets it: `auto` (IPMI serial-over-LAN,
+   * then the iLO's SSH virtual serial port), `ipmi`, `ssh` or `off`. Absent:
+   * auto. The console logs in with the server's iLO account.
+   */
+  consoleMethod?: ConsoleMethod;
+  /** IPMI over LAN UDP port (absent: 623). */
+  ipmiPort?: number;
+  /** iLO CLI SSH port (absent: 22). */
+  sshPort?: number;
+  /** Pinned SHA-256 of the iLO's SSH host key, as written (64 hex digits or SHA256:<base64>); required for `ssh`. */
+  sshHostKey?: string;
 }
 
 /** A server's own iLO account; absent parts come from the fleet's default account. */
@@ -71,7 +85,11 @@ export type DraftKey =
   | 'macs'
   | 'pool'
   | 'capabilities'
-  | 'notes';
+  | 'notes'
+  | 'consoleMethod'
+  | 'ipmiPort'
+  | 'sshPort'
+  | 'sshHostKey';
 
 export interface ServerDraft {
   fields: Partial<Record<DraftKey, Sourced>>;
@@ -140,6 +158,13 @@ function portOf(s: Sourced | undefined, server?: string): number {
   const n = typeof s.value === 'string' && /^\s*\d+\s*$/.test(s.value) ? Number(s.value) : s.value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) fail(s, 'a TCP port between 1 and 65535', server);
   return n;
+}
+
+/** An optional port (UDP or TCP): absent or empty is undefined. */
+function optionalPortOf(s: Sourced | undefined, server?: string): number | undefined {
+  if (!s || s.value === undefined || s.value === null || s.value === '') return undefined;
+  if (typeof s.value === 'string' && s.value.trim() === '') return undefined;
+  return portOf(s, server);
 }
 
 function macsOf(s: Sourced | undefined, server?: string): string[] {
@@ -222,6 +247,36 @@ function tlsOf(f: ServerDraft['fields'], server?: string): Pick<InventoryServer,
   return { tlsMode: mode, ...(mode === 'ca' ? { caFile } : {}), ...(mode === 'pinned' ? { fingerprint } : {}) };
 }
 
+/** The serial console settings; `ssh` needs the pinned host key (an unknown key is never trusted). */
+function consoleOf(f: ServerDraft['fields'], server: string): Pick<InventoryServer, 'consoleMethod' | 'ipmiPort' | 'sshPort' | 'sshHostKey'> {
+  const out: Pick<InventoryServer, 'consoleMethod' | 'ipmiPort' | 'sshPort' | 'sshHostKey'> = {};
+  const methodText = textOf(f.consoleMethod, server)?.toLowerCase();
+  if (methodText !== undefined) {
+    // "none" reads as "off", the word ilo-config uses.
+    const m = methodText === 'none' ? 'off' : methodText;
+    if (!(CONSOLE_METHODS as readonly string[]).includes(m)) fail(f.consoleMethod!, `one of ${CONSOLE_METHODS.join(', ')} (or none)`, server);
+    out.consoleMethod = m as ConsoleMethod;
+  }
+  const ipmiPort = optionalPortOf(f.ipmiPort, server);
+  if (ipmiPort !== undefined) out.ipmiPort = ipmiPort;
+  const sshPort = optionalPortOf(f.sshPort, server);
+  if (sshPort !== undefined) out.sshPort = sshPort;
+  const key = textOf(f.sshHostKey, server);
+  if (key !== undefined) {
+    try {
+      parseHostKeyFingerprint(key);
+    } catch {
+      fail(f.sshHostKey!, "the SHA-256 fingerprint of the iLO's SSH host key: 64 hex digits (colons allowed) or SHA256:<base64> as ssh-keygen -l prints it", server);
+    }
+    out.sshHostKey = key;
+  }
+  if (out.consoleMethod === 'ssh' && out.sshHostKey === undefined) {
+    const src = f.sshHostKey ?? f.consoleMethod!;
+    throw new InventoryError(src.field, `expected the SHA-256 fingerprint of the iLO's SSH host key (console method "ssh": an unknown host key is never trusted)`, { line: src.line, server });
+  }
+  return out;
+}
+
 /**
  * Checks one draft and returns the server and its secret, or throws an
  * InventoryError naming the line and field. `id` is kept when valid, else a
@@ -252,6 +307,7 @@ export function checkServer(draft: ServerDraft): CheckedServer {
     protocol: protocolText as BmcProtocolChoice,
     ...tlsOf(f, name),
     macs: macsOf(f.macs, name),
+    ...consoleOf(f, name),
   };
   const pool = textOf(f.pool, name);
   if (pool !== undefined) {
@@ -291,7 +347,7 @@ export function addressKey(s: Pick<InventoryServer, 'host' | 'port'>): string {
 export function draftFromRow(row: unknown, index: number, prefix = 'servers'): ServerDraft {
   const r = (typeof row === 'object' && row !== null && !Array.isArray(row) ? row : {}) as Record<string, unknown>;
   const fields: ServerDraft['fields'] = {};
-  const keys: DraftKey[] = ['id', 'name', 'uuid', 'host', 'port', 'protocol', 'tlsMode', 'caFile', 'fingerprint', 'macs', 'pool', 'capabilities', 'notes'];
+  const keys: DraftKey[] = ['id', 'name', 'uuid', 'host', 'port', 'protocol', 'tlsMode', 'caFile', 'fingerprint', 'macs', 'pool', 'capabilities', 'notes', 'consoleMethod', 'ipmiPort', 'sshPort', 'sshHostKey'];
   for (const k of keys) if (r[k] !== undefined) fields[k] = { value: r[k], field: `${prefix}[${index}].${k}` };
   return { fields, entry: typeof r.name === 'string' ? r.name : `${prefix}[${index}]` };
 }

@@ -94,7 +94,7 @@ function startConsole(RED: NodeAPI, p: DeployProgress): void {
   const w = consoleWatch.get(p.deployId);
   // Not a run: the upkeep of an active deploy, or the last word of one that ended.
   if (!w || w.attachment || ['active', 'available', 'deploy failed', 'error'].includes(p.state)) return;
-  const key = consoleKeyOf(w.record.refs.server);
+  const key = consoleKeyOf(w.record.refs);
   if (!key || !consoleHub(RED).resolveTarget(key)) return;
   try {
     const attachment = consoleHub(RED).attach(key, { name: `deploy ${w.record.id}`, kind: 'deploy' });

@@ -6,9 +6,12 @@
  * also serves the dialog's table: import, export, discovery and test
  * connection per row (admin.ts).
  */
+import { createHash } from 'node:crypto';
 import type { Node, NodeAPI } from 'node-red';
 import { mergeCapabilities, type Bmc } from '../../lib/bmc';
+import { openConsole } from '../../lib/console';
 import { exportInventory, parseInventory, planImport, type InventoryFormat, type InventoryServer } from '../../lib/inventory';
+import { consoleKeyOf, resetFleetConsoles } from '../common/console';
 import { DEFAULT_MAX_IN_FLIGHT } from '../common/servers';
 import { registerFleetAdmin } from './admin';
 import { LiveFleet } from './live';
@@ -62,10 +65,43 @@ export = function register(RED: NodeAPI): void {
       const server = fleet.lookup(name);
       return server ? inspected.get(server.id) : undefined;
     };
+
+    // The serial consoles of its servers (shared through the runtime's console hub, keyed in nodes/common/console.ts).
+    // A session's revision is a digest of what it was opened with (address, console settings, account), so a
+    // redeploy or an import reopens only the sessions whose server changed.
+    const consoleRevision = (serverId: string): string | undefined => {
+      const s = fleet.lookupId(serverId);
+      if (!s) return undefined;
+      let what: unknown;
+      try {
+        what = { name: s.name, config: fleet.consoleConfigFor(s) };
+      } catch (err) {
+        what = { name: s.name, error: (err as Error).message };
+      }
+      return createHash('sha256').update(JSON.stringify(what)).digest('hex');
+    };
+    this.consoleTargetOf = (serverId) => {
+      const s = fleet.lookupId(serverId);
+      if (!s) return undefined;
+      const running = fleet;
+      return {
+        key: consoleKeyOf({ fleet: this.id, fleetServer: s.id })!,
+        label: `${s.name} (${label})`,
+        revision: consoleRevision(serverId),
+        open: async (o) => openConsole(running.consoleConfigFor(s), o),
+      };
+    };
+    this.consoleEntries = () => fleet.servers.map((s) => ({ serverId: s.id, name: s.name, method: s.consoleMethod ?? 'auto' }));
+    let closed = false;
+    setImmediate(() => {
+      if (!closed) resetFleetConsoles(RED, this.id, consoleRevision);
+    });
+
     this.importInventory = (text, opts) => {
       const parsed = parseInventory(text, { format: opts.format ?? 'auto', quoteValues: false });
       const plan = planImport(fleet.servers, parsed, opts.mode ?? 'merge');
       fleet.apply(plan);
+      resetFleetConsoles(RED, this.id, consoleRevision);
       // Kept in the credential store too, so that loading the running inventory into the editor and deploying keeps them.
       const stored: FleetCredentials = { ...(this.credentials ?? {}), secrets: writeMap(fleet.accounts.passwords), usernames: writeMap(fleet.accounts.usernames) };
       RED.nodes.addCredentials(this.id, stored).catch((err: unknown) => this.error(`fleet "${label}": storing its credentials failed: ${(err as Error)?.message ?? String(err)}`));
@@ -73,7 +109,8 @@ export = function register(RED: NodeAPI): void {
       return plan;
     };
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
+      closed = true;
       const closing = fleet;
       fleet = new LiveFleet(label, [], {}, { usernames: new Map(), passwords: new Map() });
       fleet.close().catch(() => undefined); // an empty fleet holds no client
@@ -81,6 +118,8 @@ export = function register(RED: NodeAPI): void {
         .close()
         .catch(() => undefined)
         .finally(() => done());
+      // A removed fleet's sessions end; a redeployed one's are checked when it starts again.
+      if (removed) resetFleetConsoles(RED, this.id, () => undefined);
     });
   }
 

@@ -6,7 +6,8 @@
  */
 import { BmcError, type Bmc, type BmcConfig, type BmcLogger } from '../../lib/bmc';
 import { addressKey, checkServer, clientKey, draftFromRow, sharedBmcClients, type BmcClientPool, type BmcLease, type ImportPlan, type InventoryError, type InventoryServer } from '../../lib/inventory';
-import { bmcConfigFromFields, type IloConfigFields } from '../ilo-config/settings';
+import type { ConsoleConfig } from '../../lib/console';
+import { bmcConfigFromFields, consoleConfigFromFields, type IloConfigFields } from '../ilo-config/settings';
 
 /** Fleet-wide settings every server shares. */
 export type FleetSettings = Pick<IloConfigFields, 'redfishAuth' | 'legacyTls' | 'timeout'>;
@@ -27,6 +28,7 @@ interface Held {
 export class LiveFleet {
   private list: InventoryServer[] = [];
   private byName = new Map<string, InventoryServer>();
+  private byId = new Map<string, InventoryServer>();
   /** Rows of the flow that failed their check, by name (or position), with the error. */
   readonly broken = new Map<string, InventoryError>();
   private readonly held = new Map<string, Held>();
@@ -51,6 +53,7 @@ export class LiveFleet {
         addresses.set(addressKey(server), server.name);
         this.list.push(server);
         this.byName.set(server.name, server);
+        this.byId.set(server.id, server);
       } catch (err) {
         this.broken.set(draft.entry ?? `servers[${i}]`, err as InventoryError);
       }
@@ -65,17 +68,37 @@ export class LiveFleet {
     return this.byName.get(name);
   }
 
+  /** The server with this id (the stable key: a rename keeps it). */
+  lookupId(id: string): InventoryServer | undefined {
+    return this.byId.get(id);
+  }
+
   hasPassword(id: string): boolean {
     return this.accounts.passwords.has(id) || !!this.accounts.defaultPassword;
   }
 
-  /** How the client for `server` is configured (its own account, else the fleet's). */
-  configFor(server: InventoryServer): BmcConfig {
+  /** The iLO account of `server`: its own, else the fleet's default. */
+  private accountOf(server: InventoryServer): { username: string; password: string } {
     const username = this.accounts.usernames.get(server.id) ?? this.accounts.defaultUsername;
     const password = this.accounts.passwords.get(server.id) ?? this.accounts.defaultPassword ?? '';
     if (!username) {
       throw new BmcError('invalid-input', `username: server "${server.name}" has no iLO user name (set its own account, or the fleet's default account)`, { field: 'username' });
     }
+    return { username, password };
+  }
+
+  /** How the serial console of `server` is reached, with its iLO account (as an ilo-config's). */
+  consoleConfigFor(server: InventoryServer): ConsoleConfig {
+    if (this.closed) throw new BmcError('connection', `fleet "${this.label}" is being redeployed`);
+    return consoleConfigFromFields(
+      { host: server.host, consoleMethod: server.consoleMethod, ipmiPort: server.ipmiPort, sshPort: server.sshPort, sshHostKey: server.sshHostKey },
+      this.accountOf(server),
+    );
+  }
+
+  /** How the client for `server` is configured (its own account, else the fleet's). */
+  configFor(server: InventoryServer): BmcConfig {
+    const { username, password } = this.accountOf(server);
     return bmcConfigFromFields(
       {
         host: server.host,
@@ -125,6 +148,7 @@ export class LiveFleet {
     for (const m of [this.accounts.usernames, this.accounts.passwords]) for (const id of [...m.keys()]) if (!ids.has(id)) m.delete(id);
     this.list = plan.servers;
     this.byName = new Map(plan.servers.map((s) => [s.name, s]));
+    this.byId = new Map(plan.servers.map((s) => [s.id, s]));
     for (const name of plan.servers.map((s) => s.name)) this.broken.delete(name);
     for (const [id, h] of [...this.held]) {
       if (!ids.has(id)) {

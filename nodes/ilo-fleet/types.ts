@@ -4,6 +4,7 @@
  */
 import type { NodeDef } from 'node-red';
 import type { ImportMode, ImportPlan, InventoryFormat } from '../../lib/inventory';
+import type { ConsoleCapableFleet } from '../common/console';
 import type { FleetNode } from '../common/servers';
 import type { FleetSettings, LiveFleet } from './live';
 
@@ -14,7 +15,7 @@ export interface IloFleetDef extends NodeDef, FleetSettings {
 }
 
 /** What the fleet node exposes beyond FleetNode: the runtime import, export, and what the dialog's buttons need. */
-export interface IloFleetNode extends FleetNode {
+export interface IloFleetNode extends FleetNode, Pick<ConsoleCapableFleet, 'consoleTargetOf' | 'consoleEntries'> {
   live(): LiveFleet;
   /** Checks a whole file, then applies it in one step (or throws with line and field, changing nothing). */
   importInventory(text: string | Buffer, opts: { format?: InventoryFormat | 'auto'; mode?: ImportMode }): ImportPlan;

@@ -6,7 +6,11 @@
  * POST and boot show in the terminal, a typed line reaches the server's
  * serial port, the session comes back after the iLO drops it and after the
  * editor's own connection drops, and a user without ilo-console.read gets
- * nothing (no tab, 401 for the ticket, the websocket refused).
+ * nothing (no tab, 401 for the ticket, the websocket refused). Servers of
+ * a fleet (ilo-fleet) have consoles too: listed for the sidebar unless set
+ * to "off", reached through the same ticket and websocket, over SSH and
+ * over IPMI serial-over-LAN (real ipmitool against ipmi_sim), with the
+ * server's own iLO account or the fleet's default one.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,6 +26,7 @@ import { freePort } from '../helpers/daemons';
 import { needTools, repoRoot } from '../helpers/env';
 
 const skip = needTools('chromium');
+const noIpmi = needTools('ipmitool', 'ipmi_sim', 'script');
 const USERS = { admin: 'admin-pw-1', watcher: 'watcher-pw-2', viewer: 'viewer-pw-3' };
 let fleet: Fleet;
 let red: ChildProcess | undefined;
@@ -48,9 +53,10 @@ async function token(user: keyof typeof USERS): Promise<string> {
 }
 
 before(async () => {
-  if (skip) return;
-  fleet = await Fleet.start({ servers: 1, models: ['gen10'], console: { ssh: true }, timings: { powerOnMs: 200, postMs: 300 } });
+  // Server 1: an ilo-config; 2 and 3: servers of the fleet "lab" (SSH, IPMI).
+  fleet = await Fleet.start({ servers: 3, models: ['gen10', 'gen10', 'gen9'], console: { ssh: true, ipmi: !noIpmi }, timings: { powerOnMs: 200, postMs: 300 } });
   const ilo = fleet.ilos[0]!;
+  const [sshIlo, ipmiIlo] = [fleet.ilos[1]!, fleet.ilos[2]!];
   dir = mkdtempSync(join(tmpdir(), 'ilo-console-editor-'));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(repoRoot, join(dir, 'node_modules', 'node-red-contrib-ilo-deploy'), 'dir');
@@ -99,9 +105,22 @@ before(async () => {
       sshPort: String(ilo.console!.ssh!.port),
       sshHostKey: ilo.console!.ssh!.openssh,
     },
+    {
+      id: 'fleet-lab',
+      type: 'ilo-fleet',
+      name: 'lab',
+      timeout: '10',
+      servers: [
+        { id: 's2', name: 'srv-ssh', host: sshIlo.host, port: sshIlo.port, tlsMode: 'pinned', fingerprint: sshIlo.fingerprint, macs: [], consoleMethod: 'ssh', sshPort: sshIlo.console!.ssh!.port, sshHostKey: sshIlo.console!.ssh!.openssh },
+        ...(noIpmi ? [] : [{ id: 's3', name: 'srv-ipmi', host: ipmiIlo.host, port: ipmiIlo.port, tlsMode: 'pinned', fingerprint: ipmiIlo.fingerprint, macs: [], consoleMethod: 'ipmi', ipmiPort: ipmiIlo.console!.ipmi!.port }]),
+        { id: 's4', name: 'srv-off', host: '192.0.2.44', port: 443, tlsMode: 'insecure', macs: [], consoleMethod: 'off' },
+      ],
+    },
   ];
   writeFileSync(join(dir, 'flows.json'), JSON.stringify(flows));
-  writeFileSync(join(dir, 'flows_cred.json'), JSON.stringify({ cfg: { username: ilo.username, password: ilo.password } }));
+  // srv-ssh has its own account; srv-ipmi uses the fleet's default one.
+  const lab = { username: ipmiIlo.username, password: ipmiIlo.password, usernames: JSON.stringify({ s2: sshIlo.username }), secrets: JSON.stringify({ s2: sshIlo.password }) };
+  writeFileSync(join(dir, 'flows_cred.json'), JSON.stringify({ cfg: { username: ilo.username, password: ilo.password }, 'fleet-lab': lab }));
   red = spawn(process.execPath, [require.resolve('node-red/red.js'), '--userDir', dir, '--settings', join(dir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
   red.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   red.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -110,6 +129,7 @@ before(async () => {
     if (red.exitCode !== null || Date.now() > deadline) throw new Error(`Node-RED did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  if (skip) return;
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 });
@@ -275,5 +295,75 @@ describe('iLO console sidebar (Chromium, adminAuth)', { skip }, () => {
       s.on('error', (e) => resolve(e.message));
     });
     assert.match(again, /401/, 'a ticket is used once');
+  });
+});
+
+/** A console through the admin API: a ticket, then the websocket; output collected, keystrokes sent as the writer. */
+async function openViewer(key: string, bearer: string): Promise<{ hello: { server: { key: string; label: string } }; text(): string; type(s: string): void; states: string[]; close(): void }> {
+  const res = await fetch(`${base}/ilo-console/ticket`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ server: key }) });
+  assert.equal(res.status, 200, await res.clone().text());
+  const { ticket } = (await res.json()) as { ticket: string };
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/ilo-console/socket?ticket=${ticket}`);
+  let out = '';
+  const states: string[] = [];
+  const hello = await new Promise<{ server: { key: string; label: string } }>((resolve, reject) => {
+    ws.on('message', (d, binary) => {
+      if (binary) return void (out += d.toString());
+      const m = JSON.parse(String(d)) as { type: string; status?: { state: string; via?: string } };
+      if (m.status) states.push(m.status.via ? `${m.status.state} ${m.status.via}` : m.status.state);
+      if (m.type === 'hello') resolve(m as never);
+    });
+    ws.on('error', reject);
+  });
+  ws.send(JSON.stringify({ type: 'take' }));
+  return { hello, text: () => out, type: (s) => ws.send(Buffer.from(s), { binary: true }), states, close: () => ws.close() };
+}
+
+async function until(what: string, f: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('consoles of fleet servers (admin API and websocket)', () => {
+  test('the list names fleet servers (not those set to off); their consoles work over SSH and IPMI with the fleet\'s accounts', async () => {
+    const admin = await token('admin');
+    const list = (await (await fetch(`${base}/ilo-console/servers`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { servers: Array<{ key: string; label: string; method: string }> };
+    const labels = list.servers.map((s) => `${s.label}=${s.method}`);
+    assert.deepEqual(labels, [`${fleet.ilos[0]!.name}=ssh`, ...(noIpmi ? [] : ['srv-ipmi (lab)=ipmi']), 'srv-ssh (lab)=ssh']);
+    assert.ok(!JSON.stringify(list).includes(fleet.ilos[1]!.password) && !JSON.stringify(list).includes(fleet.ilos[2]!.password), 'no password in the list');
+
+    const sshKey = list.servers.find((s) => s.label === 'srv-ssh (lab)')!.key;
+    const sshIlo = fleet.ilos[1]!;
+    const v = await openViewer(sshKey, admin);
+    assert.equal(v.hello.server.label, 'srv-ssh (lab)');
+    await until('the SSH console open', () => v.states.includes('open ssh'));
+    sshIlo.server.powerOn();
+    await until('the POST screen of srv-ssh', () => /ProLiant System BIOS/.test(v.text()));
+    v.type('typed-on-fleet-server\r');
+    await until('the keystrokes at srv-ssh\'s serial port', () => sshIlo.server.serial.inputReceived().includes('typed-on-fleet-server\r'));
+    assert.ok(!v.text().includes(sshIlo.password), 'the password is not in the output');
+    v.close();
+    sshIlo.server.hardOff();
+
+    // A key the fleet does not have is refused, as an unknown ilo-config is.
+    const unknown = await fetch(`${base}/ilo-console/ticket`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ server: 'fleet-lab/nope' }) });
+    assert.equal(unknown.status, 404);
+  });
+
+  test('a fleet server over IPMI serial-over-LAN (ipmitool against ipmi_sim)', { skip: noIpmi }, async () => {
+    const admin = await token('admin');
+    const list = (await (await fetch(`${base}/ilo-console/servers`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { servers: Array<{ key: string; label: string }> };
+    const ipmiIlo = fleet.ilos[2]!;
+    const v = await openViewer(list.servers.find((s) => s.label === 'srv-ipmi (lab)')!.key, admin);
+    await until('the IPMI console open', () => v.states.includes('open ipmi'));
+    ipmiIlo.server.powerOn();
+    await until('the POST screen of srv-ipmi over SOL', () => /ProLiant System BIOS/.test(v.text()));
+    v.type('over-sol\r');
+    await until('the keystrokes at srv-ipmi\'s serial port', () => ipmiIlo.server.serial.inputReceived().includes('over-sol\r'));
+    v.close();
+    ipmiIlo.server.hardOff();
   });
 });

@@ -2,7 +2,8 @@
  * A deploy follows its server's serial console while it runs: a deploy on a
  * simulated server (with its simulated serial console, reached over SSH)
  * whose ramdisk boots but never calls back fails, and its result carries
- * the last console lines, with what the server printed while booting.
+ * the last console lines, with what the server printed while booting;
+ * for a server of an ilo-config and for a server of a fleet (ilo-fleet).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { makeImage } from '../helpers/deploy-lab';
 import { helper, nextMessage } from '../helpers/node-red';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled node modules are CommonJS `export =` functions
-const nodes = ['ilo-config', 'ilo-media-store', 'ilo-deploy-flow'].map((n) => require(`../../nodes/${n}/${n}`));
+const nodes = ['ilo-config', 'ilo-fleet', 'ilo-media-store', 'ilo-deploy-flow'].map((n) => require(`../../nodes/${n}/${n}`));
 
 let RED: NodeAPI | undefined;
 const captureRed = (r: NodeAPI): void => {
@@ -32,6 +33,7 @@ describe('a deploy keeps its server console', () => {
   let dir: string;
   let fleet: Fleet;
   let ramdisk: SimRamdisk;
+  let fleetRamdisk: SimRamdisk;
   let httpNode: Server;
   let apiUrl: string;
   let deployIso: string;
@@ -39,9 +41,12 @@ describe('a deploy keeps its server console', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'deploy-console-'));
     helper.settings({ userDir: join(dir, 'userdir') });
-    fleet = await Fleet.start({ servers: 1, models: ['gen9'], console: { ssh: true }, timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
+    // Server 1 for the ilo-config, server 2 for the fleet (an iLO has one serial session at a time).
+    fleet = await Fleet.start({ servers: 2, models: ['gen9', 'gen9'], console: { ssh: true }, timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
     ramdisk = new SimRamdisk(fleet.ilos[0]!.server, { address: `127.${40 + (process.pid % 200)}.98.2`, heartbeatIntervalMs: 300 });
     ramdisk.faults = { lostCallback: true };
+    fleetRamdisk = new SimRamdisk(fleet.ilos[1]!.server, { address: `127.${40 + (process.pid % 200)}.98.3`, heartbeatIntervalMs: 300 });
+    fleetRamdisk.faults = { lostCallback: true };
     deployIso = join(dir, 'deploy.iso');
     await (await buildIso({ volumeId: 'DEPLOY', files: [{ path: 'README', data: Buffer.from('deploy ramdisk') }] })).writeToFile(deployIso);
     await helper.startServer();
@@ -57,35 +62,53 @@ describe('a deploy keeps its server console', () => {
     await helper.stopServer();
     await new Promise<void>((r) => httpNode.close(() => r()));
     await ramdisk.dispose();
+    await fleetRamdisk.dispose();
     await fleet.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the ramdisk never calls back: the failed result names the step and carries the last console lines of the boot', async () => {
-    const ilo = fleet.ilos[0]!;
+  /** A deploy whose ramdisk never calls back, on the ilo-config's server or on the fleet's; its failed result. */
+  async function failedDeploy(on: 'config' | 'fleet'): Promise<{ s: DeployStatus; password: string }> {
+    const ilo = fleet.ilos[on === 'config' ? 0 : 1]!;
+    const selection =
+      on === 'config'
+        ? [
+            {
+              id: 'cfg',
+              type: 'ilo-config',
+              z: 'tab',
+              name: ilo.name,
+              host: ilo.host,
+              port: ilo.port,
+              protocol: 'auto',
+              tlsMode: 'pinned',
+              fingerprint: ilo.fingerprint,
+              timeout: 10,
+              consoleMethod: 'ssh',
+              sshPort: String(ilo.console!.ssh!.port),
+              sshHostKey: ilo.console!.ssh!.fingerprint256,
+            },
+          ]
+        : [
+            {
+              id: 'fleet1',
+              type: 'ilo-fleet',
+              name: 'lab',
+              timeout: 10,
+              servers: [
+                { id: 'srv2', name: 'rack-2', host: ilo.host, port: ilo.port, tlsMode: 'pinned', fingerprint: ilo.fingerprint, macs: [], consoleMethod: 'ssh', sshPort: ilo.console!.ssh!.port, sshHostKey: ilo.console!.ssh!.openssh },
+              ],
+            },
+          ];
     const flow = [
       { id: 'tab', type: 'tab', label: 'test' },
-      {
-        id: 'cfg',
-        type: 'ilo-config',
-        z: 'tab',
-        name: ilo.name,
-        host: ilo.host,
-        port: ilo.port,
-        protocol: 'auto',
-        tlsMode: 'pinned',
-        fingerprint: ilo.fingerprint,
-        timeout: 10,
-        consoleMethod: 'ssh',
-        sshPort: String(ilo.console!.ssh!.port),
-        sshHostKey: ilo.console!.ssh!.fingerprint256,
-      },
+      ...selection,
       { id: 'store', type: 'ilo-media-store', name: 'media', storeType: 'builtin', host: '127.0.0.1', port: 0, stateDir: join(dir, 'store'), fileRoots: dir },
       {
         id: 'd',
         type: 'ilo-deploy-flow',
         z: 'tab',
-        server: 'cfg',
+        ...(on === 'config' ? { server: 'cfg' } : { target: 'fleet', fleet: 'fleet1', serverName: 'rack-2' }),
         store: 'store',
         method: 'agent_ilo',
         action: 'deploy',
@@ -104,11 +127,16 @@ describe('a deploy keeps its server console', () => {
       { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, x: 100, y: 200, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'tab' },
     ];
-    await helper.load([...nodes, captureRed] as never, flow, { cfg: { username: ilo.username, password: ilo.password } });
+    const credentials = on === 'config' ? { cfg: { username: ilo.username, password: ilo.password } } : { fleet1: { username: ilo.username, password: ilo.password } };
+    await helper.load([...nodes, captureRed] as never, flow, credentials);
     const caught = nextMessage<{ payload: DeployStatus; error: { message: string } }>(helper.getNode('caught') as Node, 60_000);
-    helper.getNode('d').receive({ payload: { image: makeImage(dir, 'never.img').path } } as never);
+    helper.getNode('d').receive({ payload: { image: makeImage(dir, `never-${on}.img`).path } } as never);
     const msg = await caught;
-    const s = msg.payload;
+    await helper.unload();
+    return { s: msg.payload, password: ilo.password };
+  }
+
+  function assertConsoleTail(s: DeployStatus, password: string): void {
     assert.equal(s.state, 'deploy failed');
     assert.equal(s.failedStep, 'wait-agent');
     assert.ok(Array.isArray(s.consoleTail) && s.consoleTail.length > 0, 'the failed result carries console lines');
@@ -118,6 +146,18 @@ describe('a deploy keeps its server console', () => {
     assert.match(text, /Booting iLO Virtual CD-ROM/);
     assert.match(text, /Linux version 6\.1\.0-sim \(deploy ramdisk/);
     assert.match(text, /Starting ironic-python-agent/);
-    assert.doesNotMatch(text, new RegExp(ilo.password), 'no password on the console lines');
+    assert.doesNotMatch(text, new RegExp(password), 'no password on the console lines');
+  }
+
+  test('the ramdisk never calls back: the failed result names the step and carries the last console lines of the boot', async () => {
+    const { s, password } = await failedDeploy('config');
+    assertConsoleTail(s, password);
+  });
+
+  test('the same for a server of a fleet: its deploy follows the console its inventory entry configures', async () => {
+    const { s, password } = await failedDeploy('fleet');
+    assert.equal(s.server, 'rack-2');
+    assertConsoleTail(s, password);
   });
 });
+

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
-import { exportInventory, InventoryError, parseInventory, planImport, type InventoryServer } from '../../lib/inventory';
+import { draftFromRow, checkServer, exportInventory, InventoryError, parseInventory, planImport, type InventoryServer } from '../../lib/inventory';
 
 const N = 1000;
 
@@ -211,6 +211,56 @@ describe('inventory import and export', () => {
     refused('a:\n  driver_info: {ilo_address: 10.0.0.1}\na:\n  driver_info: {ilo_address: 10.0.0.2}\n', 'yaml', 3, 'YAML', /unique/);
     refused('a: &x\n  driver_info: {ilo_address: 10.0.0.1}\nb: *x\n', 'yaml', 3, 'YAML', /no aliases/);
     refused('- just a string\n', 'yaml', 1, '[0]', /mapping/);
+  });
+
+  test('serial console settings: read from CSV, JSON and YAML, kept by the flow\'s rows, exported (a host key is public); bad ones named with line and field', () => {
+    const key = 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU';
+    const hex = fingerprint(3);
+    const csv = `name,ilo_address,console_method,ipmi_port,ssh_port,ssh_host_key\ns1,10.0.0.1,ssh,,2222,${key}\ns2,10.0.0.2,ipmi,6230,,\ns3,10.0.0.3,none,,,\ns4,10.0.0.4,,,,\n`;
+    const fromCsv = parseInventory(csv, { format: 'csv' }).servers.map((c) => c.server);
+    assert.deepEqual(
+      fromCsv.map((s) => [s.name, s.consoleMethod, s.ipmiPort, s.sshPort, s.sshHostKey]),
+      [
+        ['s1', 'ssh', undefined, 2222, key],
+        ['s2', 'ipmi', 6230, undefined, undefined],
+        ['s3', 'off', undefined, undefined, undefined],
+        ['s4', undefined, undefined, undefined, undefined],
+      ],
+    );
+    // ilo-config's names are accepted as columns and driver_info keys too.
+    const camel = parseInventory(`name,ilo_address,consoleMethod,sshPort,sshHostKey\ns1,10.0.0.1,ssh,22,${hex}\n`, { format: 'csv' }).servers[0]!.server;
+    assert.deepEqual([camel.consoleMethod, camel.sshPort, camel.sshHostKey], ['ssh', 22, hex]);
+    const yaml = `s1:\n  driver: ilo\n  driver_info:\n    ilo_address: 10.0.0.1\n    console_method: ssh\n    ssh_port: 2222\n    ssh_host_key: "${key}"\n    ipmi_port: 6231\n`;
+    const fromYaml = parseInventory(yaml, { format: 'yaml' }).servers[0]!.server;
+    assert.deepEqual([fromYaml.consoleMethod, fromYaml.ipmiPort, fromYaml.sshPort, fromYaml.sshHostKey], ['ssh', 6231, 2222, key]);
+    const fromJson = parseInventory(JSON.stringify([{ name: 's1', driver_info: { ilo_address: '10.0.0.1', consoleMethod: 'ipmi', ipmiPort: '6232' } }]), { format: 'json' }).servers[0]!.server;
+    assert.deepEqual([fromJson.consoleMethod, fromJson.ipmiPort], ['ipmi', 6232]);
+
+    // Exported in every format and read back the same.
+    for (const format of ['csv', 'json', 'yaml'] as const) {
+      const text = exportInventory(fromCsv, format);
+      assert.ok(text.includes(key), `${format} export carries the host key`);
+      const back = parseInventory(text, { format }).servers.map((c) => c.server);
+      assert.deepEqual(
+        back.map((s) => [s.consoleMethod, s.ipmiPort, s.sshPort, s.sshHostKey]),
+        fromCsv.map((s) => [s.consoleMethod, s.ipmiPort, s.sshPort, s.sshHostKey]),
+        format,
+      );
+    }
+    // The fleet node's stored rows keep them.
+    const row = checkServer(draftFromRow({ name: 's1', host: '10.0.0.1', consoleMethod: 'ssh', sshPort: 2222, sshHostKey: key, ipmiPort: '623' }, 0)).server;
+    assert.deepEqual([row.consoleMethod, row.ipmiPort, row.sshPort, row.sshHostKey], ['ssh', 623, 2222, key]);
+    assert.throws(() => checkServer(draftFromRow({ name: 's1', host: '10.0.0.1', consoleMethod: 'ssh' }, 4)), (e: unknown) => e instanceof InventoryError && e.field === 'servers[4].consoleMethod' && /SSH host key/.test(e.message));
+
+    const head = 'name,ilo_address,console_method,ipmi_port,ssh_port,ssh_host_key';
+    refused(`${head}\ns1,10.0.0.1,ipmi,,,\ns2,10.0.0.2,telnet,,,\n`, 'csv', 3, 'console_method', /one of auto, ipmi, ssh, off \(or none\) \(got "telnet"\)/);
+    refused(`${head}\ns1,10.0.0.1,ipmi,70000,,\n`, 'csv', 2, 'ipmi_port', /port between 1 and 65535/);
+    refused(`${head}\ns1,10.0.0.1,ssh,,0,${key}\n`, 'csv', 2, 'ssh_port', /port between 1 and 65535/);
+    refused(`${head}\ns1,10.0.0.1,ssh,,22,AB:CD\n`, 'csv', 2, 'ssh_host_key', /SHA-256 fingerprint of the iLO's SSH host key/);
+    refused(`${head}\ns1,10.0.0.1,auto,,,\ns2,10.0.0.2,ssh,,22,\n`, 'csv', 3, 'ssh_host_key', /console method "ssh"/);
+    refused(`s1:\n  driver_info:\n    ilo_address: 10.0.0.1\n    console_method: ssh\n`, 'yaml', 4, 's1.driver_info.console_method', /SSH host key/);
+    refused(`s1:\n  driver_info:\n    ilo_address: 10.0.0.1\n\n    ssh_port: twenty-two\n`, 'yaml', 5, 's1.driver_info.ssh_port', /port/);
+    refused(JSON.stringify({ s1: { driver_info: { ilo_address: '10.0.0.1', ssh_host_key: 'nope' } } }, null, 2), 'json', 5, 's1.driver_info.ssh_host_key', /SHA-256/);
   });
 
   test('size bounds: too large a file, too many servers', () => {

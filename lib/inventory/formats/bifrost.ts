@@ -6,7 +6,10 @@
  * ilo_verify_ca); redfish_address/_username/_password/_verify_ca are read for
  * the redfish driver. Fields this package adds: driver_info.ilo_protocol
  * (auto, ribcl, redfish) and driver_info.ilo_tls_fingerprint (pin the iLO's
- * certificate). The nested driver_info.power block of older Bifrost files
+ * certificate), and the serial console's driver_info.console_method (auto,
+ * ipmi, ssh, off), ipmi_port (Ironic's name), ssh_port and ssh_host_key
+ * (also read as ilo-config names them: consoleMethod, ipmiPort...). The
+ * nested driver_info.power block of older Bifrost files
  * is read too. Other Bifrost and Ironic fields (instance_info, ipv4_address,
  * properties.cpu_arch...) are allowed and ignored; an unknown ilo_* key is
  * refused, as it is most likely a typo. A list of such nodes is accepted too.
@@ -33,6 +36,17 @@ const ILO_KEYS: Record<string, DraftKey> = {
   ca_file: 'caFile',
   ilo_protocol: 'protocol',
   ilo_tls_fingerprint: 'fingerprint',
+};
+/** The serial console's driver_info keys (Ironic's ipmi_port; the others this package's). */
+const CONSOLE_KEYS: Record<string, DraftKey> = {
+  console_method: 'consoleMethod',
+  consoleMethod: 'consoleMethod',
+  ipmi_port: 'ipmiPort',
+  ipmiPort: 'ipmiPort',
+  ssh_port: 'sshPort',
+  sshPort: 'sshPort',
+  ssh_host_key: 'sshHostKey',
+  sshHostKey: 'sshHostKey',
 };
 const REDFISH_KEYS: Record<string, DraftKey> = {
   redfish_username: 'username',
@@ -120,6 +134,7 @@ function draftFrom(r: Reader, entry: unknown, base: Array<string | number>, key:
     const s = src(value, ...path);
     const model = ILO_KEYS[k];
     if (model) fields[model] = s;
+    else if (CONSOLE_KEYS[k]) fields[CONSOLE_KEYS[k]!] = s;
     else if (k === 'redfish_address') redfish = redfishAddress(s);
     else if (REDFISH_KEYS[k]) fields[REDFISH_KEYS[k]!] ??= s;
     else if (k.startsWith('ilo_') && !ILO_IGNORED.has(k)) throw new InventoryError(s.field, `expected one of ${Object.keys(ILO_KEYS).join(', ')} (an unknown ilo_ key is most likely a typo)`, { line: s.line });
@@ -301,6 +316,10 @@ export function toBifrost(servers: readonly InventoryServer[]): Record<string, R
     else if (s.tlsMode === 'insecure') driverInfo.ilo_verify_ca = false;
     else if (s.tlsMode === 'ca') driverInfo.ilo_verify_ca = s.caFile;
     else if (s.tlsMode === 'pinned') driverInfo.ilo_tls_fingerprint = s.fingerprint;
+    if (s.consoleMethod) driverInfo.console_method = s.consoleMethod;
+    if (s.ipmiPort !== undefined) driverInfo.ipmi_port = s.ipmiPort;
+    if (s.sshPort !== undefined) driverInfo.ssh_port = s.sshPort;
+    if (s.sshHostKey) driverInfo.ssh_host_key = s.sshHostKey; // public: the iLO shows it to anyone who connects
     const node: Record<string, unknown> = { name: s.name };
     if (s.uuid) node.uuid = s.uuid;
     node.driver = 'ilo';

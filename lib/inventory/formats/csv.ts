@@ -3,7 +3,9 @@
  * row. Column names are Ironic's driver_info keys where one exists
  * (ilo_address, client_port, ilo_username, ilo_password, ilo_verify_ca), so
  * a sheet written for Bifrost/Ironic needs few changes; a few short aliases
- * (host, port, user...) are accepted too. RFC 4180 quoting, including line
+ * (host, port, user...) are accepted too. The serial console's columns
+ * (console_method, ipmi_port, ssh_port, ssh_host_key) may also be written as
+ * ilo-config names them (consoleMethod...). RFC 4180 quoting, including line
  * breaks inside quotes; lines starting with # before a row are comments.
  */
 import { InventoryError } from '../errors';
@@ -26,9 +28,13 @@ export const CSV_COLUMNS: ReadonlyArray<{ column: string; key: DraftKey; aliases
   { column: 'capabilities', key: 'capabilities', aliases: [] },
   { column: 'description', key: 'notes', aliases: ['notes'] },
   { column: 'uuid', key: 'uuid', aliases: [] },
+  { column: 'console_method', key: 'consoleMethod', aliases: ['consolemethod'] },
+  { column: 'ipmi_port', key: 'ipmiPort', aliases: ['ipmiport'] },
+  { column: 'ssh_port', key: 'sshPort', aliases: ['sshport'] },
+  { column: 'ssh_host_key', key: 'sshHostKey', aliases: ['sshhostkey'] },
 ];
 
-const EXPORTED = ['name', 'ilo_address', 'client_port', 'ilo_protocol', 'ilo_verify_ca', 'ilo_tls_fingerprint', 'macs', 'pool', 'capabilities', 'description', 'uuid'];
+const EXPORTED = ['name', 'ilo_address', 'client_port', 'ilo_protocol', 'ilo_verify_ca', 'ilo_tls_fingerprint', 'macs', 'pool', 'capabilities', 'description', 'uuid', 'console_method', 'ipmi_port', 'ssh_port', 'ssh_host_key'];
 
 interface CsvField {
   text: string;
@@ -167,6 +173,11 @@ export function writeCsv(servers: readonly InventoryServer[]): string {
       capabilities: s.capabilities ?? '',
       description: s.notes ?? '',
       uuid: s.uuid ?? '',
+      console_method: s.consoleMethod ?? '',
+      ipmi_port: s.ipmiPort !== undefined ? String(s.ipmiPort) : '',
+      ssh_port: s.sshPort !== undefined ? String(s.sshPort) : '',
+      // A host key's fingerprint is public (the iLO shows it to anyone who connects).
+      ssh_host_key: s.sshHostKey ?? '',
     };
     rows.push(EXPORTED.map((c) => quote(cells[c] ?? '')).join(','));
   }
