@@ -87,9 +87,14 @@ async function main(): Promise<void> {
   const withDashboard = dashboardInstalled();
   const flows = loadExampleFlows(join(repoRoot, 'examples'), (dir) => dir === 'dashboard' && !withDashboard);
   const credentials = wireToFleet(flows, servers, caFile);
+  // Each simulated server's serial console: IPMI serial-over-LAN where it has ipmi_sim, else the iLO's SSH vsp (host key pinned).
+  const consoleOf = (name: unknown): Record<string, string | number> | undefined => {
+    const c = fleet.ilos.find((i) => i.name === name)?.console;
+    return c?.ssh ? { consoleMethod: c.ipmi ? 'auto' : 'ssh', ...(c.ipmi ? { ipmiPort: c.ipmi.port } : {}), sshPort: c.ssh.port, sshHostKey: c.ssh.openssh } : undefined;
+  };
   for (const n of flows) {
-    const c = n.type === 'ilo-config' ? fleet.ilos.find((i) => i.name === n.name)?.console : undefined;
-    if (c?.ssh) Object.assign(n, { consoleMethod: c.ipmi ? 'auto' : 'ssh', ipmiPort: c.ipmi ? String(c.ipmi.port) : '', sshPort: String(c.ssh.port), sshHostKey: c.ssh.openssh });
+    if (n.type === 'ilo-config') Object.assign(n, Object.fromEntries(Object.entries(consoleOf(n.name) ?? {}).map(([k, v]) => [k, String(v)])));
+    if (n.type === 'ilo-fleet' && Array.isArray(n.servers)) for (const row of n.servers as Array<Record<string, unknown>>) Object.assign(row, consoleOf(row.name) ?? {});
   }
   wireDeploys(flows, {
     apiUrl: `http://127.0.0.1:${port}/ilo-deploy`,
