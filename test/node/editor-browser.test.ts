@@ -208,10 +208,10 @@ describe('ilo-config dialog in the editor (Chromium)', { skip }, () => {
       const configWithoutOne = check();
       h.server = 'cfg';
       const back = check();
-      const types = ['ilo-power', 'ilo-health', 'ilo-boot-mode', 'ilo-virtual-media', 'ilo-inspect'].map((t) => Object.keys(RED.nodes.getType(t).defaults).filter((k) => ['target', 'server', 'fleet', 'serverName'].includes(k)).length);
+      const types = ['ilo-power', 'ilo-health', 'ilo-boot-mode', 'ilo-virtual-media', 'ilo-inspect', 'ilo-deploy-flow', 'ilo-console'].map((t) => Object.keys(RED.nodes.getType(t).defaults).filter((k) => ['target', 'server', 'fleet', 'serverName'].includes(k)).length);
       return { asConfigured, fleetWithoutOne, configWithoutOne, back, types };
     });
-    assert.deepEqual(validity, { asConfigured: true, fleetWithoutOne: false, configWithoutOne: false, back: true, types: [4, 4, 4, 4, 4] });
+    assert.deepEqual(validity, { asConfigured: true, fleetWithoutOne: false, configWithoutOne: false, back: true, types: [4, 4, 4, 4, 4, 4, 4] });
     await page.evaluate(() => (globalThis as unknown as { RED: Red }).RED.editor.edit((globalThis as unknown as { RED: Red }).RED.nodes.node('h')));
     await page.waitForSelector('#node-input-target', { state: 'visible' });
     assert.equal(await page.isVisible('#node-input-fleet'), false, 'an ilo-config node: no fleet row');
