@@ -298,7 +298,7 @@ describe('npm start (the demo)', () => {
     assert.deepEqual(results.map((r) => [r.topic, r.payload.state]).sort(), [['server-1', 'available'], ['server-2', 'available'], ['server-3', 'available']]);
   });
 
-  test('"Pools, inspection and cleaning": no UEFI server before inspection (409); "inspect every server"; POST /pool-deploy picks a UEFI server (202), to active; DELETE cleans it (cleaning, clean wait) back to available', async () => {
+  test('"Pools, inspection and cleaning": no UEFI server before inspection (409); "inspect every server"; POST /pool-deploy picks a UEFI server (202), to active; DELETE cleans it (cleaning, clean wait) back to available; the same with its buttons', async () => {
     const c = comms!;
     const ask = { server: { pool: 'demo', any: true, capabilities: { boot_mode: 'uefi' } }, method: 'agent_ilo' };
     const poolDeploy = (): Promise<Response> => fetch(`${base()}/pool-deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) });
@@ -352,6 +352,21 @@ describe('npm start (the demo)', () => {
     }
     assert.ok(states.includes('cleaning') && states.includes('clean wait'), `went through cleaning and clean wait: ${states.join(' -> ')}`);
     assert.equal(await powerState(accepted.server), 'off', 'powered off after cleaning');
+
+    // The same with the tab's buttons: the progress sidebar shows the server picked up to active, then its cleaning.
+    type PoolProgress = Progress & { state: string };
+    const progressFrom = c.debugOf('pool-progress').length;
+    const progress = (): PoolProgress[] => c.debugOf('pool-progress').slice(progressFrom) as PoolProgress[];
+    await click('pool-inj-deploy');
+    const active = await c.until(() => progress().find((p) => p.state === 'active' || /fail|error/.test(p.state)), 180_000, 'the pool deploy button to reach active');
+    assert.equal(active.state, 'active', JSON.stringify(active));
+    assert.ok(['server-1', 'server-2'].includes(active.server), `picked ${active.server}`);
+    await click('pool-inj-undeploy');
+    const mine = (): string[] => progress().filter((p) => p.deployId === active.deployId).map((p) => p.state);
+    await c.until(() => (mine().some((s) => s === 'available' || /fail|error/.test(s)) ? true : undefined), 180_000, `${active.server} to be cleaned`);
+    const after = mine();
+    assert.ok(after.includes('cleaning') && after.includes('clean wait'), `cleaned after the undeploy button: ${[...new Set(after)].join(', ')}`);
+    assert.equal((await getJson<DeployStatusBody>(`/pool-deploy/${active.deployId}`)).body.state, 'available');
   });
 
   test('the fleet dashboard in a browser: every server with power, health and deploy state; deploy server-1 from its row to active (step bar on the way), undeploy after the confirmation', { skip: needTools('chromium') || dashboardSkip }, async () => {
