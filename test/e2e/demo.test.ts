@@ -298,6 +298,77 @@ describe('npm start (the demo)', () => {
     assert.deepEqual(results.map((r) => [r.topic, r.payload.state]).sort(), [['server-1', 'available'], ['server-2', 'available'], ['server-3', 'available']]);
   });
 
+  test('"Pools, inspection and cleaning": no UEFI server before inspection (409); "inspect every server"; POST /pool-deploy picks a UEFI server (202), to active; DELETE cleans it (cleaning, clean wait) back to available; the same with its buttons', async () => {
+    const c = comms!;
+    const ask = { server: { pool: 'demo', any: true, capabilities: { boot_mode: 'uefi' } }, method: 'agent_ilo' };
+    const poolDeploy = (): Promise<Response> => fetch(`${base()}/pool-deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) });
+
+    // No server's boot mode is known yet: the pool has three servers, none matches.
+    const none = await poolDeploy();
+    const refused = (await none.json()) as { error: string; code: string; pool: { servers: number; matched: number } };
+    assert.equal(none.status, 409, JSON.stringify(refused));
+    assert.equal(refused.code, 'conflict');
+    assert.deepEqual([refused.pool.servers, refused.pool.matched], [3, 0], refused.error);
+    assert.match(refused.error, /pool "demo"/);
+
+    // The button: one result per server in the sidebar (topic = the server), no refusal.
+    const from = c.events.length;
+    await click('pool-inj-inspect');
+    const inspected = await c.until(() => {
+      // (The 409 above reaches this sidebar too, through the tab's Catch: it has no topic.)
+      const got = c.events.slice(from).filter((e) => e.topic === 'debug' && e.data.id === 'pool-result' && e.data.topic);
+      return got.length >= 3 ? got : undefined;
+    }, 60_000, 'three inspection results');
+    assert.deepEqual(inspected.map((e) => String(e.data.topic)).sort(), ['server-1', 'server-2', 'server-3'], inspected.map((e) => `${String(e.data.topic)}: ${String(e.data.msg).slice(0, 400)}`).join('\n'));
+    for (const e of inspected) assert.doesNotMatch(String(e.data.msg), /"error"/, String(e.data.msg).slice(0, 300));
+
+    // Now the Gen9 and the Gen10 boot UEFI (the Gen8 legacy BIOS): one of them is picked and deployed.
+    const res = await poolDeploy();
+    const accepted = (await res.json()) as DeployStatusBody & { picked: { server: string; pool: string; servers: number; matched: number } };
+    assert.equal(res.status, 202, JSON.stringify(accepted));
+    assert.ok(['server-1', 'server-2'].includes(accepted.server), `picked ${accepted.server}`);
+    assert.deepEqual([accepted.picked.server, accepted.picked.pool, accepted.picked.servers, accepted.picked.matched], [accepted.server, 'demo', 3, 2]);
+    assert.deepEqual([accepted.method, accepted.action], ['agent_ilo', 'deploy']);
+    const location = res.headers.get('location');
+    assert.equal(location, `/pool-deploy/${accepted.deployId}`);
+    const { last } = await follow(location!, (s) => s.state === 'active' || s.state === 'deploy failed', 180_000);
+    assert.equal(last.state, 'active', last.lastError);
+    assert.equal(await powerState(accepted.server), 'on');
+
+    // Undeploy: the node cleans after it (the agent boots by virtual media, runs its clean steps), then powers off.
+    const del = await getJson<DeployStatusBody>(location!, { method: 'DELETE' });
+    assert.equal(del.status, 202, JSON.stringify(del.body));
+    const states: string[] = [];
+    const end = Date.now() + 180_000;
+    for (;;) {
+      const { body } = await getJson<DeployStatusBody>(location!);
+      if (states.at(-1) !== body.state) states.push(body.state);
+      if (['available', 'clean failed', 'error'].includes(body.state)) {
+        assert.equal(body.state, 'available', `${body.lastError} (states: ${states.join(' -> ')})`);
+        break;
+      }
+      if (Date.now() > end) throw new Error(`${location} still ${body.state} (states: ${states.join(' -> ')})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(states.includes('cleaning') && states.includes('clean wait'), `went through cleaning and clean wait: ${states.join(' -> ')}`);
+    assert.equal(await powerState(accepted.server), 'off', 'powered off after cleaning');
+
+    // The same with the tab's buttons: the progress sidebar shows the server picked up to active, then its cleaning.
+    type PoolProgress = Progress & { state: string };
+    const progressFrom = c.debugOf('pool-progress').length;
+    const progress = (): PoolProgress[] => c.debugOf('pool-progress').slice(progressFrom) as PoolProgress[];
+    await click('pool-inj-deploy');
+    const active = await c.until(() => progress().find((p) => p.state === 'active' || /fail|error/.test(p.state)), 180_000, 'the pool deploy button to reach active');
+    assert.equal(active.state, 'active', JSON.stringify(active));
+    assert.ok(['server-1', 'server-2'].includes(active.server), `picked ${active.server}`);
+    await click('pool-inj-undeploy');
+    const mine = (): string[] => progress().filter((p) => p.deployId === active.deployId).map((p) => p.state);
+    await c.until(() => (mine().some((s) => s === 'available' || /fail|error/.test(s)) ? true : undefined), 180_000, `${active.server} to be cleaned`);
+    const after = mine();
+    assert.ok(after.includes('cleaning') && after.includes('clean wait'), `cleaned after the undeploy button: ${[...new Set(after)].join(', ')}`);
+    assert.equal((await getJson<DeployStatusBody>(`/pool-deploy/${active.deployId}`)).body.state, 'available');
+  });
+
   test('the fleet dashboard in a browser: every server with power, health and deploy state; deploy server-1 from its row to active (step bar on the way), undeploy after the confirmation', { skip: needTools('chromium') || dashboardSkip }, async () => {
     assert.match(output, /Dashboard 2\.0 .* started at \/dashboard/, 'npm start loads the dashboard example when the dashboard is installed');
     const page = await HeadlessPage.open(`${base()}/dashboard/fleet`);

@@ -117,6 +117,18 @@ describe('the examples in a fresh Node-RED with only this package installed', ()
       const res = await fetch(`${red.url}/${method}/deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       assert.equal(res.status, 400, method);
     }
+    // The pool tab's own route (not the Deploy tab's /:method/deploy): nothing inspected yet, so no server has a boot mode.
+    const pool = await fetch(`${red.url}/pool-deploy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ server: { pool: 'demo', any: true, capabilities: { boot_mode: 'uefi' } }, method: 'agent_ilo' }),
+    });
+    const refused = (await pool.json()) as { code: string; pool: { servers: number; matched: number } };
+    assert.equal(pool.status, 409, JSON.stringify(refused));
+    assert.deepEqual([refused.code, refused.pool.servers, refused.pool.matched], ['conflict', 3, 0]);
+    const other = await fetch(`${red.url}/pool-deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ server: 'server-1', method: 'pxe_ilo' }) });
+    assert.equal(other.status, 400, 'the pool tab deploys with agent_ilo only');
+    assert.match(((await other.json()) as { error: string }).error, /^method: expected agent_ilo/);
     const health = await fetch(`${red.url}/servers/server-2/health`);
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { protocol: string }).protocol, 'redfish');

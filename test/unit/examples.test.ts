@@ -160,6 +160,18 @@ describe('example flows', () => {
         }
       }
     }
+    // Node-RED serves every http in on one router, the first route registered winning: no two patterns may match one path.
+    const pattern = (url: string): RegExp => new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}/?$`);
+    const sample = (url: string): string => url.replace(/:\w+/g, 'x1');
+    const keys = [...endpoints.keys()];
+    for (const a of keys) {
+      for (const b of keys) {
+        const [verbA, urlA] = a.split(' ') as [string, string];
+        const [verbB, urlB] = b.split(' ') as [string, string];
+        if (a === b || verbA !== verbB) continue;
+        assert.ok(!pattern(urlB).test(sample(urlA)), `${a} (${endpoints.get(a)}) is also matched by ${b} (${endpoints.get(b)})`);
+      }
+    }
     // One deploy API for the three processes: the process is the path's :method.
     for (const ep of ['POST /:method/deploy', 'GET /:method/deploy/:id', 'DELETE /:method/deploy/:id']) assert.ok(endpoints.has(ep), `no example serves ${ep}`);
     for (const ep of ['POST /servers/:name/power', 'GET /servers/:name/health']) assert.ok(endpoints.has(ep), `no example serves ${ep}`);
@@ -181,6 +193,41 @@ describe('example flows', () => {
     assert.ok(reach.some((n) => n.type === 'http response'), `${f.name}: the deploy node answers through an http response node`);
     const injected = nodes.filter((n) => n.type === 'inject' && n.wires?.[0]?.includes(d.id)).map((n) => (n.props as Array<{ p: string; v: string }>).find((p) => p.p === 'method')?.v);
     for (const method of ['agent_ilo', 'iscsi_ilo', 'pxe_ilo']) assert.ok(injected.includes(method), `${f.name}: a button deploys with ${method}`);
+  });
+
+  test('the pool example: a button inspecting every server, a pool deploy by capabilities from a button and POST /pool-deploy, cleaning on undeploy', () => {
+    const f = files.find((x) => /^flows\/\d\d - Pools, inspection and cleaning\.json$/.test(x.name));
+    assert.ok(f, 'no "Pools, inspection and cleaning" example');
+    const nodes = parsed(f.text);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const propsOf = (n: FlowNode): Record<string, unknown> =>
+      Object.fromEntries((n.props as Array<{ p: string; v: string; vt: string }>).map((p) => [p.p, p.vt === 'json' ? (JSON.parse(p.v) as unknown) : p.v]));
+    const injectsInto = (id: string): Array<Record<string, unknown>> => nodes.filter((n) => n.type === 'inject' && n.wires?.[0]?.includes(id)).map(propsOf);
+
+    const inspect = nodes.filter((n) => n.type === 'ilo-inspect');
+    assert.equal(inspect.length, 1, `${f.name}: one inspect node`);
+    assert.deepEqual([inspect[0]!.target, inspect[0]!.fleet, inspect[0]!.serverName], ['fleet', 'fleet-demo', ''], `${f.name}: inspect takes msg.server from the fleet`);
+    assert.ok(injectsInto(inspect[0]!.id).some((p) => p.server === '*'), `${f.name}: a button inspects every server`);
+
+    const deploys = nodes.filter((n) => n.type === 'ilo-deploy-flow');
+    assert.equal(deploys.length, 1, `${f.name}: one deploy node`);
+    const d = deploys[0]!;
+    // agent_ilo: its ramdisk (DEPLOY_ISO) also runs the clean steps, which the DIB ramdisk of the two others cannot.
+    assert.deepEqual([d.target, d.fleet, d.serverName, d.method, d.action, d.respond, d.clean, d.deployIso, d.deployIsoType], ['fleet', 'fleet-demo', '', 'agent_ilo', 'msg', 'started', 'undeploy', 'DEPLOY_ISO', 'env']);
+    const tab = byId.get(String(d.z))!;
+    assert.deepEqual(((tab.env ?? []) as Array<{ name: string }>).map((e) => e.name).sort(), ['DEPLOY_ISO', 'IMAGE'], `${f.name}: the tab's env (filled by npm start)`);
+    const injected = injectsInto(d.id);
+    assert.ok(
+      injected.some((p) => p.action === 'deploy' && (p.server as { pool?: string; any?: boolean; capabilities?: object })?.any === true && (p.server as { pool?: string }).pool === 'demo' && (p.server as { capabilities?: object }).capabilities),
+      `${f.name}: a button deploys any server of pool demo by capabilities: ${JSON.stringify(injected)}`,
+    );
+    assert.ok(injected.some((p) => p.action === 'undeploy'), `${f.name}: a button undeploys (and so cleans)`);
+
+    const routes = nodes.filter((n) => n.type === 'http in').map((n) => `${String(n.method).toUpperCase()} ${String(n.url)}`).sort();
+    assert.deepEqual(routes, ['DELETE /pool-deploy/:id', 'GET /pool-deploy/:id', 'POST /pool-deploy']);
+    for (const h of nodes.filter((n) => n.type === 'http in')) assert.deepEqual(h.wires, [[d.id]], `${h.id} goes straight to the deploy node`);
+    const next = (id: string): FlowNode[] => (byId.get(id)?.wires?.[0] ?? []).map((w) => byId.get(w)!);
+    assert.ok(next(d.id).flatMap((n) => (n.type === 'switch' ? next(n.id) : [n])).some((n) => n.type === 'http response'), `${f.name}: the deploy node answers through an http response node`);
   });
 
   test('every example that reaches servers does it through the one fleet of the examples, each tab at most about a dozen nodes', () => {
