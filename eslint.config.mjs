@@ -38,11 +38,6 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', URL: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  {
-    // Editor scripts served from the package's resources: a classic script in the browser, beside the editor's jQuery.
-    files: ['resources/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { window: 'readonly', $: 'readonly' } },
-  },
   // Editor templates: the inline editor script is not linted yet (needs an HTML processor).
   { ignores: ['nodes/**/*.html'] },
 );
