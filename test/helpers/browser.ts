@@ -45,14 +45,15 @@ export class HeadlessPage {
     });
     try {
       let port = '';
-      for (let i = 0; i < 200 && !port; i++) {
+      // Up to 60 s: a loaded machine starts Chromium slowly; one that exited is reported at once.
+      for (let i = 0; i < 1200 && !port && chromium.exitCode === null && chromium.signalCode === null; i++) {
         try {
           port = readFileSync(join(profile, 'DevToolsActivePort'), 'utf8').split('\n')[0] ?? '';
         } catch {
           await new Promise((r) => setTimeout(r, 50));
         }
       }
-      if (!port) throw new Error('chromium did not open its DevTools port');
+      if (!port) throw new Error(`chromium did not open its DevTools port${chromium.exitCode !== null || chromium.signalCode !== null ? ` (it exited: ${chromium.exitCode ?? chromium.signalCode})` : ' within 60 s'}`);
       const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ type: string; webSocketDebuggerUrl: string }>;
       const target = targets.find((t) => t.type === 'page');
       if (!target) throw new Error('chromium has no page');
