@@ -18,7 +18,7 @@ import { deployProcesses, type DeployDeps, type DeploySettings, type MediaPort }
 import { createRamdiskApi } from '../../lib/deploy/ramdisk-api';
 import type { DeployMethod, DeployProgress, DeployRecord, DeployStatus } from '../../lib/deploy/types';
 import { addConsoleLine } from '../../lib/deploy/records';
-import type { ConsoleAttachment } from '../../lib/console';
+import type { ConsoleAttachment, ConsoleStatus } from '../../lib/console';
 import type { Bmc } from '../../lib/bmc';
 import { consoleHub, consoleKeyOf } from '../common/console';
 import { createDeployStore, describeDeployStore, parseDeployStoreSettings } from '../../lib/deploy/store-settings';
@@ -110,6 +110,27 @@ function startConsole(RED: NodeAPI, p: DeployProgress): void {
   }
 }
 
+/** How long a power-on waits for the deploy's console to open (an iLO's SSH login takes a second or two). */
+const CONSOLE_OPEN_WAIT_MS = 10_000;
+
+/** Resolves when the deploy's console is no longer connecting (open, or failed), or after CONSOLE_OPEN_WAIT_MS; at once without one. */
+function consoleReady(deployId: string): Promise<void> {
+  const a = consoleWatch.get(deployId)?.attachment;
+  if (!a || a.status().state !== 'connecting') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      a.console.off('status', onStatus);
+      resolve();
+    };
+    const onStatus = (s: ConsoleStatus): void => {
+      if (s.state !== 'connecting') done();
+    };
+    const timer = setTimeout(done, CONSOLE_OPEN_WAIT_MS);
+    a.console.on('status', onStatus);
+  });
+}
+
 function stopConsole(deployId: string): void {
   const w = consoleWatch.get(deployId);
   consoleWatch.delete(deployId);
@@ -151,6 +172,7 @@ export function getEngine(RED: NodeAPI): DeployEngine<DeployDeps> {
         settings,
         bmc: () => bmcOf(RED, record.refs),
         media: async () => (await (await waitForNode<MediaStoreNode>(RED, record.refs.store, 'store')).ready) as unknown as MediaPort,
+        consoleReady: () => consoleReady(record.id),
       };
     },
   });

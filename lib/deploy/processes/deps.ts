@@ -91,6 +91,12 @@ export interface DeployDeps {
   bmc(): Promise<Bmc>;
   media(): Promise<MediaPort>;
   settings: DeploySettings;
+  /**
+   * Resolves once the server's serial console, when the host follows one for
+   * this deploy, has opened (or could not): a power-on waits for it, so that
+   * the deploy's console lines hold the boot. Bounded by the host; never rejects.
+   */
+  consoleReady?(): Promise<void>;
 }
 
 export const DEFAULT_SETTINGS: Omit<DeploySettings, 'apiUrl' | 'workDir'> = {

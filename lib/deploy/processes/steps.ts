@@ -392,6 +392,7 @@ export function powerOnStep(title = 'Power on into the deploy ramdisk'): Step<De
     timeoutMs: 120_000,
     async run(ctx) {
       const bmc = await ctx.deps.bmc();
+      await ctx.deps.consoleReady?.();
       // The server is off (the power-off step saw to it): power on, one
       // request; if something turned it on since, reset it so that it boots
       // from what the steps before set up.
