@@ -29,11 +29,11 @@ import {
   type StatusKind,
 } from '../../lib/deploy/flow';
 import type { DeployMethod, DeployProgress, DeployRequest, DeployStatus } from '../../lib/deploy/types';
-import { LibError, isLibError } from '../../lib/errors';
+import { isLibError } from '../../lib/errors';
 import { ServerNotFoundError } from '../../lib/inventory';
 import { lastInspection } from '../common/inspections';
 import { STATUS, evaluateProperty, pick, requireIloConfig } from '../common/node-red';
-import type { PoolCandidate, PoolRequest } from '../../lib/deploy/scheduling';
+import { ServerUnsuitableError, type PoolCandidate, type PoolRequest } from '../../lib/deploy/scheduling';
 import type { StartRequest } from '../../lib/deploy/records';
 import { boundedEach, configPoolCandidates, poolCandidates, poolPickOf, resolveServers, selectionOf, type Inspected, type ServerSelection } from '../common/servers';
 import { DEFAULT_API_PATH, baseDir, engineReady, getEngine, mountRamdiskApi, requiredTools, serverKeyOf } from './engine-host';
@@ -378,7 +378,7 @@ export = function register(RED: NodeAPI): void {
       if (!request.rootDeviceHints) return;
       const inspected = lastInspection(node, server);
       const why = inspected && refuseByInspection(request.rootDeviceHints, inspectedDisks(inspected));
-      if (why) throw new LibError('conflict', `rootDeviceHints: ${why} of ${server}; inspect it again if its disks changed`, { field: 'rootDeviceHints' });
+      if (why) throw new ServerUnsuitableError(`rootDeviceHints: ${why} of ${server}; inspect it again if its disks changed`, 'rootDeviceHints');
     }
 
     /** The answer to an HTTP request: 202 with where to follow a started deploy, else 200. */

@@ -237,6 +237,19 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
     assert.equal(msg.picked?.server, 'server-3', JSON.stringify(msg.payload));
     await settled(`/agent_ilo/deploy/${(msg.payload as unknown as Status).deployId}`);
     await undeploy(msg.payload as unknown as Status);
+
+    // Root device hints: a server none of whose inspected disks match is passed over, not a reason to stop.
+    // rack-a: server-1 (Gen9, volumes of 279 and 447 GiB) fits best, server-2 (Gen10) has a 1788 GiB volume.
+    const none = await call<Refusal>('POST', '/agent_ilo/deploy', { server: { pool: 'rack-a', any: true }, rootDeviceHints: { size: '>= 5000' } });
+    assert.equal(none.status, 409, JSON.stringify(none.body));
+    assert.equal(none.body.pool?.matched, 0);
+    assert.deepEqual(none.body.pool?.unmatched.map((u) => u.server), ['server-1', 'server-2']);
+    for (const u of none.body.pool?.unmatched ?? []) assert.match(u.reason, /^rootDeviceHints: No suitable device was found .* of server-\d; inspect it again/);
+    const hinted = await call<Status>('POST', '/agent_ilo/deploy', { server: { pool: 'rack-a', any: true }, rootDeviceHints: { size: '>= 1000' } });
+    assert.equal(hinted.status, 202, JSON.stringify(hinted.body));
+    assert.deepEqual(hinted.body.picked, { server: 'server-2', pool: 'rack-a', servers: 2, matched: 1 }, 'server-1 was passed over for its disks');
+    assert.equal((await settled(hinted.location!)).state, 'active');
+    await undeploy(hinted.body);
   });
 
   test('ilo-config nodes: the pool and capabilities set on each configuration are what a pool deploy picks by', async () => {

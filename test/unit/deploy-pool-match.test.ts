@@ -16,6 +16,7 @@ import { FileDeployStore } from '../../lib/deploy/file-deploy-store';
 import { runFlowAction } from '../../lib/deploy/flow';
 import {
   NoServerAvailableError,
+  ServerUnsuitableError,
   deployOnPool,
   describeRequirements,
   factsOf,
@@ -26,6 +27,7 @@ import {
   type PoolCandidate,
   type PoolRequest,
 } from '../../lib/deploy/scheduling';
+import { LibError } from '../../lib/errors';
 import type { ProvisionState } from '../../lib/deploy/types';
 import { makeRecord } from '../helpers/deploy-store-suite';
 import { deps, fakeProcess, resetFakeDeps, type FakeDeps } from '../helpers/fake-process';
@@ -197,6 +199,28 @@ describe('a pool deploy against the engine (file store, fake process)', () => {
     assert.deepEqual(err.pool.busy, []);
     assert.equal(err.pool.unmatched.length, 5);
     assert.equal(err.pool.unmatched[0]?.reason, 'boot_mode bios (it has "uefi")');
+  });
+
+  test('a free server that cannot take the request (no disk matches the root device hints) is skipped for the next; when none can: 409 naming each', async () => {
+    const unsuitable = (names: string[]) => async (c: PoolCandidate) => {
+      if (names.includes(c.name)) throw new ServerUnsuitableError(`rootDeviceHints: no disk of ${c.name} matches`, 'rootDeviceHints');
+      return start(c);
+    };
+    const picked = await deployOnPool(engine, want(), candidates(), unsuitable(['s1']));
+    assert.equal(picked.picked.name, 's3', 's1 would fit best but its disks do not match; s3 (available again) is next');
+    assert.equal(picked.matched, 3, 's1 no longer counts as matching');
+    await engine.undeploy({ deployId: picked.status.deployId });
+    await engine.wait(picked.status.deployId);
+
+    const err = await deployOnPool(engine, want(), candidates(), unsuitable(['s1', 's3', 's4'])).catch((e: unknown) => e);
+    assert.ok(err instanceof NoServerAvailableError, String(err));
+    assert.equal(err.pool.matched, 1, 'only s2 (clean failed) is left matching, and it is busy');
+    assert.deepEqual(err.pool.unmatched.map((u) => u.server).sort(), ['s1', 's3', 's4', 's5']);
+    assert.equal(err.pool.unmatched.find((u) => u.server === 's4')?.reason, 'rootDeviceHints: no disk of s4 matches');
+    assert.deepEqual((await engine.list()).filter((s) => s.state === 'deploying'), [], 'nothing was started');
+
+    // Any other error of start is the request's fault on every server: it stops the pick as it is.
+    await assert.rejects(deployOnPool(engine, want(), candidates(), () => Promise.reject(new LibError('invalid-input', 'image: expected a file', { field: 'image' }))), { code: 'invalid-input', field: 'image' });
   });
 
   test('twelve concurrent pool deploys on three free servers: three distinct servers, nine refused with 409', async () => {

@@ -71,6 +71,19 @@ export class NoServerAvailableError extends LibError<'conflict'> {
   }
 }
 
+/**
+ * Thrown by a pool deploy's `start` when this one server cannot take the
+ * request (root device hints that no disk of its last inspection matches):
+ * the pool goes on to the next candidate and counts this one as unmatched.
+ * Outside a pool it is a plain 409 naming the field.
+ */
+export class ServerUnsuitableError extends LibError<'conflict'> {
+  constructor(message: string, field: string) {
+    super('conflict', message, { field });
+    this.name = 'ServerUnsuitableError';
+  }
+}
+
 /** The states a pool offers a server in. */
 export function offeredStates(req: Pick<PoolRequest, 'allowFailed'>): ProvisionState[] {
   return req.allowFailed ? ['available', 'deploy failed'] : ['available'];
@@ -113,15 +126,26 @@ export async function deployOnPool(engine: PoolEngine, req: PoolRequest, candida
     if (offered.includes(state)) free.push(c);
     else busy.push({ server: c.name, state });
   }
+  let matched = matching.length;
   for (const c of free.sort(pickOrder)) {
+    let startRequest: StartRequest;
     try {
-      const status = await engine.deploy({ ...(await start(c)), onlyFrom: offered });
-      return { status, picked: c, matched: matching.length };
+      startRequest = await start(c);
+    } catch (err) {
+      if (!(err instanceof ServerUnsuitableError)) throw err;
+      // This server cannot take it (its disks, say): it does not match after all.
+      matched -= 1;
+      unmatched.push({ server: c.name, reason: err.message });
+      continue;
+    }
+    try {
+      const status = await engine.deploy({ ...startRequest, onlyFrom: offered });
+      return { status, picked: c, matched };
     } catch (err) {
       // Taken meanwhile (another request's claim won, or its state changed): the next one.
       if (!isDeployError(err, 'busy')) throw err;
       busy.push({ server: c.name, state: `taken meanwhile: ${err.message}` });
     }
   }
-  throw new NoServerAvailableError({ pool: req.pool, requirements: describeRequirements(req), servers: candidates.length, matched: matching.length, busy, unmatched });
+  throw new NoServerAvailableError({ pool: req.pool, requirements: describeRequirements(req), servers: candidates.length, matched, busy, unmatched });
 }
