@@ -369,7 +369,7 @@ describe('npm start (the demo)', () => {
     assert.equal((await getJson<DeployStatusBody>(`/pool-deploy/${active.deployId}`)).body.state, 'available');
   });
 
-  test('the fleet dashboard in a browser: every server with power, health and deploy state; deploy server-1 from its row to active (step bar on the way), undeploy after the confirmation', { skip: needTools('chromium') || dashboardSkip }, async () => {
+  test('the fleet dashboard in a browser: every server with power, health and deploy state; deploy server-1 from its row to active (step bar on the way), undeploy after the confirmation, inspect server-2', { skip: needTools('chromium') || dashboardSkip }, async () => {
     assert.match(output, /Dashboard 2\.0 .* started at \/dashboard/, 'npm start loads the dashboard example when the dashboard is installed');
     const page = await HeadlessPage.open(`${base()}/dashboard/fleet`);
     try {
@@ -407,6 +407,11 @@ describe('npm start (the demo)', () => {
       await page.waitFor(`${row('server-2')}.power === 'on'`, 30_000, 'server-2 powered on from its row');
       await click('server-2', 'b-off');
       await page.waitFor(`${row('server-2')}.power === 'off'`, 30_000, 'server-2 powered off from its row');
+
+      // Inspect from the row: the hardware column says what the iLO reported (server-2 is a Gen10: 2 x 16 cores, 8 x 16 GiB).
+      await click('server-2', 'b-inspect');
+      const hardware = await page.waitFor<string>(`(() => { const h = document.querySelector('tr[data-server="server-2"] .c-hardware').textContent.trim(); return h ? h : null; })()`, 30_000, 'the inspection in the hardware column');
+      assert.match(hardware, /^\d+ CPUs, 128 GiB, \d+ GB disk, (uefi|bios)$/);
     } finally {
       await page.close();
     }

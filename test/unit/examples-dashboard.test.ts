@@ -23,6 +23,7 @@ interface Row {
   stepCount?: number;
   transferPercent?: number;
   lastError?: string;
+  hardware?: string;
 }
 
 const flows = JSON.parse(readFileSync(join(repoRoot, 'examples', 'dashboard', '01 - Fleet dashboard.json'), 'utf8')) as Array<Record<string, unknown>>;
@@ -33,11 +34,12 @@ const body = (name: string): string => {
 };
 
 /** A function node's body with its own flow context and the tab's environment. */
-function functionNode(name: string, env: Record<string, string> = {}): (msg: Msg) => unknown {
+function functionNode(name: string, env: Record<string, string> = {}, globals: Map<string, unknown> = new Map()): (msg: Msg) => unknown {
   const context = new Map<string, unknown>();
   const flow = { get: (k: string) => context.get(k), set: (k: string, v: unknown) => void context.set(k, v) };
-  const run = new Function('msg', 'flow', 'env', body(name)) as (msg: Msg, f: typeof flow, e: { get(k: string): string | undefined }) => unknown;
-  return (msg) => run(structuredClone(msg), flow, { get: (k) => env[k] });
+  const global = { get: (k: string) => globals.get(k), set: (k: string, v: unknown) => void globals.set(k, v) };
+  const run = new Function('msg', 'flow', 'global', 'env', body(name)) as (msg: Msg, f: typeof flow, g: typeof global, e: { get(k: string): string | undefined }) => unknown;
+  return (msg) => run(structuredClone(msg), flow, global, { get: (k) => env[k] });
 }
 
 describe('the fleet dashboard example', () => {
@@ -72,19 +74,37 @@ describe('the fleet dashboard example', () => {
     assert.equal(rowsOf(out)[0]!.lastError, 'server-1 is already deployed');
     assert.equal(rowsOf(out)[0]!.state, 'active', 'an error leaves the deploy state as it was');
 
+    // An inspection (ilo-inspect's msg.payload) in a few words; one made elsewhere (the global context) fills a row that has none.
+    const inspection = (server: string, memory_mb: number) => ({ server, inspectedAt: '2026-12-06T00:00:00Z', properties: { cpus: 24, memory_mb, local_gb: 278, cpu_arch: 'x86_64' }, capabilities: { boot_mode: 'uefi' } });
+    out = table({ topic: 'server-1', payload: inspection('server-1', 131072) });
+    assert.equal(rowsOf(out)[0]!.hardware, '24 CPUs, 128 GiB, 278 GB disk, uefi');
+    assert.equal(rowsOf(out)[0]!.state, 'active', 'an inspection leaves the deploy state as it was');
+
     // A message about no server changes nothing.
     assert.equal(table({ payload: { powerState: 'on' } }), null);
   });
 
-  test('"button → request": power buttons to the power node, deploy and undeploy to the deploy node, anything else nowhere', () => {
+  test('"fleet table": inspections made by other flows (kept in the global context by ilo-inspect) fill the hardware column', () => {
+    const globals = new Map<string, unknown>([['iloInspections', { 'server-2': { server: 'server-2', inspectedAt: 't', properties: { cpus: 32, memory_mb: 262144 }, capabilities: {} } }]]);
+    const table = functionNode('fleet table', {}, globals);
+    const rowsOf = (out: unknown): Row[] => (out as { payload: { rows: Row[] } }).payload.rows;
+    let out = table({ topic: 'server-1', payload: { server: 'server-1', powerState: 'on' } });
+    assert.equal(rowsOf(out)[0]!.hardware, undefined, 'server-1 was never inspected');
+    out = table({ topic: 'server-2', payload: { server: 'server-2', powerState: 'off' } });
+    assert.equal(rowsOf(out)[1]!.hardware, '32 CPUs, 256 GiB');
+  });
+
+  test('"button → request": power buttons to the power node, deploy and undeploy to the deploy node, inspect to the inspect node, anything else nowhere', () => {
     const router = functionNode('button → request');
-    assert.deepEqual(router({ payload: { server: 'server-2', action: 'on' } }), [{ server: 'server-2', action: 'on' }, null]);
-    assert.deepEqual(router({ payload: { server: 'server-2', action: 'off' } }), [{ server: 'server-2', action: 'off' }, null]);
+    assert.deepEqual(router({ payload: { server: 'server-2', action: 'on' } }), [{ server: 'server-2', action: 'on' }, null, null]);
+    assert.deepEqual(router({ payload: { server: 'server-2', action: 'off' } }), [{ server: 'server-2', action: 'off' }, null, null]);
     assert.deepEqual(router({ payload: { server: 'server-1', action: 'deploy', method: 'pxe_ilo', image: '/srv/img/a.img' } }), [
       null,
       { server: 'server-1', action: 'deploy', method: 'pxe_ilo', image: '/srv/img/a.img' },
+      null,
     ]);
-    assert.deepEqual(router({ payload: { server: 'server-1', action: 'undeploy' } }), [null, { server: 'server-1', action: 'undeploy' }]);
+    assert.deepEqual(router({ payload: { server: 'server-1', action: 'undeploy' } }), [null, { server: 'server-1', action: 'undeploy' }, null]);
+    assert.deepEqual(router({ payload: { server: 'server-3', action: 'inspect' } }), [null, null, { server: 'server-3' }]);
     assert.equal(router({ payload: { server: 'server-1', action: 'reset' } }), null);
     assert.equal(router({ payload: { action: 'on' } }), null);
   });
