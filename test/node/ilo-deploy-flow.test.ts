@@ -240,7 +240,10 @@ describe('ilo-deploy-flow node', () => {
     const started = nextMessage<{ deployId: string }>(out);
     d.receive({ action: 'deploy', payload: { image: makeImage(dir, 'down.img').path } } as never);
     const { deployId } = await started;
-    await until(async () => (await statusOf(deployId)).state === 'active', 60_000, 'the deploy to be active');
+    let last: unknown;
+    await until(async () => ((last = await statusOf(deployId)) as { state: string }).state === 'active', 60_000, 'the deploy to be active').catch((err: Error) => {
+      throw new Error(`${err.message}; its last status: ${JSON.stringify(last)}`);
+    });
     const ilo = fleet.ilos[1]!;
     ilo.server.faults.add({ kind: 'reset' }); // every request to the iLO: the connection drops
     assert.equal((await statusOf(deployId)).state, 'active', 'status from the record');
