@@ -63,6 +63,7 @@ describe('iLO requests per deploy', () => {
       const request: DeployRequest =
         c.method === 'pxe_ilo' ? { method: c.method, image: image.path, deployKernel: kernel, deployRamdisk: ramdisk } : { method: c.method, image: image.path, deployIso };
       const before = { ...ilo.server.requests };
+      const logged = ilo.server.clients.length;
       const started = await lab.deploy(ilo, request);
       const done = await lab.engine.wait(started.deployId);
       assert.equal(done.state, 'active', done.lastError);
@@ -71,7 +72,7 @@ describe('iLO requests per deploy', () => {
       // The Redfish service root read by the protocol probe counts for RIBCL too: 1 at most.
       assert.ok(other <= 1, `${other} requests of the other protocol`);
       assert.ok(sent <= max, `${c.method} over ${c.protocol} sent ${sent} requests; at most ${max} expected`);
-      console.log(`# ${c.method} ${c.protocol}: ${sent} iLO requests`);
+      console.log(`# ${c.method} ${c.protocol}: ${sent} iLO requests: ${ilo.server.clients.slice(logged).map((x) => x.what).join(', ')}`);
     });
   }
 });
