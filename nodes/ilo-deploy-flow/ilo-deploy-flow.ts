@@ -31,7 +31,7 @@ import {
 import type { DeployMethod, DeployProgress, DeployRequest, DeployStatus } from '../../lib/deploy/types';
 import { isLibError } from '../../lib/errors';
 import { ServerNotFoundError } from '../../lib/inventory';
-import { lastInspection } from '../common/inspections';
+import { keepAgentInventory, lastInspection } from '../common/inspections';
 import { STATUS, evaluateProperty, pick, requireIloConfig } from '../common/node-red';
 import { ServerUnsuitableError, type PoolCandidate, type PoolRequest } from '../../lib/deploy/scheduling';
 import type { StartRequest } from '../../lib/deploy/records';
@@ -132,6 +132,9 @@ export = function register(RED: NodeAPI): void {
       node.status(status(finalStatus(s)));
       log(logLine('finished', s));
       const failed = failureOf(s);
+      if (s.state === 'active' && s.result?.agentInventory) {
+        keepAgentInventory(node, s.server, { reportedAt: s.finishedAt ?? new Date().toISOString(), deployId: s.deployId, inventory: s.result.agentInventory });
+      }
       const p = pending.get(s.deployId);
       pending.delete(s.deployId);
       if (p) return p.finish(s, failed);

@@ -4,11 +4,13 @@
  * secure boot, licence, firmware), with Ironic's properties and
  * capabilities. The result goes out on msg.payload, into the fleet's
  * inventory entry (capabilities) for a fleet server, and into the global
- * context (`iloInspections[server name]`) for every server.
+ * context (`iloInspections[server name]`) for every server. The in-band
+ * inventory of the last agent_ilo deploy on the server, when there was one,
+ * comes with it as `agentInventory`.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { inspectServer, type ServerInspection } from '../../lib/bmc';
-import { keepInspection } from '../common/inspections';
+import { keepInspection, lastAgentInventory } from '../common/inspections';
 import { STATUS } from '../common/node-red';
 import { handleServerInput, selectionOf, type FleetNode, type ServerSelection } from '../common/servers';
 
@@ -34,7 +36,9 @@ export = function register(RED: NodeAPI): void {
       }
       keepInspection(this, target.name, result);
       status(result.warnings.length ? { fill: 'yellow', shape: 'dot', text: summary(result) } : STATUS.ok(summary(result)));
-      msg.payload = { server: target.name, ...result };
+      // What the deploy agent reported in band, when one ran on this server (kept by ilo-deploy-flow).
+      const agent = lastAgentInventory(this, target.name);
+      msg.payload = { server: target.name, ...result, ...(agent ? { agentInventory: agent } : {}) };
       if (msg.topic === undefined || msg.topic === '') msg.topic = target.name;
     });
   }

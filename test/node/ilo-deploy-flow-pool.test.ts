@@ -195,6 +195,13 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
     assert.equal(fleet.ilos[0]!.server.powerState, 'on');
     assert.ok(ramdisks[0]!.written, 'the image was written on the server picked');
 
+    // The agent's in-band inventory is kept beside the inspection: the next inspection of server-1 carries it.
+    const inspectedAgain = nextMessage<{ payload: { server: string; memoryMb: number; agentInventory?: { deployId: string; inventory: { memory?: { physical_mb?: number } } } } }>(helper.getNode('inspected') as unknown as Node);
+    helper.getNode('inspect').receive({ server: 'server-1' } as never);
+    const again = (await inspectedAgain).payload;
+    assert.equal(again.agentInventory?.deployId, accepted.body.deployId, 'the inventory of the deploy that ran');
+    assert.equal(again.agentInventory?.inventory.memory?.physical_mb, again.memoryMb, 'in band and out of band agree on the memory');
+
     const taken = await call<Refusal>('POST', '/agent_ilo/deploy', { server: wanted });
     assert.equal(taken.status, 409);
     assert.deepEqual(taken.body.pool?.busy, [{ server: 'server-1', state: 'active' }]);
