@@ -10,16 +10,6 @@ import type { ServerInspection } from '../../lib/bmc';
 /** The global context key under which every inspection is kept, by server name. */
 export const INSPECTIONS_KEY = 'iloInspections';
 
-export function lastInspection(node: Node, server: string): ServerInspection | undefined {
-  return (node.context().global.get(INSPECTIONS_KEY) as Record<string, ServerInspection> | undefined)?.[server];
-}
-
-export function keepInspection(node: Node, server: string, result: ServerInspection): void {
-  const global = node.context().global;
-  const kept = (global.get(INSPECTIONS_KEY) as Record<string, ServerInspection> | undefined) ?? {};
-  global.set(INSPECTIONS_KEY, { ...kept, [server]: result });
-}
-
 /** The global context key under which each server's last in-band inventory (from its agent) is kept, by server name. */
 export const AGENT_INVENTORIES_KEY = 'iloAgentInventories';
 
@@ -30,12 +20,19 @@ export interface KeptAgentInventory {
   inventory: Record<string, unknown>;
 }
 
-export function lastAgentInventory(node: Node, server: string): KeptAgentInventory | undefined {
-  return (node.context().global.get(AGENT_INVENTORIES_KEY) as Record<string, KeptAgentInventory> | undefined)?.[server];
+/** One value per server name under `key` in the global context. */
+function perServer<T>(key: string): { get(node: Node, server: string): T | undefined; set(node: Node, server: string, value: T): void } {
+  const all = (node: Node): Record<string, T> | undefined => node.context().global.get(key) as Record<string, T> | undefined;
+  return {
+    get: (node, server) => all(node)?.[server],
+    set: (node, server, value) => node.context().global.set(key, { ...all(node), [server]: value }),
+  };
 }
 
-export function keepAgentInventory(node: Node, server: string, kept: KeptAgentInventory): void {
-  const global = node.context().global;
-  const all = (global.get(AGENT_INVENTORIES_KEY) as Record<string, KeptAgentInventory> | undefined) ?? {};
-  global.set(AGENT_INVENTORIES_KEY, { ...all, [server]: kept });
-}
+const inspections = perServer<ServerInspection>(INSPECTIONS_KEY);
+const agentInventories = perServer<KeptAgentInventory>(AGENT_INVENTORIES_KEY);
+
+export const lastInspection = inspections.get;
+export const keepInspection = inspections.set;
+export const lastAgentInventory = agentInventories.get;
+export const keepAgentInventory = agentInventories.set;
