@@ -16,8 +16,8 @@
  */
 import type { NodeAPI } from 'node-red';
 import { BmcError, checkConnection, invalidInput, readCertificate } from '../../lib/bmc';
-import { fetchHostKey } from '../../lib/console';
 import { AdminError, failure, postRoute, text, typedSecret, type AdminReply } from '../common/admin';
+import { sshHostKeyReply } from '../common/ssh-host-key';
 import { bmcConfigFromFields, portOf, type IloConfigCredentials, type IloConfigFields } from './settings';
 
 export const PERMISSION = 'ilo-config.write';
@@ -100,16 +100,5 @@ export function registerIloConfigAdmin(RED: NodeAPI): void {
 }
 
 export function registerConsoleKeyAdmin(RED: NodeAPI): void {
-  postRoute(RED, '/ilo-config/ssh-host-key', PERMISSION, [], async (f): Promise<AdminReply> => {
-    try {
-      const host = text(f.host);
-      if (!/^\[?[A-Za-z0-9.:%_-]+\]?$/.test(host)) throw invalidInput('host', 'a host name, IPv4 or IPv6 address of the iLO', host);
-      const raw = text(f.sshPort);
-      const port = raw === '' ? 22 : Number(raw);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidInput('sshPort', 'a TCP port from 1 to 65535', raw);
-      return { status: 200, body: { ok: true, hostKey: await fetchHostKey({ host: host.replace(/^\[|\]$/g, ''), port, timeoutMs: 10_000 }) } };
-    } catch (err) {
-      return failure(err);
-    }
-  });
+  postRoute(RED, '/ilo-config/ssh-host-key', PERMISSION, [], sshHostKeyReply);
 }

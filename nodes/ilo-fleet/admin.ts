@@ -10,6 +10,8 @@
  *   POST ilo-fleet/export    the dialog's table as CSV, JSON or YAML (no credential)
  *   POST ilo-fleet/test      log in to one row's iLO, as ilo-config's test does
  *   POST ilo-fleet/discover  probe an address range for iLOs (no credential sent)
+ *   POST ilo-fleet/ssh-host-key the SSH host key one row's iLO presents, for
+ *                            pinning (only the SSH handshake is sent)
  *   GET  ilo-fleet/:id/state which servers of the deployed fleet have a stored
  *                            password (flags only), and its running inventory
  *
@@ -20,6 +22,7 @@ import type { NodeAPI } from 'node-red';
 import { BmcError, checkConnection, invalidInput, readCertificate } from '../../lib/bmc';
 import { checkServer, discoverIlos, draftFromRow, exportInventory, parseFormat, parseInventory, parseTargets, planImport, suggestedName, type ImportMode, type InventoryServer } from '../../lib/inventory';
 import { AdminError, failure, postRoute, text, typedSecret, type AdminReply } from '../common/admin';
+import { sshHostKeyReply } from '../common/ssh-host-key';
 import { bmcConfigFromFields } from '../ilo-config/settings';
 import type { IloFleetNode } from './types';
 
@@ -121,6 +124,8 @@ export function registerFleetAdmin(RED: NodeAPI): void {
       return failure(err);
     }
   });
+
+  postRoute(RED, '/ilo-fleet/ssh-host-key', WRITE, [], sshHostKeyReply);
 
   RED.httpAdmin.get('/ilo-fleet/:id/state', RED.auth.needsPermission(READ), (req, res) => {
     const fleet = deployedFleet(RED, String((req.params as Record<string, string>).id ?? ''));

@@ -5,7 +5,8 @@
  * address (numerically), filters, edits a row, and tests a row's
  * connection: a pinned simulated iLO logs in, one whose certificate
  * verification fails shows the certificate and is pinned on the operator's
- * click, then logs in. Saving writes the edited row into the flow.
+ * click, then logs in; its SSH host key is fetched and pinned the same way.
+ * Saving writes the edited row into the flow.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -51,7 +52,7 @@ function inventory(): Array<Record<string, unknown>> {
 
 before(async () => {
   if (skip) return;
-  sim = await Fleet.start({ servers: 2, models: ['gen10', 'gen9'], username: 'admin', password: 'fleet-pw' });
+  sim = await Fleet.start({ servers: 2, models: ['gen10', 'gen9'], username: 'admin', password: 'fleet-pw', console: { ssh: true } });
   dir = mkdtempSync(join(tmpdir(), 'ilo-fleet-editor-'));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(repoRoot, join(dir, 'node_modules', 'node-red-contrib-ilo-deploy'), 'dir');
@@ -188,6 +189,18 @@ describe('ilo-fleet dialog with 1,002 servers (Chromium)', { skip }, () => {
     await page.waitForSelector('#ilo-fleet-row-result.ilo-fleet-ok-box', { timeout: 30_000 });
     assert.match((await page.textContent('#ilo-fleet-row-result')) ?? '', /ProLiant DL380 Gen9[\s\S]*ribcl/);
 
+    // The console over SSH: the row's host key fetched, compared and pinned on the operator's click.
+    const ssh = sim.ilos[1]!.console!.ssh!;
+    await page.selectOption('#ilo-fleet-row-consoleMethod', 'ssh');
+    await page.fill('#ilo-fleet-row-sshPort', String(ssh.port));
+    assert.ok(await page.locator('#ilo-fleet-row-sshHostKey').evaluate((e) => e.classList.contains('input-error')), 'SSH without a pinned key is marked');
+    await page.click('#ilo-fleet-row-fetch-hostkey');
+    await page.waitForSelector('#ilo-fleet-row-pin-hostkey', { timeout: 30_000 });
+    assert.match((await page.textContent('#ilo-fleet-row-result')) ?? '', new RegExp(ssh.fingerprint256));
+    await page.click('#ilo-fleet-row-pin-hostkey');
+    assert.equal(await page.inputValue('#ilo-fleet-row-sshHostKey'), ssh.fingerprint256);
+    assert.ok(!(await page.locator('#ilo-fleet-row-sshHostKey').evaluate((e) => e.classList.contains('input-error'))), 'the pinned key is accepted');
+
     if (process.env.ILO_EDITOR_SCREENSHOT) {
       await page.screenshot({ path: process.env.ILO_EDITOR_SCREENSHOT.replace(/\.png$/, '-fleet-row.png') });
       await page.fill('#ilo-fleet-filter', '');
@@ -211,6 +224,7 @@ describe('ilo-fleet dialog with 1,002 servers (Chromium)', { skip }, () => {
     assert.equal(saved.simB?.pool, 'bench');
     assert.equal(saved.simB?.tlsMode, 'pinned');
     assert.equal(saved.simB?.fingerprint, sim.ilos[1]!.fingerprint.toUpperCase());
+    assert.deepEqual([saved.simB?.consoleMethod, saved.simB?.sshPort, saved.simB?.sshHostKey], ['ssh', ssh.port, ssh.fingerprint256]);
     assert.ok(!saved.creds.includes('fleet-pw'), 'the editor never holds the stored password');
 
     // A server's own password, typed in the table: written once (write-only), stored by the runtime at Deploy.

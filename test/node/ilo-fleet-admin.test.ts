@@ -3,7 +3,8 @@
  * import answers the whole table or the first error with its line and
  * field; export carries no credential; the state answers password flags,
  * never a password; test connection uses a stored password only for the
- * address its server was deployed with.
+ * address its server was deployed with; the SSH host key is the one the
+ * row's iLO presents.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -35,7 +36,7 @@ async function deploy(): Promise<void> {
 
 describe('ilo-fleet admin endpoints', () => {
   before(async () => {
-    sim = await Fleet.start({ servers: 2, models: ['gen9', 'gen10'] });
+    sim = await Fleet.start({ servers: 2, models: ['gen9', 'gen10'], console: { ssh: true } });
     await helper.startServer();
   });
   afterEach(async () => {
@@ -98,6 +99,25 @@ describe('ilo-fleet admin endpoints', () => {
     assert.equal(typed.body.ok, false);
     assert.equal(typed.body.code, 'login');
     assert.ok(!typed.text.includes('wrong-pw'));
+  });
+
+  test('SSH host key: the key the row\'s iLO presents on its SSH port, for pinning; no login; a bad port or host names the field', async () => {
+    await deploy();
+    const [a] = sim.ilos;
+    const ssh = a!.console!.ssh!;
+    const logins = { ...ssh.cli.logins };
+    const r = await post('/ilo-fleet/ssh-host-key', { host: a!.host, sshPort: String(ssh.port) });
+    assert.equal(r.status, 200, r.text);
+    const key = r.body.hostKey as { fingerprint256: string; openssh: string; algorithm: string };
+    assert.equal(key.fingerprint256, ssh.fingerprint256);
+    assert.equal(key.openssh, ssh.openssh);
+    assert.deepEqual(ssh.cli.logins, logins, 'nothing but the handshake: no login tried');
+    const badPort = await post('/ilo-fleet/ssh-host-key', { host: a!.host, sshPort: '70000' });
+    assert.equal(badPort.status, 400, badPort.text);
+    assert.equal(badPort.body.field, 'sshPort');
+    const badHost = await post('/ilo-fleet/ssh-host-key', { host: 'a b;c', sshPort: '22' });
+    assert.equal(badHost.status, 400, badHost.text);
+    assert.equal(badHost.body.field, 'host');
   });
 
   test('discover: only the range given; a range too large is refused before anything is probed', async () => {
