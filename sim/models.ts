@@ -43,7 +43,7 @@ export interface SimModel {
   /** UEFI class 0, 2 or 3 (Oem.Hp(e).Bios.UefiClass). Gen11 is UEFI only: no BootMode BIOS attribute at all. */
   supportedBootModes: 'bios-only' | 'bios-and-uefi' | 'uefi-only';
   defaultBootMode: 'bios' | 'uefi';
-  /** Older firmware answers 0x0039 to an eject of an empty drive (reference §2.2). */
+  /** Older firmware answers 0x0039 to an eject of an empty drive. */
   ejectEmptyIsError: boolean;
   biosFamily: string;
   biosVersion: string;

@@ -1,7 +1,7 @@
 /**
  * The simulated iLO's virtual drives, and how it reads an image: like a
  * real iLO, with small HTTP Range requests carrying only `Host` (without
- * the port) and `Range` (reference §5 pitfall 8), never the whole image.
+ * the port) and `Range`, never the whole image.
  */
 import { randomInt } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -23,7 +23,7 @@ export class VirtualDrive {
   connected = false;
   bootOption: SimVmOption = 'NO_BOOT';
   writeProtect = false;
-  /** Booted once from a BOOT_ONCE image: the next reset ejects it (reference §2.2, §4.6). */
+  /** Booted once from a BOOT_ONCE image: the next reset ejects it. */
   bootOnceUsed = false;
   /** Size learned from Content-Range, once read. */
   size?: number;

@@ -1,7 +1,6 @@
 /**
  * Boot devices across protocols and boot modes: RIBCL legacy names, UEFI
- * boot options described in words, Redfish override targets (reference
- * §2.4, §4.4).
+ * boot options described in words, Redfish override targets.
  */
 import { BmcError } from './errors';
 import type { BootDevice, BootOrderEntry } from './types';

@@ -47,7 +47,7 @@ export interface PowerResult {
 }
 
 // ------------------------------------------------------------ management
-// (reference: ilo-protocols.md §2-§4; names follow Ironic where it has one)
+// (names follow Ironic where it has one)
 
 export type VirtualMediaDevice = 'cdrom' | 'floppy';
 
@@ -92,7 +92,7 @@ export interface BootModeStatus {
   supported: 'bios-only' | 'uefi-only' | 'bios-and-uefi';
 }
 
-/** Boot devices by class; UEFI entries map onto them (reference §2.4). */
+/** Boot devices by class; UEFI entries map onto them. */
 export type BootDevice = 'cdrom' | 'hdd' | 'network' | 'usb' | 'floppy';
 
 export const BOOT_DEVICES: readonly BootDevice[] = ['cdrom', 'hdd', 'network', 'usb', 'floppy'];

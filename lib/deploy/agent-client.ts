@@ -1,5 +1,5 @@
 /**
- * Talks to a running ironic-python-agent (reference §8.3): runs commands,
+ * Talks to a running ironic-python-agent: runs commands,
  * polls their results, with the deploy's token on every call.
  */
 import { request } from 'undici';

@@ -1,6 +1,6 @@
 /**
  * The DIB deploy ramdisk waits on TCP port 10000 for the literal "done",
- * then stops its iSCSI target and reboots (reference §8.1).
+ * then stops its iSCSI target and reboots.
  */
 import { connect } from 'node:net';
 import { DeployError } from './errors';

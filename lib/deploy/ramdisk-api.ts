@@ -1,6 +1,6 @@
 /**
  * The Ironic API subset a deploy ramdisk calls, so a real ironic-python-agent
- * or DIB ramdisk works unchanged (reference §8):
+ * or DIB ramdisk works unchanged:
  *
  *   GET  /                      version discovery (IPA reads default_version)
  *   GET  /v1                    with the X-OpenStack-Ironic-API-* headers

@@ -1,6 +1,6 @@
 /**
  * Media in OpenStack Swift, handed to the iLO as temp URLs, the way Ironic's
- * iLO drivers did (ironic-ilo-deploy.md section 6): the object expires with
+ * iLO drivers did: the object expires with
  * X-Delete-At at the same second as its temp URL.
  */
 import { randomBytes } from 'node:crypto';

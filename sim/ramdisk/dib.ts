@@ -2,7 +2,7 @@
  * A simulated diskimage-builder deploy ramdisk (iscsi_ilo, pxe_ilo): it
  * exports the server's disk through a real tgtd target, calls
  * pass_deploy_info with the deploy key, waits for "done" on TCP 10000, then
- * reboots the server (reference §2.4). With `boot_option=local` it first
+ * reboots the server. With `boot_option=local` it first
  * stops the target, installs a boot loader as DIB's deploy-ironic script
  * does (root: the disk's last partition; UEFI: the one labelled efi-part),
  * reports it with pass_bootloader_install_info and waits for "done" again.

@@ -1,6 +1,6 @@
 /**
  * iLO 5 response envelopes: errors and successes both come as an "error"
- * object carrying @Message.ExtendedInfo MessageIds (reference §4.1).
+ * object carrying @Message.ExtendedInfo MessageIds.
  */
 import { createHash } from 'node:crypto';
 

@@ -1,6 +1,6 @@
 /**
  * The simulated iLO 5/6 Redfish resources, rendered from the SimServer state
- * in iLO 5 shapes (reference §4). Written from HPE's documented properties,
+ * in iLO 5 shapes. Written from HPE's documented properties,
  * not copied from any sample.
  */
 import type { SimComponentStatus } from '../health';

@@ -1,5 +1,5 @@
 /**
- * The Redfish face of a simulated iLO 5 or 6 (reference §4): an
+ * The Redfish face of a simulated iLO 5 or 6: an
  * unauthenticated service root, sessions (X-Auth-Token + Location, DELETE
  * to log out) or basic auth, 401 NoValidSession, every path answered with
  * or without its trailing slash, 308 from /rest/v1 (as iLO 5 documents),

@@ -35,13 +35,13 @@ export async function handleRibcl(server: SimServer, xml: string, forcedError?: 
   const commands = commandsIn([root]);
   const docs: ReplyDocument[] = [OK];
   if (!server.ribclEnabled) {
-    // iLO 5/6 with RIBCL switched off (reference §1.1).
+    // iLO 5/6 with RIBCL switched off.
     docs.push({ status: 0x0001, message: 'Error: RIBCLI is disabled.' });
     return { body: render(docs), commands };
   }
   const login = root.children.find((c) => c.name === 'LOGIN');
   if (!login) return { body: render(docs), commands };
-  // The firmware compares PASSWORD without decoding entities (reference §1.7).
+  // The firmware compares PASSWORD without decoding entities.
   const user = decoded(login, 'USER_LOGIN');
   const passKey = Object.keys(login.raw).find((k) => k.toUpperCase() === 'PASSWORD');
   const pass = passKey === undefined ? undefined : login.raw[passKey];

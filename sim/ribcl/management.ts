@@ -1,7 +1,7 @@
 /**
  * RIBCL management commands of the simulated iLO: virtual media, boot mode,
  * one-time and persistent boot, licences, embedded health and host data,
- * rendered like the recorded firmware replies (reference §2.2-§2.8).
+ * rendered like the recorded firmware replies.
  *
  * Refusals the sources do not record verbatim (licence, image fetch) use
  * wording of the simulator's own, each naming its cause; see README.
@@ -92,7 +92,7 @@ registerRibclCommand('INSERT_VIRTUAL_MEDIA', 'RIB_INFO', true, (ctx) =>
     if (typeof device !== 'string') return device;
     const url = (ctx.attr('IMAGE_URL') ?? '').trim();
     if (!url) return { status: 0x0004, message: 'IMAGE_URL must not be blank.' };
-    // RIBCL takes an insert over an inserted image (reference §2.2).
+    // RIBCL takes an insert over an inserted image.
     ctx.server.insertMedia(device, url, 'replace');
     return {};
   }),

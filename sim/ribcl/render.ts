@@ -1,7 +1,7 @@
 /**
- * Renders RIBCL replies the way recorded iLO firmware does (reference §1.4,
- * fixtures/ribcl-recorded): one document per processed element, attributes
- * on their own lines, single-quoted MESSAGE, CRLF only after the XML
+ * Renders RIBCL replies the way recorded iLO firmware does (see the replies
+ * under test/fixtures/ribcl-recorded): one document per processed element,
+ * attributes on their own lines, single-quoted MESSAGE, CRLF only after the XML
  * declaration, and a chunked body whose chunk boundaries fall inside tokens.
  */
 

@@ -1,8 +1,7 @@
 /**
  * A throwaway Keystone v3 (Debian `keystone`, sqlite in WAL mode, fernet
- * tokens, served by uwsgi --http) on a free 127.0.0.1 port, set up as in
- * real-peers.md, with registration done through the REST API (faster than
- * the openstack CLI). `stop()` kills it and removes its directory.
+ * tokens, served by uwsgi --http) on a free 127.0.0.1 port, with its
+ * registration done through the REST API (faster than the openstack CLI). `stop()` kills it and removes its directory.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -82,7 +81,7 @@ key_repository = ${dir}/cred
       '--bootstrap-region-id',
       'RegionOne',
     );
-    // Without WAL, concurrent requests fail with "database is locked" (real-peers.md).
+    // Without WAL, concurrent requests fail with "database is locked".
     await run('/usr/bin/python3', ['-c', `import sqlite3; sqlite3.connect(${JSON.stringify(join(dir, 'keystone.db'))}).execute('PRAGMA journal_mode=WAL')`]);
     await reserved.release();
     daemons.push(

@@ -1,6 +1,6 @@
 /**
- * Running QEMU from a test: always TCG (KVM does not work on these machines,
- * see qemu-lab.md), a hard timeout, and the process killed by its PID when
+ * Running QEMU from a test: always TCG (KVM does not work on these machines: no
+ * /dev/kvm inside their sandbox), a hard timeout, and the process killed by its PID when
  * the test ends early or the timeout hits.
  */
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * A throwaway Swift all-in-one on 127.0.0.1 (real-peers.md section A):
+ * A throwaway Swift all-in-one on 127.0.0.1:
  * memcached, object, container and account servers and a proxy with
  * tempauth, tempurl (sha1, sha256, sha512), slo and dlo, all in a mkdtemp
  * directory on free ports. Optionally a second proxy that authenticates

@@ -169,7 +169,7 @@ export class RedfishClient {
     return { 'x-auth-token': this.token as string };
   }
 
-  /** One session for the client's lifetime (iLOs allow few; reference §4.2). */
+  /** One session for the client's lifetime (iLOs allow few). */
   private async login(): Promise<void> {
     const ep = this.http.endpoint;
     const res = await this.http.request({
@@ -221,7 +221,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** A Location may be absolute (same iLO) or path-only (iLO 5 over IPv6, reference §5.21). */
+/** A Location may be absolute (same iLO) or path-only (iLO 5 over IPv6). */
 export function pathOf(location: string): string {
   if (location.startsWith('/')) return location;
   try {

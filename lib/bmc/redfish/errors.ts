@@ -1,6 +1,6 @@
 /**
  * Redfish error replies (HTTP 4xx/5xx with @Message.ExtendedInfo) to typed
- * errors, by MessageId key, never by human text (reference §4.1).
+ * errors, by MessageId key, never by human text.
  */
 import { BmcError, type BmcErrorCode, type BmcErrorDetails } from '../errors';
 

@@ -124,7 +124,7 @@ export class RedfishLinks {
     });
   }
 
-  /** Oem.Hpe.Bios.UefiClass: 0 legacy only, 2 legacy and UEFI, 3 UEFI only (reference §4.5). */
+  /** Oem.Hpe.Bios.UefiClass: 0 legacy only, 2 legacy and UEFI, 3 UEFI only. */
   async uefiClass(): Promise<number | undefined> {
     const s = await this.system();
     const hpe = obj(obj(s.Oem).Hpe ?? obj(s.Oem).Hp);

@@ -220,7 +220,7 @@ export class RedfishBmc implements Bmc {
     return vmStatus(d, await r.get(links.member, `read the ${d} drive`));
   }
 
-  /** InsertMedia; an inserted image is ejected first, as the iLO wants (reference §4.6). */
+  /** InsertMedia; an inserted image is ejected first, as the iLO wants. */
   private async insert(d: VirtualMediaDevice, url: string, writeProtect: boolean): Promise<void> {
     const links = (await this.links.virtualMedia())[d];
     const body = { Image: url, Inserted: true, WriteProtected: writeProtect };

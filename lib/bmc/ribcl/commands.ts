@@ -1,5 +1,5 @@
 /**
- * RIBCL commands and the decoding of their answers (reference §2). Each
+ * RIBCL commands and the decoding of their answers. Each
  * builder returns a command that can be batched with others in one request.
  */
 import { BmcError } from '../errors';
@@ -34,7 +34,7 @@ export const ribcl = {
   coldBootServer: (): RibclCommand => write('COLD_BOOT_SERVER', false),
 };
 
-/** GET_HOST_POWER_STATUS answers with a GET_HOST_POWER element (reference §5.2). */
+/** GET_HOST_POWER_STATUS answers with a GET_HOST_POWER element. */
 export function decodePowerState(reply: RibclReply, target?: string): PowerState {
   const el = requirePayload(reply, 'GET_HOST_POWER', target);
   const v = (attr(el, 'HOST_POWER') ?? '').trim().toUpperCase();

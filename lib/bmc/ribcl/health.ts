@@ -1,6 +1,6 @@
 /**
  * GET_EMBEDDED_HEALTH and GET_HOST_DATA decoded into the protocol-neutral
- * shapes (reference §2.7, §2.8). The health tree drifts between iLO
+ * shapes. The health tree drifts between iLO
  * generations: lists may hold one element or none, and iLO 3 spells
  * NIC_INFOMATION; only what is found is reported.
  */

@@ -1,6 +1,6 @@
 /**
- * RIBCL management commands and the decoding of their answers (reference
- * §2.2-§2.6). Every builder returns a command that can be batched.
+ * RIBCL management commands and the decoding of their answers. Every
+ * builder returns a command that can be batched.
  */
 import { classifyBootDescription, deviceFromRibclName } from '../boot-devices';
 import { BmcError } from '../errors';

@@ -1,5 +1,5 @@
 /**
- * RIBCL request building and reply analysis (reference §1.3-§1.7, §3.2).
+ * RIBCL request building and reply analysis.
  */
 import { BmcError, invalidInput } from '../errors';
 import { XmlDepthError, XmlElement, XmlNode, attr, escapeAttr, parseXmlDocuments, writeNode } from './xml';
@@ -138,7 +138,7 @@ export function analyzeRibclReply(body: string, target?: string): RibclReply {
   return reply;
 }
 
-/** Map a non-zero RESPONSE STATUS to a typed error (reference §1.5, §3.2). */
+/** Map a non-zero RESPONSE STATUS to a typed error. */
 export function ribclStatusError(status: string, message: string, target?: string): BmcError {
   const code = parseInt(status, 16);
   const details = { iloMessage: message, status, target };

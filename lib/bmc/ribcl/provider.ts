@@ -300,7 +300,7 @@ function deployMediaCommands(media: DeployMedia): RibclCommand[] {
   if (floppy) commands.push(m.insertVirtualMedia('floppy', floppy), m.setVmStatus('floppy', 'CONNECT', true));
   if (cdrom) commands.push(m.insertVirtualMedia('cdrom', cdrom), m.setVmStatus('cdrom', 'CONNECT', true));
   if (oneTimeBootCdrom) {
-    // Both, for determinism (reference §4.6): the CD boots at the next reset
+    // Both, for determinism: the CD boots at the next reset
     // and is ejected at the one after, as Redfish's BootOnNextServerReset does.
     if (cdrom) commands.push(m.setVmStatus('cdrom', 'BOOT_ONCE'));
     commands.push(m.setOneTimeBoot(RIBCL_DEVICE.cdrom));

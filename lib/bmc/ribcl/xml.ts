@@ -2,7 +2,7 @@
  * A small, tolerant XML reader and a strict XML writer for RIBCL.
  *
  * The reader exists because real iLO firmware sends XML that is not always
- * well formed (see reference §1.4): several documents in one body, a
+ * well formed: several documents in one body, a
  * self-closed opening RIBCL tag, unescaped quotes inside attribute values,
  * stray control bytes. A standard parser rejects those; this one recovers.
  */

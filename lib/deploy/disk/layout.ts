@@ -1,6 +1,6 @@
 /**
- * Where each partition of a partition-image deploy goes, in Ironic's order
- * (reference §2.7): partitions start at 1 MiB and follow each other with no
+ * Where each partition of a partition-image deploy goes, in Ironic's order:
+ * partitions start at 1 MiB and follow each other with no
  * gap; a UEFI local boot gets a GPT label and a 200 MiB ESP first, anything
  * else an msdos label; then ephemeral, swap, config drive, and root last (so
  * the instance can grow it).

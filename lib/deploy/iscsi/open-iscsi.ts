@@ -1,5 +1,5 @@
 /**
- * The kernel initiator path, as Ironic's conductor ran it (reference §2.7):
+ * The kernel initiator path, as Ironic's conductor ran it:
  * sendtargets discovery, login, check the session, rescan, wait for the
  * by-path device; at the end, logout and delete the node record (exit code 21,
  * "no records", is fine). It needs a kernel with iSCSI support; the machines

@@ -1,5 +1,5 @@
 /**
- * iscsi_ilo's disk step (reference §2.7), run from the controller against the
+ * iscsi_ilo's disk step, run from the controller against the
  * LUN a deploy ramdisk exports: a whole-disk image copied onto the LUN, or a
  * partition image deployed as Ironic does (table, ESP, ephemeral, swap,
  * config drive, root last). qemu-img does the copying through its userspace

@@ -1,5 +1,5 @@
 /**
- * agent_ilo (ironic-ilo-deploy.md §3): virtual media boots
+ * agent_ilo: virtual media boots
  * ironic-python-agent, which downloads the image itself and writes it; the
  * server then boots from its disk.
  */

@@ -1,5 +1,5 @@
 /**
- * iscsi_ilo (ironic-ilo-deploy.md §2): virtual media boots the DIB deploy
+ * iscsi_ilo: virtual media boots the DIB deploy
  * ramdisk, which exports the disk over iSCSI; the controller writes the
  * image; a partition image then boots from a boot ISO (netboot) or, with
  * local boot, from its disk through the boot loader the ramdisk installs

@@ -1,5 +1,5 @@
 /**
- * The DIB deploy ramdisk's side of iscsi_ilo and pxe_ilo (§2.4-§2.7): it
+ * The DIB deploy ramdisk's side of iscsi_ilo and pxe_ilo: it
  * exports the disk over iSCSI and calls pass_deploy_info; the controller
  * writes the image; "done" on TCP 10000 makes the ramdisk reboot.
  */

@@ -1,5 +1,5 @@
 /**
- * pxe_ilo (ironic-ilo-deploy.md §4): the iLO only manages (power, boot
+ * pxe_ilo: the iLO only manages (power, boot
  * device, boot mode); the DIB deploy ramdisk is loaded over PXE from a TFTP
  * root we write, then the iSCSI write as iscsi_ilo. No virtual media, so no
  * Advanced licence. The deploy token travels on the PXE command line, in

@@ -1,5 +1,5 @@
 /**
- * Steps the three processes share (ironic-ilo-deploy.md §1-§4, §10), each
+ * Steps the three processes share, each
  * with its undo, and the clean-up every failure ends with.
  */
 import { mkdir, rm } from 'node:fs/promises';
@@ -189,7 +189,7 @@ export function inspectServer(needsVirtualMedia: boolean): Step<DeployDeps, Serv
 }
 
 /**
- * Ironic's update_boot_mode (§10): the requested mode, or keep the current
+ * Ironic's update_boot_mode: the requested mode, or keep the current
  * one ("unknown" pending means UEFI; no boot-mode support means BIOS).
  */
 export function bootModeStep(): Step<DeployDeps, ServerData> {

@@ -1,5 +1,5 @@
 /**
- * pxe_ilo's files in a TFTP root (reference §4.3):
+ * pxe_ilo's files in a TFTP root:
  *
  *   <root>/<node>/config                     the rendered config
  *   <root>/<node>/deploy_kernel, deploy_ramdisk, kernel, ramdisk

@@ -1,5 +1,5 @@
 /**
- * PXE boot configurations for pxe_ilo (reference §4.3), as text: pxelinux for
+ * PXE boot configurations for pxe_ilo, as text: pxelinux for
  * BIOS, GRUB for UEFI. Three entries, as Ironic writes them: `deploy` (the
  * deploy kernel and ramdisk with everything the ramdisk needs on its command
  * line), `boot_partition` (the instance's kernel with root=UUID=…) and
