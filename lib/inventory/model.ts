@@ -37,6 +37,12 @@ export interface InventoryServer {
   pool?: string;
   /** Ironic's capabilities string: "boot_mode:uefi,secure_boot:true". */
   capabilities?: string;
+  /**
+   * Ironic's node properties the operator states, in the same form:
+   * "memory_mb:262144,cpus:64,local_gb:1787,cpu_arch:x86_64". A pool deploy
+   * reads them before what an inspection found.
+   */
+  properties?: string;
   notes?: string;
   /** The Ironic/Bifrost node UUID, kept when an import carries one. */
   uuid?: string;
@@ -85,6 +91,7 @@ export type DraftKey =
   | 'macs'
   | 'pool'
   | 'capabilities'
+  | 'properties'
   | 'notes'
   | 'consoleMethod'
   | 'ipmiPort'
@@ -112,6 +119,7 @@ export const LIMITS = {
   pool: 64,
   notes: 2000,
   capabilities: 1024,
+  properties: 1024,
   macs: 64,
   username: 128,
   password: 256,
@@ -181,8 +189,8 @@ function macsOf(s: Sourced | undefined, server?: string): string[] {
   return out;
 }
 
-/** Ironic's capabilities: "k:v,k:v" or a mapping {k: v}; returned as the string, keys in the given order. */
-function capabilitiesOf(s: Sourced | undefined, server?: string): string | undefined {
+/** Ironic's capabilities (or properties): "k:v,k:v" or a mapping {k: v}; returned as the string, keys in the given order. */
+function capabilitiesOf(s: Sourced | undefined, server?: string, what: 'capabilities' | 'properties' = 'capabilities'): string | undefined {
   if (!s || s.value === undefined || s.value === null || s.value === '') return undefined;
   let parts: string[];
   if (typeof s.value === 'object' && !Array.isArray(s.value)) {
@@ -192,9 +200,10 @@ function capabilitiesOf(s: Sourced | undefined, server?: string): string | undef
     if (t === undefined) return undefined;
     parts = t.split(',').map((p) => p.trim()).filter((p) => p !== '');
   }
-  for (const p of parts) if (!CAPABILITY.test(p)) fail(s, 'capabilities as Ironic writes them: "boot_mode:uefi,secure_boot:true"', server);
+  const example = what === 'capabilities' ? 'boot_mode:uefi,secure_boot:true' : 'memory_mb:262144,cpus:64';
+  for (const p of parts) if (!CAPABILITY.test(p)) fail(s, `${what} as Ironic writes them: "${example}"`, server);
   const joined = parts.join(',');
-  return joined === '' ? undefined : limited(s, joined, LIMITS.capabilities, 'capabilities', server);
+  return joined === '' ? undefined : limited(s, joined, LIMITS[what], what, server);
 }
 
 function booleanish(v: unknown): boolean | undefined {
@@ -316,6 +325,8 @@ export function checkServer(draft: ServerDraft): CheckedServer {
   }
   const caps = capabilitiesOf(f.capabilities, name);
   if (caps !== undefined) server.capabilities = caps;
+  const props = capabilitiesOf(f.properties, name, 'properties');
+  if (props !== undefined) server.properties = props;
   const notes = textOf(f.notes, name);
   if (notes !== undefined) server.notes = limited(f.notes!, notes, LIMITS.notes, 'notes', name);
   const uuid = textOf(f.uuid, name);
@@ -347,7 +358,7 @@ export function addressKey(s: Pick<InventoryServer, 'host' | 'port'>): string {
 export function draftFromRow(row: unknown, index: number, prefix = 'servers'): ServerDraft {
   const r = (typeof row === 'object' && row !== null && !Array.isArray(row) ? row : {}) as Record<string, unknown>;
   const fields: ServerDraft['fields'] = {};
-  const keys: DraftKey[] = ['id', 'name', 'uuid', 'host', 'port', 'protocol', 'tlsMode', 'caFile', 'fingerprint', 'macs', 'pool', 'capabilities', 'notes', 'consoleMethod', 'ipmiPort', 'sshPort', 'sshHostKey'];
+  const keys: DraftKey[] = ['id', 'name', 'uuid', 'host', 'port', 'protocol', 'tlsMode', 'caFile', 'fingerprint', 'macs', 'pool', 'capabilities', 'properties', 'notes', 'consoleMethod', 'ipmiPort', 'sshPort', 'sshHostKey'];
   for (const k of keys) if (r[k] !== undefined) fields[k] = { value: r[k], field: `${prefix}[${index}].${k}` };
   return { fields, entry: typeof r.name === 'string' ? r.name : `${prefix}[${index}]` };
 }

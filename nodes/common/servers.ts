@@ -186,7 +186,7 @@ export function poolCandidates(RED: NodeAPI, sel: ServerSelection, pool: string 
   return members.map((s) => {
     const seen = inspected(s.name);
     const properties = { ...(seen?.properties ?? {}), ...(fleet.inspected?.(s.name)?.properties ?? {}) };
-    return { target: fleetTarget(fleet, s), candidate: { name: s.name, facts: factsOf({ capabilities: s.capabilities }, { capabilities: seen?.capabilities, properties }) } };
+    return { target: fleetTarget(fleet, s), candidate: { name: s.name, facts: factsOf({ capabilities: s.capabilities, properties: s.properties }, { capabilities: seen?.capabilities, properties }) } };
   });
 }
 

@@ -56,6 +56,8 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
   let image: string;
   const POOLS = ['rack-a', 'rack-a', 'rack-b'];
   const CAPS = ['disk_tier:ssd', 'disk_tier:hdd', 'disk_tier:ssd'];
+  /** What the operator states in the inventory wins over what inspection finds (server-3 has 128 GiB). */
+  const PROPS = [undefined, undefined, 'memory_mb:999999'];
 
   function deployNode(over: Record<string, unknown>): Record<string, unknown> {
     return {
@@ -91,7 +93,7 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
   }
 
   function fleetFlow(): { flow: unknown[]; credentials: Record<string, unknown> } {
-    const servers = fleet.ilos.map((ilo, i) => ({ id: `s${i + 1}`, name: ilo.name, host: ilo.host, port: ilo.port, protocol: 'auto', tlsMode: 'pinned', fingerprint: ilo.fingerprint, macs: [], pool: POOLS[i], capabilities: CAPS[i] }));
+    const servers = fleet.ilos.map((ilo, i) => ({ id: `s${i + 1}`, name: ilo.name, host: ilo.host, port: ilo.port, protocol: 'auto', tlsMode: 'pinned', fingerprint: ilo.fingerprint, macs: [], pool: POOLS[i], capabilities: CAPS[i], ...(PROPS[i] ? { properties: PROPS[i] } : {}) }));
     return {
       flow: [
         ...common(),
@@ -244,6 +246,13 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
     assert.equal(msg.picked?.server, 'server-3', JSON.stringify(msg.payload));
     await settled(`/agent_ilo/deploy/${(msg.payload as unknown as Status).deployId}`);
     await undeploy(msg.payload as unknown as Status);
+
+    // Properties set in the inventory are matched before what inspection found.
+    const stated = await call<Status>('POST', '/agent_ilo/deploy', { server: { any: true, properties: { memory_mb: '>= 500000' } } });
+    assert.equal(stated.status, 202, JSON.stringify(stated.body));
+    assert.deepEqual(stated.body.picked, { server: 'server-3', servers: 3, matched: 1 });
+    assert.equal((await settled(stated.location!)).state, 'active');
+    await undeploy(stated.body);
 
     // Root device hints: a server none of whose inspected disks match is passed over, not a reason to stop.
     // rack-a: server-1 (Gen9, volumes of 279 and 447 GiB) fits best, server-2 (Gen10) has a 1788 GiB volume.

@@ -150,6 +150,23 @@ describe('inventory import and export', () => {
     }
   });
 
+  test('properties (what a pool deploy matches before inspection): CSV as Ironic writes capabilities, Bifrost with its ram and disk_size; exported as each reads them; a bad one names its field', () => {
+    const csv = parseInventory('name,ilo_address,properties\nbig,10.1.0.1,"memory_mb:262144,cpus:64"\nplain,10.1.0.2,\n');
+    assert.equal(csv.servers[0]!.server.properties, 'memory_mb:262144,cpus:64');
+    assert.equal(csv.servers[1]!.server.properties, undefined);
+    const yaml = parseInventory(stringify({ big: { driver: 'ilo', driver_info: { ilo_address: '10.1.0.1' }, properties: { cpu_arch: 'x86_64', ram: 262144, disk_size: 1787, cpus: 64, capabilities: 'boot_mode:uefi' } } }));
+    const big = yaml.servers[0]!.server;
+    assert.equal(big.properties, 'cpu_arch:x86_64,memory_mb:262144,local_gb:1787,cpus:64', "Bifrost's names read as Ironic's");
+    assert.equal(big.capabilities, 'boot_mode:uefi');
+    const exported = JSON.parse(exportInventory([big], 'json')) as Record<string, { properties: Record<string, string> }>;
+    assert.deepEqual(exported.big!.properties, { cpu_arch: 'x86_64', ram: '262144', disk_size: '1787', cpus: '64', capabilities: 'boot_mode:uefi' }, 'written back in Bifrost\'s names');
+    assert.equal(parseInventory(exportInventory([big], 'json')).servers[0]!.server.properties, big.properties);
+    assert.match(exportInventory([big], 'csv'), /,"cpu_arch:x86_64,memory_mb:262144,local_gb:1787,cpus:64",/);
+    refused('name,ilo_address,properties\nbig,10.1.0.1,lots of memory\n', 'csv', 2, 'properties', /properties as Ironic writes them: "memory_mb:262144,cpus:64"/);
+    // The fleet's own rows are checked the same way.
+    assert.throws(() => checkServer(draftFromRow({ name: 'x', host: '10.1.0.3', properties: 'memory_mb=1' }, 0)), /servers\[0\]\.properties: expected properties as Ironic writes them/);
+  });
+
   test('an import keeps the ids (so the stored passwords) of servers it names, adds, and with "replace" removes', () => {
     const current = parseInventory(asCsv(rs.slice(0, 10))).servers.map((c) => c.server);
     const file = parseInventory('name,ilo_address,ilo_password\nrack1-u2,10.9.9.9,new\nextra-1,10.9.9.10,\n');

@@ -157,7 +157,13 @@ function draftFrom(r: Reader, entry: unknown, base: Array<string | number>, key:
     });
     fields.macs = src(macs, 'nics');
   }
-  if (isObj(entry.properties) && entry.properties.capabilities !== undefined) fields.capabilities = src(entry.properties.capabilities, 'properties', 'capabilities');
+  if (isObj(entry.properties)) {
+    if (entry.properties.capabilities !== undefined) fields.capabilities = src(entry.properties.capabilities, 'properties', 'capabilities');
+    // The rest are the node's properties, under Ironic's names (Bifrost writes ram and disk_size for memory_mb and local_gb).
+    const props: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(entry.properties)) if (k !== 'capabilities' && v !== undefined && v !== null && v !== '') props[BIFROST_PROPERTY_NAMES[k] ?? k] = v;
+    if (Object.keys(props).length > 0) fields.properties = src(props, 'properties');
+  }
   if (entry.host_groups !== undefined && entry.host_groups !== null) {
     if (!Array.isArray(entry.host_groups)) throw new InventoryError(at('host_groups').field, 'expected a list of group names', { line: r.line(at('host_groups').path) });
     const i = entry.host_groups.findIndex((g) => g !== 'baremetal');
@@ -306,6 +312,9 @@ export function documentDrafts(text: string, format: 'json' | 'yaml'): ServerDra
   throw new InventoryError(format === 'json' ? 'JSON' : 'YAML', "expected a mapping of node name to node (as Bifrost's inventory) or a list of nodes", { line: 1 });
 }
 
+/** Bifrost's names of node properties, and Ironic's for them. */
+const BIFROST_PROPERTY_NAMES: Record<string, string> = { ram: 'memory_mb', disk_size: 'local_gb' };
+
 /** The inventory as a Bifrost-style object (name -> node); never a credential. */
 export function toBifrost(servers: readonly InventoryServer[]): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
@@ -325,7 +334,14 @@ export function toBifrost(servers: readonly InventoryServer[]): Record<string, R
     node.driver = 'ilo';
     node.driver_info = driverInfo;
     if (s.macs.length > 0) node.nics = s.macs.map((mac) => ({ mac }));
-    if (s.capabilities) node.properties = { capabilities: s.capabilities };
+    const properties: Record<string, string> = {};
+    for (const part of (s.properties ?? '').split(',').filter(Boolean)) {
+      const at = part.indexOf(':');
+      const name = part.slice(0, at);
+      properties[Object.keys(BIFROST_PROPERTY_NAMES).find((b) => BIFROST_PROPERTY_NAMES[b] === name) ?? name] = part.slice(at + 1);
+    }
+    if (s.capabilities) properties.capabilities = s.capabilities;
+    if (Object.keys(properties).length > 0) node.properties = properties;
     if (s.pool) node.host_groups = [s.pool];
     if (s.notes) node.description = s.notes;
     out[s.name] = node;

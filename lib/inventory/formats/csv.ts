@@ -26,6 +26,7 @@ export const CSV_COLUMNS: ReadonlyArray<{ column: string; key: DraftKey; aliases
   { column: 'macs', key: 'macs', aliases: ['mac'] },
   { column: 'pool', key: 'pool', aliases: [] },
   { column: 'capabilities', key: 'capabilities', aliases: [] },
+  { column: 'properties', key: 'properties', aliases: [] },
   { column: 'description', key: 'notes', aliases: ['notes'] },
   { column: 'uuid', key: 'uuid', aliases: [] },
   { column: 'console_method', key: 'consoleMethod', aliases: ['consolemethod'] },
@@ -34,7 +35,7 @@ export const CSV_COLUMNS: ReadonlyArray<{ column: string; key: DraftKey; aliases
   { column: 'ssh_host_key', key: 'sshHostKey', aliases: ['sshhostkey'] },
 ];
 
-const EXPORTED = ['name', 'ilo_address', 'client_port', 'ilo_protocol', 'ilo_verify_ca', 'ilo_tls_fingerprint', 'macs', 'pool', 'capabilities', 'description', 'uuid', 'console_method', 'ipmi_port', 'ssh_port', 'ssh_host_key'];
+const EXPORTED = ['name', 'ilo_address', 'client_port', 'ilo_protocol', 'ilo_verify_ca', 'ilo_tls_fingerprint', 'macs', 'pool', 'capabilities', 'properties', 'description', 'uuid', 'console_method', 'ipmi_port', 'ssh_port', 'ssh_host_key'];
 
 interface CsvField {
   text: string;
@@ -171,6 +172,7 @@ export function writeCsv(servers: readonly InventoryServer[]): string {
       macs: s.macs.join(' '),
       pool: s.pool ?? '',
       capabilities: s.capabilities ?? '',
+      properties: s.properties ?? '',
       description: s.notes ?? '',
       uuid: s.uuid ?? '',
       console_method: s.consoleMethod ?? '',
