@@ -154,9 +154,9 @@ describe('inventory import and export', () => {
     const csv = parseInventory('name,ilo_address,properties\nbig,10.1.0.1,"memory_mb:262144,cpus:64"\nplain,10.1.0.2,\n');
     assert.equal(csv.servers[0]!.server.properties, 'memory_mb:262144,cpus:64');
     assert.equal(csv.servers[1]!.server.properties, undefined);
-    const yaml = parseInventory(stringify({ big: { driver: 'ilo', driver_info: { ilo_address: '10.1.0.1' }, properties: { cpu_arch: 'x86_64', ram: 262144, disk_size: 1787, cpus: 64, capabilities: 'boot_mode:uefi' } } }));
+    const yaml = parseInventory(stringify({ big: { driver: 'ilo', driver_info: { ilo_address: '10.1.0.1' }, properties: { cpu_arch: 'x86_64', ram: 262144, disk_size: 1787, cpus: 64, capabilities: 'boot_mode:uefi', root_device: { size: 1787 } } } }));
     const big = yaml.servers[0]!.server;
-    assert.equal(big.properties, 'cpu_arch:x86_64,memory_mb:262144,local_gb:1787,cpus:64', "Bifrost's names read as Ironic's");
+    assert.equal(big.properties, 'cpu_arch:x86_64,memory_mb:262144,local_gb:1787,cpus:64', "Bifrost's names read as Ironic's; root_device hints are not a property a pool matches");
     assert.equal(big.capabilities, 'boot_mode:uefi');
     const exported = JSON.parse(exportInventory([big], 'json')) as Record<string, { properties: Record<string, string> }>;
     assert.deepEqual(exported.big!.properties, { cpu_arch: 'x86_64', ram: '262144', disk_size: '1787', cpus: '64', capabilities: 'boot_mode:uefi' }, 'written back in Bifrost\'s names');

@@ -159,9 +159,12 @@ function draftFrom(r: Reader, entry: unknown, base: Array<string | number>, key:
   }
   if (isObj(entry.properties)) {
     if (entry.properties.capabilities !== undefined) fields.capabilities = src(entry.properties.capabilities, 'properties', 'capabilities');
-    // The rest are the node's properties, under Ironic's names (Bifrost writes ram and disk_size for memory_mb and local_gb).
+    // The rest are the node's properties, under Ironic's names (Bifrost writes ram and disk_size for memory_mb and local_gb);
+    // structured ones (root_device hints) are not facts a pool matches, and are left out.
     const props: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(entry.properties)) if (k !== 'capabilities' && v !== undefined && v !== null && v !== '') props[BIFROST_PROPERTY_NAMES[k] ?? k] = v;
+    for (const [k, v] of Object.entries(entry.properties)) {
+      if (k !== 'capabilities' && v !== '' && ['string', 'number', 'boolean'].includes(typeof v)) props[BIFROST_PROPERTY_NAMES[k] ?? k] = v;
+    }
     if (Object.keys(props).length > 0) fields.properties = src(props, 'properties');
   }
   if (entry.host_groups !== undefined && entry.host_groups !== null) {
