@@ -5,18 +5,13 @@
  * Node-RED http in node, against the simulated fleet and its ramdisks.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Node, NodeAPI } from 'node-red';
-import { buildIso } from '../../lib/media/iso/writer';
-import { resetEngineForRestart } from '../../nodes/ilo-deploy-flow/engine-host';
-import { Fleet } from '../../sim/fleet';
-import { SimRamdisk } from '../../sim/ramdisk/boot';
+import type { Fleet } from '../../sim/fleet';
 import { makeImage, until } from '../helpers/deploy-lab';
+import { startDeployNodeLab, type DeployNodeLab } from '../helpers/deploy-node-lab';
 import { helper, nextMessage } from '../helpers/node-red';
 
 const nodes = [
@@ -43,8 +38,7 @@ interface Status {
 describe('ilo-deploy-flow with a fleet, and as a three-node HTTP API', () => {
   let dir: string;
   let fleet: Fleet;
-  let ramdisks: SimRamdisk[];
-  let httpNode: Server;
+  let lab: DeployNodeLab | undefined;
   let base: string;
   let deployIso: string;
   let image: string;
@@ -99,31 +93,21 @@ describe('ilo-deploy-flow with a fleet, and as a three-node HTTP API', () => {
   };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'deploy-fleet-'));
-    helper.settings({ userDir: join(dir, 'userdir') });
-    fleet = await Fleet.start({ servers: 3, models: ['gen9', 'gen10', 'gen9'], username: 'admin', password: 'fleet-pass-1', timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
-    ramdisks = fleet.ilos.map((ilo, i) => new SimRamdisk(ilo.server, { address: `127.${40 + (process.pid % 200)}.98.${i + 2}`, heartbeatIntervalMs: 300 }));
-    const iso = await buildIso({ volumeId: 'DEPLOY', files: [{ path: 'README', data: Buffer.from('deploy ramdisk') }] });
-    deployIso = join(dir, 'deploy.iso');
-    await iso.writeToFile(deployIso);
+    lab = await startDeployNodeLab({
+      prefix: 'deploy-fleet-',
+      fleet: { servers: 3, models: ['gen9', 'gen10', 'gen9'], username: 'admin', password: 'fleet-pass-1', timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } },
+      ramdiskSubnet: 98,
+      captureRed,
+      red: () => RED,
+    });
+    ({ dir, fleet, deployIso, base } = lab);
     image = makeImage(dir, 'fleet.img').path;
-    await helper.startServer();
-    await helper.load([captureRed as never], [], {});
-    httpNode = createServer((req, res) => (RED!.httpNode as unknown as (q: unknown, s: unknown) => void)(req, res));
-    await new Promise<void>((r) => httpNode.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(httpNode.address() as AddressInfo).port}`;
-    await helper.unload();
   });
   afterEach(async () => {
     await helper.unload();
   });
   after(async () => {
-    await resetEngineForRestart();
-    await helper.stopServer();
-    await new Promise<void>((r) => httpNode.close(() => r()));
-    await Promise.all(ramdisks.map((r) => r.dispose()));
-    await fleet.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await lab?.stop();
   });
 
   test('POST by server name: 202 + Location, 409 with the deploy in the way, GET until active, 404 on another method, DELETE 202, then 409 already undeployed', async () => {

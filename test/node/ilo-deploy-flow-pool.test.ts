@@ -6,18 +6,13 @@
  * own pool and capabilities. Against the simulated fleet and its ramdisks.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Node, NodeAPI } from 'node-red';
-import { buildIso } from '../../lib/media/iso/writer';
-import { resetEngineForRestart } from '../../nodes/ilo-deploy-flow/engine-host';
-import { Fleet } from '../../sim/fleet';
-import { SimRamdisk } from '../../sim/ramdisk/boot';
+import type { Fleet } from '../../sim/fleet';
+import type { SimRamdisk } from '../../sim/ramdisk/boot';
 import { makeImage, until } from '../helpers/deploy-lab';
+import { startDeployNodeLab, type DeployNodeLab } from '../helpers/deploy-node-lab';
 import { helper, nextMessage } from '../helpers/node-red';
 
 const nodes = [
@@ -50,7 +45,7 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
   let dir: string;
   let fleet: Fleet;
   let ramdisks: SimRamdisk[];
-  let httpNode: Server;
+  let lab: DeployNodeLab | undefined;
   let base: string;
   let deployIso: string;
   let image: string;
@@ -132,31 +127,21 @@ describe('ilo-deploy-flow: a pool deploy over HTTP', () => {
   };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'deploy-pool-node-'));
-    helper.settings({ userDir: join(dir, 'userdir') });
-    fleet = await Fleet.start({ servers: 3, models: ['gen9', 'gen10', 'gen10'], username: 'admin', password: 'fleet-pass-1', timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
-    ramdisks = fleet.ilos.map((ilo, i) => new SimRamdisk(ilo.server, { address: `127.${40 + (process.pid % 200)}.97.${i + 2}`, heartbeatIntervalMs: 300 }));
-    const iso = await buildIso({ volumeId: 'DEPLOY', files: [{ path: 'README', data: Buffer.from('deploy ramdisk') }] });
-    deployIso = join(dir, 'deploy.iso');
-    await iso.writeToFile(deployIso);
+    lab = await startDeployNodeLab({
+      prefix: 'deploy-pool-node-',
+      fleet: { servers: 3, models: ['gen9', 'gen10', 'gen10'], username: 'admin', password: 'fleet-pass-1', timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } },
+      ramdiskSubnet: 97,
+      captureRed,
+      red: () => RED,
+    });
+    ({ dir, fleet, ramdisks, deployIso, base } = lab);
     image = makeImage(dir, 'pool.img').path;
-    await helper.startServer();
-    await helper.load([captureRed as never], [], {});
-    httpNode = createServer((req, res) => (RED!.httpNode as unknown as (q: unknown, s: unknown) => void)(req, res));
-    await new Promise<void>((r) => httpNode.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(httpNode.address() as AddressInfo).port}`;
-    await helper.unload();
   });
   afterEach(async () => {
     await helper.unload();
   });
   after(async () => {
-    await resetEngineForRestart();
-    await helper.stopServer();
-    await new Promise<void>((r) => httpNode.close(() => r()));
-    await Promise.all(ramdisks.map((r) => r.dispose()));
-    await fleet.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await lab?.stop();
   });
 
   test('fleet: 409 before inspection (no memory known), inspect, then 202 naming the server picked, 409 while it is active, bad picks 400/404, concurrent requests get distinct servers', async () => {

@@ -6,19 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Node, NodeAPI } from 'node-red';
-import { buildIso } from '../../lib/media/iso/writer';
 import { resetEngineForRestart } from '../../nodes/ilo-deploy-flow/engine-host';
 import { createFleetCa } from '../../sim/certs';
-import { Fleet } from '../../sim/fleet';
-import { SimRamdisk } from '../../sim/ramdisk/boot';
+import type { Fleet } from '../../sim/fleet';
+import type { SimRamdisk } from '../../sim/ramdisk/boot';
 import { makeImage, missingBootLoaders, until } from '../helpers/deploy-lab';
+import { startDeployNodeLab, type DeployNodeLab } from '../helpers/deploy-node-lab';
 import { needTools } from '../helpers/env';
 import { helper, nextMessage } from '../helpers/node-red';
 
@@ -35,7 +32,7 @@ describe('ilo-deploy-flow node', () => {
   let dir: string;
   let fleet: Fleet;
   let ramdisks: SimRamdisk[];
-  let httpNode: Server;
+  let lab: DeployNodeLab | undefined;
   let apiUrl: string;
   let deployIso: string;
 
@@ -79,31 +76,21 @@ describe('ilo-deploy-flow node', () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'deploy-node-'));
-    helper.settings({ userDir: join(dir, 'userdir') });
-    fleet = await Fleet.start({ servers: 4, models: ['gen9', 'gen10', 'gen9', 'gen10'], timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } });
-    ramdisks = fleet.ilos.map((ilo, i) => new SimRamdisk(ilo.server, { address: `127.${40 + (process.pid % 200)}.99.${i + 2}`, heartbeatIntervalMs: 300 }));
-    const iso = await buildIso({ volumeId: 'DEPLOY', files: [{ path: 'README', data: Buffer.from('deploy ramdisk') }] });
-    deployIso = join(dir, 'deploy.iso');
-    await iso.writeToFile(deployIso);
-    await helper.startServer();
-    // Serve RED.httpNode on loopback, as Node-RED itself does.
-    await helper.load([captureRed as never], [], {});
-    httpNode = createServer((req, res) => (RED!.httpNode as unknown as (q: unknown, s: unknown) => void)(req, res));
-    await new Promise<void>((r) => httpNode.listen(0, '127.0.0.1', () => r()));
-    apiUrl = `http://127.0.0.1:${(httpNode.address() as AddressInfo).port}/ilo-deploy`;
-    await helper.unload();
+    lab = await startDeployNodeLab({
+      prefix: 'deploy-node-',
+      fleet: { servers: 4, models: ['gen9', 'gen10', 'gen9', 'gen10'], timings: { powerOnMs: 60, postMs: 60, softOffMs: 60 } },
+      ramdiskSubnet: 99,
+      captureRed,
+      red: () => RED,
+    });
+    ({ dir, fleet, ramdisks, deployIso } = lab);
+    apiUrl = `${lab.base}/ilo-deploy`;
   });
   afterEach(async () => {
     await helper.unload();
   });
   after(async () => {
-    await resetEngineForRestart();
-    await helper.stopServer();
-    await new Promise<void>((r) => httpNode.close(() => r()));
-    await Promise.all(ramdisks.map((r) => r.dispose()));
-    await fleet.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await lab?.stop();
   });
 
   test('deploys with agent_ilo: progress step by step on output 2, the active result once on output 1, green status', async () => {
